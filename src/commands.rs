@@ -1,0 +1,277 @@
+//! What each CLI command does. This is the binary's edge: errors become
+//! `anyhow` here and nowhere else.
+
+use crate::cli::{
+    Cli, ClientAdd, ClientCommand, Command, KeysCommand, ServeArgs, UserAdd, UserCommand,
+};
+use crate::clock::Clock;
+use crate::config::{ClientSeed, Settings, UserSeed};
+use crate::domain::{ClientId, Secret, Username};
+use crate::provider::{keys, password};
+use crate::startup::{self, Application};
+use crate::store::{redact_url, Store};
+use anyhow::{bail, Context};
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut settings = Settings::load(cli.config.as_deref())?;
+    if let Some(url) = cli.database_url {
+        settings.database_url = url;
+    }
+    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => serve(settings, args).await,
+        Command::Migrate => {
+            let store = open(&settings).await?;
+            println!(
+                "migrations applied to {}",
+                redact_url(&settings.database_url)
+            );
+            store.close().await;
+            Ok(())
+        }
+        Command::User(cmd) => user(settings, cmd).await,
+        Command::Client(cmd) => client(settings, cmd).await,
+        Command::Keys(cmd) => keys_cmd(settings, cmd).await,
+    }
+}
+
+async fn open(settings: &Settings) -> anyhow::Result<Store> {
+    let store = Store::connect(&settings.database_url).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+async fn serve(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
+    if let Some(listen) = args.listen {
+        settings.listen = listen;
+    }
+    if args.public_url.is_some() {
+        settings.public_url = args.public_url;
+    }
+    settings.log_json |= args.log_json;
+    let settings = settings.validated()?;
+    crate::telemetry::init(settings.log_json);
+    let app = Application::build(settings).await?;
+    print_banner(app.state());
+    let s = &app.state().settings;
+    if !app.local_addr().ip().is_loopback() && s.uses_demo_secrets() {
+        tracing::warn!(
+            "listening on {} with the well-known demo password/client secret: anyone who can reach this \
+             port can log in as '{}'. Set MOCKLINK_DEMO_PASSWORD and MOCKLINK_DEMO_CLIENT_SECRET, or \
+             MOCKLINK_DEMO_SEED=false.",
+            app.local_addr(),
+            s.demo_username
+        );
+    }
+    app.run_until_stopped().await.context("server failed")
+}
+
+fn print_banner(state: &crate::state::AppState) {
+    let s = &state.settings;
+    let base = s.public_url();
+    println!(
+        "mocklink is listening on {base}  (database: {})",
+        redact_url(&s.database_url)
+    );
+    if s.demo_seed {
+        println!();
+        println!("Alexa developer console › Build › Account Linking:");
+        println!("  Your Web Authorization URI   {base}/authorize");
+        println!("  Access Token URI             {base}/api/token");
+        println!("  Your Client ID               {}", s.demo_client_id);
+        println!("  Your Secret                  {}", s.demo_client_secret);
+        println!(
+            "  Your Authentication Scheme   HTTP Basic (Credentials in request body works too)"
+        );
+        println!(
+            "  Scope                        {}",
+            crate::config::DEMO_SCOPES.replace(' ', ", ")
+        );
+        println!(
+            "  Alexa redirect URLs allowed  {}",
+            s.alexa_redirect_uris()
+                .join("\n                               ")
+        );
+        println!();
+        println!(
+            "Demo login: {} / {}",
+            s.demo_username,
+            if s.demo_password == crate::config::DEMO_PASSWORD {
+                &s.demo_password
+            } else {
+                "(set in config)"
+            }
+        );
+        println!(
+            "Try the flow in a browser: {}",
+            crate::provider::account::try_url(state)
+        );
+    }
+    println!("Metadata: {base}/.well-known/oauth-authorization-server   JWKS: {base}/.well-known/jwks.json");
+}
+
+async fn user(settings: Settings, cmd: UserCommand) -> anyhow::Result<()> {
+    let store = open(&settings).await?;
+    let now = Clock::default().now();
+    match cmd {
+        UserCommand::Add(UserAdd {
+            username,
+            password,
+            display_name,
+            email,
+            country,
+            product,
+        }) => {
+            let id = Username::parse(&username)?;
+            let generated = password.is_none();
+            let password = password.unwrap_or_else(|| Secret::generate(12).expose().to_owned());
+            let seed = UserSeed {
+                username,
+                password: password.clone(),
+                display_name,
+                email,
+                country,
+                product,
+            };
+            let user = startup::user_from_seed(
+                &seed,
+                id,
+                password::hash_off_thread(password.clone()).await,
+            );
+            store.insert_user(&user, now).await?;
+            println!("created user {}", user.id);
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        UserCommand::List => {
+            println!(
+                "{:<24} {:<24} {:<8} {:<8} email",
+                "user", "display name", "country", "product"
+            );
+            for u in store.users().await? {
+                println!(
+                    "{:<24} {:<24} {:<8} {:<8} {}",
+                    u.id, u.display_name, u.country, u.product, u.email
+                );
+            }
+        }
+        UserCommand::Remove { username } => {
+            if !store.delete_user(&Username::parse(&username)?).await? {
+                bail!("no user named '{username}'");
+            }
+            println!("removed user {username} and their sessions, consents and grants");
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn client(settings: Settings, cmd: ClientCommand) -> anyhow::Result<()> {
+    let store = open(&settings).await?;
+    let now = Clock::default().now();
+    match cmd {
+        ClientCommand::Add(a) => {
+            let ClientAdd {
+                id,
+                name,
+                secret,
+                public,
+                mut redirect_uris,
+                alexa_vendor_id,
+                scopes,
+                refresh_policy,
+                refresh_grace_seconds,
+                access_token_ttl,
+                refresh_token_ttl,
+            } = a;
+            if let Some(vendor) = alexa_vendor_id {
+                let s = Settings {
+                    alexa_vendor_id: vendor,
+                    ..Settings::default()
+                };
+                redirect_uris.extend(s.alexa_redirect_uris());
+            }
+            let generated = secret.is_none() && !public;
+            let secret = if public {
+                None
+            } else {
+                Some(secret.unwrap_or_else(|| Secret::generate(24).expose().to_owned()))
+            };
+            let seed = ClientSeed {
+                id,
+                name,
+                secret: secret.clone(),
+                redirect_uris,
+                scopes,
+                refresh_policy,
+                refresh_grace_seconds,
+                access_token_ttl_seconds: access_token_ttl,
+                refresh_token_ttl_seconds: refresh_token_ttl,
+            };
+            let client = startup::client_from_seed(&seed)?;
+            store.insert_client(&client, now).await?;
+            println!(
+                "created {} client {}",
+                if public { "public" } else { "confidential" },
+                client.id
+            );
+            if let (true, Some(s)) = (generated, secret) {
+                println!("client secret: {s}");
+            }
+        }
+        ClientCommand::List => {
+            for c in store.clients().await? {
+                println!(
+                    "{}  ({})  {}  refresh={}  access_ttl={}s",
+                    c.id,
+                    c.name,
+                    if c.is_public() {
+                        "public"
+                    } else {
+                        "confidential"
+                    },
+                    c.refresh_policy.as_str(),
+                    c.access_token_ttl
+                );
+                for u in &c.redirect_uris {
+                    println!("    redirect {u}");
+                }
+                println!("    scopes   {}", c.scopes);
+            }
+        }
+        ClientCommand::Remove { id } => {
+            if !store.delete_client(&ClientId::parse(&id)?).await? {
+                bail!("no client with id '{id}'");
+            }
+            println!("removed client {id} and every grant made to it");
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn keys_cmd(settings: Settings, cmd: KeysCommand) -> anyhow::Result<()> {
+    let store = open(&settings).await?;
+    match cmd {
+        KeysCommand::List => {
+            for k in store.signing_keys().await? {
+                let status = if k.retired_at.is_some() {
+                    "retired (verifies only)"
+                } else {
+                    "active (signs)"
+                };
+                println!("{}  {}  {}", k.kid, k.alg, status);
+            }
+        }
+        KeysCommand::Rotate { alg } => {
+            let key = keys::generate(alg.unwrap_or(settings.signing_alg), Clock::default().now())?;
+            store.add_signing_key(&key).await?;
+            println!(
+                "new signing key {} ({}); older keys keep verifying until their tokens expire",
+                key.kid, key.alg
+            );
+        }
+    }
+    store.close().await;
+    Ok(())
+}

@@ -1,0 +1,236 @@
+//! Typed settings: built-in defaults, overridden by a TOML file, then by
+//! environment variables (`MOCKLINK_*`, plus `DATABASE_URL`), then by CLI flags.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The configuration file read when `--config` is not given, if it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "mocklink.toml";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite:mocklink.db";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEMO_CLIENT_ID: &str = "alexa-skill";
+pub const DEMO_CLIENT_SECRET: &str = "alexa-skill-secret";
+pub const DEMO_USERNAME: &str = "demo";
+pub const DEMO_PASSWORD: &str = "demo";
+/// Scopes the demo client asks for and Alexa's console is told to request.
+pub const DEMO_SCOPES: &str = "user-read-private user-read-email user-read-playback-state user-modify-playback-state user-read-currently-playing";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Base URL users and clients reach this server at; also the token issuer.
+    /// Defaults to `http://<listen>`.
+    pub public_url: Option<String>,
+    /// `sqlite:<file>` (default) or `postgres://…`.
+    pub database_url: String,
+    /// `aud` of access tokens, and what the api requires.
+    pub audience: String,
+    /// Algorithm of newly generated signing keys: RS256 (default) or ES256.
+    pub signing_alg: crate::provider::keys::SigningAlg,
+    /// Vendor id used in the demo client's Alexa redirect URLs.
+    pub alexa_vendor_id: String,
+    /// Lifetime of authorization codes, 60–600 s.
+    pub code_ttl_seconds: i64,
+    /// Lifetime of a login session.
+    pub session_ttl_seconds: i64,
+    /// Seed the demo user and demo client at start.
+    pub demo_seed: bool,
+    pub demo_username: String,
+    pub demo_password: String,
+    pub demo_client_id: String,
+    pub demo_client_secret: String,
+    /// Log as JSON lines instead of human-readable text.
+    pub log_json: bool,
+    /// Users to create at start if missing.
+    pub users: Vec<UserSeed>,
+    /// Clients to create or update at start.
+    pub clients: Vec<ClientSeed>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: DEFAULT_LISTEN.parse().expect("valid default"),
+            public_url: None,
+            database_url: DEFAULT_DATABASE_URL.into(),
+            audience: "mocklink-api".into(),
+            signing_alg: Default::default(),
+            alexa_vendor_id: "M2AB3CD4EF5GHI".into(),
+            code_ttl_seconds: 600,
+            session_ttl_seconds: 8 * 3600,
+            demo_seed: true,
+            demo_username: DEMO_USERNAME.into(),
+            demo_password: DEMO_PASSWORD.into(),
+            demo_client_id: DEMO_CLIENT_ID.into(),
+            demo_client_secret: DEMO_CLIENT_SECRET.into(),
+            log_json: false,
+            users: Vec::new(),
+            clients: Vec::new(),
+        }
+    }
+}
+
+/// A user declared in the config file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserSeed {
+    pub username: String,
+    pub password: String,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    #[serde(default = "default_country")]
+    pub country: String,
+    #[serde(default = "default_product")]
+    pub product: String,
+}
+
+/// A client declared in the config file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSeed {
+    pub id: String,
+    pub name: Option<String>,
+    /// Absent for a public client (PKCE only).
+    pub secret: Option<String>,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// Space-separated scopes the client may request; all Spotify scopes if absent.
+    pub scopes: Option<String>,
+    #[serde(default)]
+    pub refresh_policy: crate::store::RefreshPolicy,
+    #[serde(default)]
+    pub refresh_grace_seconds: i64,
+    #[serde(default = "default_access_ttl")]
+    pub access_token_ttl_seconds: i64,
+    #[serde(default = "default_refresh_ttl")]
+    pub refresh_token_ttl_seconds: i64,
+}
+
+pub(crate) fn default_country() -> String {
+    "US".into()
+}
+pub(crate) fn default_product() -> String {
+    "premium".into()
+}
+pub(crate) fn default_access_ttl() -> i64 {
+    3600
+}
+/// Spotify's refresh tokens die six months after the original authorization.
+pub(crate) fn default_refresh_ttl() -> i64 {
+    180 * 24 * 3600
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Loads defaults, then `file` (or `mocklink.toml` if present), then the
+    /// environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::figment(file)?
+            .extract::<Settings>()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))
+            .and_then(Settings::validated)
+    }
+
+    fn figment(file: Option<&Path>) -> Result<Figment, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        match file {
+            Some(path) if !path.exists() => return Err(ConfigError::MissingFile(path.into())),
+            Some(path) => fig = fig.merge(Toml::file(path)),
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
+                fig = fig.merge(Toml::file(DEFAULT_CONFIG_FILE))
+            }
+            None => {}
+        }
+        Ok(fig
+            .merge(Env::prefixed("MOCKLINK_").ignore(&["config", "test_database_url"]))
+            .merge(Env::raw().only(&["database_url"])))
+    }
+
+    /// Checks cross-field rules that serde cannot express.
+    pub fn validated(self) -> Result<Self, ConfigError> {
+        if !(60..=600).contains(&self.code_ttl_seconds) {
+            return Err(ConfigError::Invalid(format!(
+                "code_ttl_seconds must be between 60 and 600, got {}",
+                self.code_ttl_seconds
+            )));
+        }
+        if let Some(url) = &self.public_url {
+            url::Url::parse(url)
+                .map_err(|e| ConfigError::Invalid(format!("public_url '{url}': {e}")))?;
+        }
+        crate::store::DatabaseKind::of(&self.database_url)
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        Ok(self)
+    }
+
+    /// The base URL, without a trailing slash; also the token issuer.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+
+    pub fn issuer(&self) -> String {
+        self.public_url()
+    }
+
+    /// Alexa's three regional account-linking redirect URLs for our vendor id.
+    pub fn alexa_redirect_uris(&self) -> Vec<String> {
+        [
+            "pitangui.amazon.com",
+            "layla.amazon.com",
+            "alexa.amazon.co.jp",
+        ]
+        .iter()
+        .map(|host| format!("https://{host}/api/skill/link/{}", self.alexa_vendor_id))
+        .collect()
+    }
+
+    /// True while the well-known demo credentials are in use.
+    pub fn uses_demo_secrets(&self) -> bool {
+        self.demo_seed
+            && (self.demo_password == DEMO_PASSWORD
+                || self.demo_client_secret == DEMO_CLIENT_SECRET)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_what_the_readme_promises() {
+        let s = Settings::default();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.public_url(), "http://127.0.0.1:8080");
+        assert_eq!(s.database_url, "sqlite:mocklink.db");
+        assert_eq!(s.demo_client_id, "alexa-skill");
+        assert!(s.uses_demo_secrets());
+        assert_eq!(
+            s.alexa_redirect_uris()[0],
+            "https://pitangui.amazon.com/api/skill/link/M2AB3CD4EF5GHI"
+        );
+    }
+
+    #[test]
+    fn code_ttl_is_bounded() {
+        let s = Settings {
+            code_ttl_seconds: 3600,
+            ..Settings::default()
+        };
+        assert!(s.validated().is_err());
+    }
+}

@@ -1,0 +1,13 @@
+//! mocklink: a mock Spotify-like account-linking OAuth provider, its Web API,
+//! a bundled Alexa skill and a simulator of Alexa's side, in one crate.
+
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod config;
+pub mod domain;
+pub mod provider;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,431 @@
+//! The browser side of the authorization-code flow: `GET /authorize`, the
+//! login and consent pages, and the redirect back to the client.
+
+use super::error::{html, redirect, AuthorizeError, PageError, RedirectError};
+use super::params::Params;
+use super::{password, session};
+use crate::domain::{ClientId, RedirectUri, Scope, Scopes, Secret, Username};
+use crate::state::AppState;
+use crate::store::{digest, Client, NewCode, Session};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+/// A validated authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3).
+#[derive(Debug, Clone)]
+pub struct AuthorizationRequest {
+    pub client: Client,
+    pub redirect_uri: RedirectUri,
+    pub state: Option<String>,
+    pub scopes: Scopes,
+    pub code_challenge: Option<String>,
+    pub show_dialog: bool,
+    /// The query string as received, carried through the consent form.
+    pub query: String,
+}
+
+/// Validates an authorization request. Until client and redirect URI are
+/// known good, every failure is a page; after that, a redirect.
+pub async fn validate(
+    state: &AppState,
+    query: &str,
+) -> Result<AuthorizationRequest, AuthorizeError> {
+    let params =
+        Params::parse(query.as_bytes()).map_err(|e| PageError::BadRequest(e.to_string()))?;
+    let invalid_client = |msg: &str| AuthorizeError::Page(PageError::InvalidClient(msg.to_owned()));
+
+    if params.is_repeated("client_id") {
+        return Err(invalid_client(
+            "Invalid client: client_id was sent more than once.",
+        ));
+    }
+    let client_id = params
+        .get("client_id")
+        .ok_or_else(|| invalid_client("Invalid client: the request has no client_id."))?;
+    let client = match ClientId::parse(client_id) {
+        Ok(id) => state.store.client(&id).await?,
+        Err(_) => None,
+    }
+    .ok_or_else(|| invalid_client("Invalid client: this client_id is not registered."))?;
+
+    if params.is_repeated("redirect_uri") {
+        return Err(invalid_client(
+            "Invalid redirect URI: redirect_uri was sent more than once.",
+        ));
+    }
+    let redirect_uri = params
+        .get("redirect_uri")
+        .and_then(|r| client.registered_redirect(r))
+        .cloned()
+        .ok_or_else(|| {
+            invalid_client(
+                "Invalid redirect URI: it must equal one of the client's registered redirect URIs exactly.",
+            )
+        })?;
+
+    // From here on, errors go back to the client.
+    let state_param = params.get("state").map(str::to_owned);
+    let fail = |error: &'static str, description: &str| {
+        AuthorizeError::Redirect(Box::new(RedirectError {
+            redirect_uri: redirect_uri.clone(),
+            state: state_param.clone(),
+            error,
+            description: description.to_owned(),
+            issuer: state.issuer(),
+        }))
+    };
+    if let Some(name) = params.first_repeated() {
+        return Err(fail(
+            "invalid_request",
+            &format!("parameter '{name}' was sent more than once"),
+        ));
+    }
+    match params.get("response_type") {
+        None => return Err(fail("invalid_request", "response_type is required")),
+        Some("code") => {}
+        Some(_) => {
+            return Err(fail(
+                "unsupported_response_type",
+                "only response_type=code is supported",
+            ))
+        }
+    }
+    let scopes = Scopes::parse(params.get("scope").unwrap_or(""))
+        .map_err(|e| fail("invalid_scope", &e.to_string()))?;
+    if !scopes.is_subset(&client.scopes) {
+        return Err(fail(
+            "invalid_scope",
+            "the client may not request one of these scopes",
+        ));
+    }
+    let code_challenge = match (
+        params.get("code_challenge"),
+        params.get("code_challenge_method"),
+    ) {
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(fail(
+                "invalid_request",
+                "code_challenge_method is required (S256)",
+            ))
+        }
+        (None, Some(_)) => return Err(fail("invalid_request", "code_challenge is missing")),
+        (Some(_), Some(m)) if m != "S256" => {
+            return Err(fail(
+                "invalid_request",
+                "only code_challenge_method=S256 is supported",
+            ))
+        }
+        (Some(c), Some(_)) if !is_pkce_value(c) => {
+            return Err(fail(
+                "invalid_request",
+                "code_challenge must be 43 to 128 characters of [A-Za-z0-9._~-]",
+            ))
+        }
+        (Some(c), Some(_)) => Some(c.to_owned()),
+    };
+    if client.is_public() && code_challenge.is_none() {
+        return Err(fail(
+            "invalid_request",
+            "public clients must use PKCE (code_challenge)",
+        ));
+    }
+    let show_dialog = params
+        .get("show_dialog")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    Ok(AuthorizationRequest {
+        client,
+        redirect_uri,
+        state: state_param,
+        scopes,
+        code_challenge,
+        show_dialog,
+        query: query.to_owned(),
+    })
+}
+
+/// RFC 7636's unreserved alphabet and length, for challenges and verifiers.
+pub fn is_pkce_value(v: &str) -> bool {
+    (43..=128).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    client_name: Option<&'a str>,
+    error: Option<&'a str>,
+    csrf_token: &'a str,
+    return_to: &'a str,
+    username: &'a str,
+    demo_hint: String,
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+struct ConsentPage<'a> {
+    client_name: &'a str,
+    display_name: &'a str,
+    username: &'a str,
+    scopes: Vec<(&'static str, &'static str)>,
+    csrf_token: &'a str,
+    authorization_request: &'a str,
+}
+
+fn demo_hint(state: &AppState) -> String {
+    if state.settings.demo_seed && state.settings.demo_password == crate::config::DEMO_PASSWORD {
+        format!(
+            "Demo account: user name “{}”, password “{}”.",
+            state.settings.demo_username,
+            crate::config::DEMO_PASSWORD
+        )
+    } else {
+        String::new()
+    }
+}
+
+/// Renders the login page, setting a session cookie if one was just created.
+pub(crate) fn login_page(
+    state: &AppState,
+    session: &Session,
+    cookie: Option<actix_web::cookie::Cookie<'static>>,
+    client_name: Option<&str>,
+    return_to: &str,
+    error: Option<&str>,
+    username: &str,
+) -> HttpResponse {
+    let page = LoginPage {
+        client_name,
+        error,
+        csrf_token: &session.csrf_token,
+        return_to,
+        username,
+        demo_hint: demo_hint(state),
+    };
+    let mut res = html(StatusCode::OK, &page);
+    if let Some(c) = cookie {
+        let _ = res.add_cookie(&c);
+    }
+    res
+}
+
+/// `GET /authorize`
+pub async fn authorize(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AuthorizeError> {
+    let request = validate(&state, req.query_string()).await?;
+    let (session, cookie) = session::current_or_start(&req, &state).await?;
+    let return_to = format!("/authorize?{}", request.query);
+    let Some(user_id) = session.user_id.clone() else {
+        return Ok(login_page(
+            &state,
+            &session,
+            cookie,
+            Some(&request.client.name),
+            &return_to,
+            None,
+            "",
+        ));
+    };
+    let Some(user) = state.store.user(&user_id).await? else {
+        // The user was deleted while logged in: start over.
+        let (fresh, cookie) = session::start(&state, None).await?;
+        return Ok(login_page(
+            &state,
+            &fresh,
+            Some(cookie),
+            Some(&request.client.name),
+            &return_to,
+            None,
+            "",
+        ));
+    };
+    let remembered = state
+        .store
+        .consent(&user.id, &request.client.id)
+        .await?
+        .is_some_and(|granted| request.scopes.is_subset(&granted));
+    if remembered && !request.show_dialog {
+        return issue_code(&state, &request, &user.id, StatusCode::FOUND).await;
+    }
+    let scopes: Vec<_> = request
+        .scopes
+        .iter()
+        .map(|s: &Scope| (s.as_str(), s.description()))
+        .collect();
+    let page = ConsentPage {
+        client_name: &request.client.name,
+        display_name: &user.display_name,
+        username: user.id.as_str(),
+        scopes,
+        csrf_token: &session.csrf_token,
+        authorization_request: &request.query,
+    };
+    Ok(html(StatusCode::OK, &page))
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    csrf_token: Option<String>,
+    return_to: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+}
+
+/// Only same-site absolute paths may be returned to after login.
+fn safe_return_to(r: Option<&str>) -> &str {
+    match r {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") => p,
+        _ => "/account/apps",
+    }
+}
+
+/// `POST /login`
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, PageError> {
+    let session = session::current(&req, &state).await?;
+    session::check_csrf(session.as_ref(), form.csrf_token.as_deref())?;
+    let session = session.expect("checked by check_csrf");
+    let return_to = safe_return_to(form.return_to.as_deref());
+    let name = form.username.as_deref().unwrap_or("").trim();
+    let user = match Username::parse(&name.to_ascii_lowercase()) {
+        Ok(u) => state.store.user(&u).await?,
+        Err(_) => None,
+    };
+    let ok = password::verify_off_thread(
+        user.as_ref().map(|u| u.password_hash.clone()),
+        form.password.clone().unwrap_or_default(),
+    )
+    .await;
+    let Some(user) = user.filter(|_| ok) else {
+        tracing::info!(event = "login_failed", "login failed");
+        return Ok(login_page(
+            &state,
+            &session,
+            None,
+            None,
+            return_to,
+            Some("Incorrect user name or password."),
+            name,
+        ));
+    };
+    // A new session id at login defeats session fixation.
+    session::end(&state, &session).await?;
+    let (_, cookie) = session::start(&state, Some(user.id.clone())).await?;
+    tracing::info!(event = "login", user = %user.id, "user logged in");
+    let mut res = redirect(StatusCode::SEE_OTHER, return_to);
+    let _ = res.add_cookie(&cookie);
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct ConsentForm {
+    csrf_token: Option<String>,
+    authorization_request: Option<String>,
+    decision: Option<String>,
+}
+
+/// `POST /consent`
+pub async fn consent(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<ConsentForm>,
+) -> Result<HttpResponse, AuthorizeError> {
+    let query = form.authorization_request.as_deref().unwrap_or("");
+    let request = validate(&state, query).await?;
+    let session = session::current(&req, &state).await?;
+    session::check_csrf(session.as_ref(), form.csrf_token.as_deref())?;
+    let Some(user_id) = session.and_then(|s| s.user_id) else {
+        // Logged out meanwhile: back to the login page for the same request.
+        return Ok(redirect(
+            StatusCode::SEE_OTHER,
+            &format!("/authorize?{query}"),
+        ));
+    };
+    match form.decision.as_deref() {
+        Some("allow") => {
+            let previous = state.store.consent(&user_id, &request.client.id).await?;
+            let granted = previous.map_or(request.scopes.clone(), |p| p.union(&request.scopes));
+            state
+                .store
+                .save_consent(&user_id, &request.client.id, &granted, state.clock.now())
+                .await?;
+            issue_code(&state, &request, &user_id, StatusCode::SEE_OTHER).await
+        }
+        Some("deny") => Err(AuthorizeError::Redirect(Box::new(RedirectError {
+            redirect_uri: request.redirect_uri.clone(),
+            state: request.state.clone(),
+            error: "access_denied",
+            description: "The user denied access".into(),
+            issuer: state.issuer(),
+        }))),
+        _ => Err(PageError::BadRequest("The form did not say whether you agree.".into()).into()),
+    }
+}
+
+/// Creates the grant and its code, and redirects back to the client.
+async fn issue_code(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    user: &Username,
+    status: StatusCode,
+) -> Result<HttpResponse, AuthorizeError> {
+    let code = Secret::generate(32);
+    let grant_id = uuid::Uuid::new_v4().to_string();
+    let now = state.clock.now();
+    state
+        .store
+        .insert_code(
+            &NewCode {
+                code_hash: &digest(code.expose()),
+                grant_id: &grant_id,
+                user_id: user,
+                client_id: &request.client.id,
+                scopes: &request.scopes,
+                redirect_uri: request.redirect_uri.as_str(),
+                code_challenge: request.code_challenge.as_deref(),
+                expires_at: now + state.settings.code_ttl_seconds,
+                grant_expires_at: now + request.client.refresh_token_ttl,
+            },
+            now,
+        )
+        .await?;
+    tracing::info!(event = "code_issued", client = %request.client.id, user = %user, grant = %grant_id, "authorization code issued");
+    let issuer = state.issuer();
+    let mut params = vec![("code", code.expose())];
+    if let Some(s) = &request.state {
+        params.push(("state", s));
+    }
+    params.push(("iss", &issuer));
+    Ok(redirect(status, &request.redirect_uri.with_params(&params)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_alphabet_and_length() {
+        assert!(is_pkce_value("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"));
+        assert!(!is_pkce_value("short"));
+        assert!(!is_pkce_value(&"a".repeat(129)));
+        assert!(!is_pkce_value(&format!("{}+", "a".repeat(43))));
+    }
+
+    #[test]
+    fn return_to_stays_on_this_site() {
+        assert_eq!(safe_return_to(Some("/authorize?x=1")), "/authorize?x=1");
+        assert_eq!(safe_return_to(Some("//evil.example")), "/account/apps");
+        assert_eq!(
+            safe_return_to(Some("https://evil.example")),
+            "/account/apps"
+        );
+        assert_eq!(safe_return_to(None), "/account/apps");
+    }
+}

@@ -1,0 +1,178 @@
+//! Client authentication at the token, revocation and introspection
+//! endpoints: HTTP Basic or `client_id`/`client_secret` in the body (both of
+//! Alexa's "authentication schemes"), never both; public clients present only
+//! their `client_id` (RFC 6749 §2.3.1, RFC 9700 §2.5).
+
+use super::error::OAuthError;
+use super::params::Params;
+use crate::domain::ClientId;
+use crate::state::AppState;
+use crate::store::{digest, Client};
+use actix_web::http::header::{HeaderMap, AUTHORIZATION};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use subtle::ConstantTimeEq;
+
+/// Credentials as presented, before they are checked.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Presented {
+    Basic { id: String, secret: String },
+    Body { id: String, secret: Option<String> },
+    Nothing,
+}
+
+/// Reads the credentials from the Authorization header and the body.
+pub fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, OAuthError> {
+    if params.is_repeated("client_id") || params.is_repeated("client_secret") {
+        return Err(OAuthError::InvalidRequest(
+            "client credentials were sent more than once".into(),
+        ));
+    }
+    let body_id = params.get("client_id");
+    let body_secret = params.get("client_secret");
+    let Some(value) = headers.get(AUTHORIZATION) else {
+        return Ok(match body_id {
+            Some(id) => Presented::Body {
+                id: id.to_owned(),
+                secret: body_secret.map(str::to_owned),
+            },
+            None if body_secret.is_some() => {
+                return Err(OAuthError::InvalidRequest(
+                    "client_secret was sent without client_id".into(),
+                ))
+            }
+            None => Presented::Nothing,
+        });
+    };
+    let (id, secret) = decode_basic(value.to_str().unwrap_or(""))
+        .ok_or_else(|| OAuthError::InvalidClient("Malformed HTTP Basic credentials".into()))?;
+    if body_secret.is_some() {
+        return Err(OAuthError::InvalidRequest(
+            "use one client authentication method: HTTP Basic or client_secret in the body, not both".into(),
+        ));
+    }
+    if body_id.is_some_and(|b| b != id) {
+        return Err(OAuthError::InvalidClient(
+            "client_id in the body differs from the HTTP Basic one".into(),
+        ));
+    }
+    Ok(Presented::Basic { id, secret })
+}
+
+/// Decodes `Basic base64(urlencode(id):urlencode(secret))`.
+pub fn decode_basic(header: &str) -> Option<(String, String)> {
+    let (scheme, rest) = header.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(STANDARD.decode(rest.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let unescape = |s: &str| {
+        form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
+    Some((unescape(id)?, unescape(secret)?))
+}
+
+/// Who is calling, after authentication.
+pub struct Authenticated {
+    pub client: Client,
+    /// False for a public client identified only by its id.
+    pub confidential: bool,
+}
+
+/// Authenticates the caller. `allow_public`: a public client may identify
+/// itself by `client_id` alone (token endpoint with PKCE).
+pub async fn authenticate(
+    state: &AppState,
+    presented: Presented,
+    allow_public: bool,
+) -> Result<Authenticated, OAuthError> {
+    let (id, secret) = match presented {
+        Presented::Basic { id, secret } => (id, Some(secret)),
+        Presented::Body { id, secret } => (id, secret),
+        Presented::Nothing => {
+            return Err(OAuthError::InvalidClient(
+                "Client authentication is required".into(),
+            ))
+        }
+    };
+    let unknown = || OAuthError::InvalidClient("Invalid client".into());
+    let client = match ClientId::parse(&id) {
+        Ok(id) => state.store.client(&id).await?.ok_or_else(unknown)?,
+        Err(_) => return Err(unknown()),
+    };
+    match (&client.secret_hash, secret) {
+        (Some(stored), Some(given)) => {
+            if bool::from(stored.as_bytes().ct_eq(digest(&given).as_bytes())) {
+                Ok(Authenticated {
+                    client,
+                    confidential: true,
+                })
+            } else {
+                Err(OAuthError::InvalidClient("Invalid client secret".into()))
+            }
+        }
+        (Some(_), None) => Err(OAuthError::InvalidClient("Invalid client secret".into())),
+        (None, None) if allow_public => Ok(Authenticated {
+            client,
+            confidential: false,
+        }),
+        (None, None) => Err(OAuthError::InvalidClient(
+            "This endpoint requires a confidential client".into(),
+        )),
+        (None, Some(_)) => Err(OAuthError::InvalidClient(
+            "This is a public client; it has no secret".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_parts_are_url_decoded() {
+        let h = format!("Basic {}", STANDARD.encode("my%20client:s%3Acret"));
+        assert_eq!(
+            decode_basic(&h),
+            Some(("my client".into(), "s:cret".into()))
+        );
+        let h = format!(
+            "basic {}",
+            STANDARD.encode("alexa-skill:alexa-skill-secret")
+        );
+        assert_eq!(
+            decode_basic(&h),
+            Some(("alexa-skill".into(), "alexa-skill-secret".into()))
+        );
+        assert_eq!(decode_basic("Bearer abc"), None);
+        assert_eq!(decode_basic("Basic !!!"), None);
+        assert_eq!(
+            decode_basic(&format!("Basic {}", STANDARD.encode("nocolon"))),
+            None
+        );
+    }
+
+    #[test]
+    fn both_methods_at_once_is_invalid_request() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            AUTHORIZATION,
+            format!("Basic {}", STANDARD.encode("a:b")).parse().unwrap(),
+        );
+        let p = Params::parse(b"client_secret=b").unwrap();
+        assert!(matches!(
+            presented(&h, &p),
+            Err(OAuthError::InvalidRequest(_))
+        ));
+        let p = Params::parse(b"client_id=a").unwrap();
+        assert!(matches!(presented(&h, &p), Ok(Presented::Basic { .. })));
+        let p = Params::parse(b"client_id=other").unwrap();
+        assert!(matches!(
+            presented(&h, &p),
+            Err(OAuthError::InvalidClient(_))
+        ));
+    }
+}

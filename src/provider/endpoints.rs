@@ -1,0 +1,153 @@
+//! Revocation (RFC 7009), introspection (RFC 7662), authorization-server
+//! metadata (RFC 8414) and the JWKS.
+
+use super::client_auth;
+use super::error::OAuthError;
+use super::token::oauth_form;
+use super::tokens::{self, VerifyError};
+use crate::domain::SPOTIFY_SCOPES;
+use crate::state::AppState;
+use crate::store::{digest, RefreshPolicy};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+fn no_store() -> actix_web::HttpResponseBuilder {
+    let mut b = HttpResponse::Ok();
+    b.insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"));
+    b
+}
+
+/// `POST /api/revoke`: 200 for valid, unknown and already revoked tokens alike.
+pub async fn revoke(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, OAuthError> {
+    let params = oauth_form(&req, payload).await?;
+    let caller = client_auth::authenticate(
+        &state,
+        client_auth::presented(req.headers(), &params)?,
+        true,
+    )
+    .await?;
+    let token = params
+        .get("token")
+        .ok_or_else(|| OAuthError::InvalidRequest("token is required".into()))?;
+    let now = state.clock.now();
+    let not_yours =
+        || OAuthError::UnauthorizedClient("this token was issued to another client".into());
+    match tokens::verify_signature(&state, token).await {
+        Ok(claims) => {
+            if claims.client_id != caller.client.id.as_str() {
+                return Err(not_yours());
+            }
+            state.store.revoke_jti(&claims.jti, claims.exp, now).await?;
+            tracing::info!(event = "token_revoked", kind = "access_token", client = %caller.client.id, "access token revoked");
+        }
+        Err(VerifyError::Store(e)) => return Err(e.into()),
+        Err(_) => {
+            if let Some(record) = state.store.refresh_token(&digest(token)).await? {
+                if record.grant.client_id != caller.client.id {
+                    return Err(not_yours());
+                }
+                state
+                    .store
+                    .revoke_grant(&record.grant.id, "revoked_by_client", now)
+                    .await?;
+                tracing::info!(event = "token_revoked", kind = "refresh_token", grant = %record.grant.id, "refresh token revoked with its grant");
+            }
+        }
+    }
+    Ok(no_store().finish())
+}
+
+/// `POST /api/introspect`: inactive tokens say only `{"active": false}`.
+pub async fn introspect(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, OAuthError> {
+    let params = oauth_form(&req, payload).await?;
+    client_auth::authenticate(
+        &state,
+        client_auth::presented(req.headers(), &params)?,
+        false,
+    )
+    .await?;
+    let token = params
+        .get("token")
+        .ok_or_else(|| OAuthError::InvalidRequest("token is required".into()))?;
+    let inactive = || Ok(no_store().json(json!({"active": false})));
+    match tokens::verify(&state, token).await {
+        Ok(c) => {
+            return Ok(no_store().json(json!({
+                "active": true,
+                "scope": c.scope,
+                "client_id": c.client_id,
+                "username": c.is_user_token().then_some(&c.sub),
+                "token_type": "Bearer",
+                "exp": c.exp,
+                "iat": c.iat,
+                "sub": c.sub,
+                "aud": c.aud,
+                "iss": c.iss,
+                "jti": c.jti,
+            })))
+        }
+        Err(VerifyError::Store(e)) => return Err(e.into()),
+        Err(_) => {}
+    }
+    let Some(record) = state.store.refresh_token(&digest(token)).await? else {
+        return inactive();
+    };
+    let g = &record.grant;
+    let client = state.store.client(&g.client_id).await?;
+    let retired = record.rotated_at.is_some()
+        && client.is_none_or(|c| c.refresh_policy == RefreshPolicy::Rotate);
+    if g.revoked_at.is_some() || g.expires_at <= state.clock.now() || retired {
+        return inactive();
+    }
+    Ok(no_store().json(json!({
+        "active": true,
+        "scope": g.scopes.to_string(),
+        "client_id": g.client_id.as_str(),
+        "username": g.user_id.as_str(),
+        "sub": g.user_id.as_str(),
+        "token_type": "refresh_token",
+        "exp": g.expires_at,
+        "iat": g.created_at,
+        "iss": state.issuer(),
+    })))
+}
+
+/// `GET /.well-known/oauth-authorization-server`
+pub async fn metadata(state: web::Data<AppState>) -> HttpResponse {
+    let base = state.settings.public_url();
+    HttpResponse::Ok().json(json!({
+        "issuer": state.issuer(),
+        "authorization_endpoint": format!("{base}/authorize"),
+        "token_endpoint": format!("{base}/api/token"),
+        "jwks_uri": format!("{base}/.well-known/jwks.json"),
+        "revocation_endpoint": format!("{base}/api/revoke"),
+        "introspection_endpoint": format!("{base}/api/introspect"),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": SPOTIFY_SCOPES.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+        "authorization_response_iss_parameter_supported": true,
+        "access_token_signing_alg_values_supported": [state.settings.signing_alg.as_str()],
+    }))
+}
+
+/// `GET /.well-known/jwks.json`
+pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
+        .json(state.keys.jwks())
+}

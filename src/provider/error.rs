@@ -1,0 +1,241 @@
+//! The provider's errors, each mapped to its protocol's shape: RFC 6749 §5.2
+//! JSON at the token, revocation and introspection endpoints; an HTML page or
+//! an error redirect at /authorize; an HTML page for the account pages.
+
+use crate::domain::RedirectUri;
+use crate::store::StoreError;
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+/// Errors of the token, revocation and introspection endpoints.
+#[derive(Debug, thiserror::Error)]
+pub enum OAuthError {
+    #[error("invalid_request: {0}")]
+    InvalidRequest(String),
+    /// Bad or missing client authentication; always 401 with a Basic challenge.
+    #[error("invalid_client: {0}")]
+    InvalidClient(String),
+    #[error("invalid_grant: {0}")]
+    InvalidGrant(String),
+    #[error("unauthorized_client: {0}")]
+    UnauthorizedClient(String),
+    #[error("unsupported_grant_type: {0}")]
+    UnsupportedGrantType(String),
+    #[error("invalid_scope: {0}")]
+    InvalidScope(String),
+    #[error("unsupported_token_type: {0}")]
+    UnsupportedTokenType(String),
+    #[error("request body larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("method not allowed; use POST")]
+    MethodNotAllowed,
+    #[error("temporarily_unavailable: {0}")]
+    Unavailable(#[from] StoreError),
+    #[error("server_error: {0}")]
+    Internal(String),
+}
+
+impl OAuthError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidRequest(_) | Self::PayloadTooLarge(_) | Self::MethodNotAllowed => {
+                "invalid_request"
+            }
+            Self::InvalidClient(_) => "invalid_client",
+            Self::InvalidGrant(_) => "invalid_grant",
+            Self::UnauthorizedClient(_) => "unauthorized_client",
+            Self::UnsupportedGrantType(_) => "unsupported_grant_type",
+            Self::InvalidScope(_) => "invalid_scope",
+            Self::UnsupportedTokenType(_) => "unsupported_token_type",
+            Self::Unavailable(_) => "temporarily_unavailable",
+            Self::Internal(_) => "server_error",
+        }
+    }
+
+    fn description(&self) -> String {
+        match self {
+            Self::InvalidRequest(d)
+            | Self::InvalidClient(d)
+            | Self::InvalidGrant(d)
+            | Self::UnauthorizedClient(d)
+            | Self::UnsupportedGrantType(d)
+            | Self::InvalidScope(d)
+            | Self::UnsupportedTokenType(d) => d.clone(),
+            Self::Unavailable(_) => "The database is unavailable; try again shortly".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl ResponseError for OAuthError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::InvalidClient(_) => StatusCode::UNAUTHORIZED,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Unavailable(e) = self {
+            tracing::error!(error = %e, "database error at an OAuth endpoint");
+        }
+        let mut res = HttpResponse::build(self.status_code());
+        res.insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::PRAGMA, "no-cache"));
+        match self {
+            Self::InvalidClient(_) => {
+                res.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"mocklink\""));
+            }
+            Self::MethodNotAllowed => {
+                res.insert_header((header::ALLOW, "POST"));
+            }
+            Self::Unavailable(_) => {
+                res.insert_header((header::RETRY_AFTER, "1"));
+            }
+            _ => {}
+        }
+        res.json(serde_json::json!({
+            "error": self.code(),
+            "error_description": self.description(),
+        }))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
+}
+
+/// An error shown to a person in the browser as a readable page.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    /// Unknown client or unregistered redirect URI: never redirect (RFC 6749 §4.1.2.1).
+    #[error("{0}")]
+    InvalidClient(String),
+    #[error("{0}")]
+    BadRequest(String),
+    /// A form arrived without the CSRF token of its session.
+    #[error("This form has expired or was not sent by this site. Go back, reload the page and try again.")]
+    Csrf,
+    #[error("The service is temporarily unavailable. Try again in a moment.")]
+    Unavailable(#[from] StoreError),
+    #[error("Something went wrong on our side.")]
+    Internal(String),
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::InvalidClient(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Csrf => StatusCode::FORBIDDEN,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Unavailable(e) => tracing::error!(error = %e, "database error on a page"),
+            Self::Internal(e) => tracing::error!(error = %e, "internal error on a page"),
+            _ => {}
+        }
+        let title = match self {
+            Self::InvalidClient(_) => "INVALID_CLIENT",
+            Self::BadRequest(_) => "Bad request",
+            Self::Csrf => "Form expired",
+            Self::Unavailable(_) => "Temporarily unavailable",
+            Self::Internal(_) => "Error",
+        };
+        let message = self.to_string();
+        html(
+            self.status_code(),
+            &ErrorPage {
+                title,
+                message: &message,
+            },
+        )
+    }
+}
+
+/// Renders a page with the no-store policy every provider page gets.
+pub fn html(status: StatusCode, page: &impl Template) -> HttpResponse {
+    match page.render() {
+        Ok(body) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(body),
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("internal error: a page could not be rendered")
+        }
+    }
+}
+
+/// An error at /authorize once client and redirect URI are known good: it
+/// travels back to the client in the redirect (RFC 6749 §4.1.2.1, RFC 9207).
+#[derive(Debug)]
+pub struct RedirectError {
+    pub redirect_uri: RedirectUri,
+    pub state: Option<String>,
+    pub error: &'static str,
+    pub description: String,
+    pub issuer: String,
+}
+
+/// An /authorize failure: a page, or a redirect back to the client.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthorizeError {
+    #[error(transparent)]
+    Page(#[from] PageError),
+    #[error("{}: {}", .0.error, .0.description)]
+    Redirect(Box<RedirectError>),
+}
+
+impl From<StoreError> for AuthorizeError {
+    fn from(e: StoreError) -> Self {
+        Self::Page(e.into())
+    }
+}
+
+impl ResponseError for AuthorizeError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Page(p) => p.status_code(),
+            Self::Redirect(_) => StatusCode::SEE_OTHER,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Page(p) => p.error_response(),
+            Self::Redirect(r) => {
+                let mut params = vec![
+                    ("error", r.error),
+                    ("error_description", r.description.as_str()),
+                ];
+                if let Some(state) = &r.state {
+                    params.push(("state", state));
+                }
+                params.push(("iss", &r.issuer));
+                redirect(StatusCode::SEE_OTHER, &r.redirect_uri.with_params(&params))
+            }
+        }
+    }
+}
+
+/// A redirect; 303 after a form POST so the browser never re-posts the password.
+pub fn redirect(status: StatusCode, location: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}

@@ -1,0 +1,67 @@
+//! The accounts service: what a skill developer pastes into the Alexa console.
+
+pub mod account;
+pub mod authorize;
+pub mod client_auth;
+pub mod endpoints;
+pub mod error;
+pub mod keys;
+pub mod params;
+pub mod password;
+pub mod session;
+pub mod token;
+pub mod tokens;
+
+use actix_web::web;
+use error::{OAuthError, PageError};
+
+const STYLE_CSS: &str = include_str!("../../assets/style.css");
+
+/// Registers the provider's routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    // Browser forms: small bodies, readable error pages.
+    let form_config = web::FormConfig::default()
+        .limit(params::MAX_FORM_BYTES)
+        .error_handler(|err, _| {
+            PageError::BadRequest(format!("The form could not be read: {err}")).into()
+        });
+    let method_not_allowed = || {
+        web::route()
+            .to(|| async { Err::<actix_web::HttpResponse, _>(OAuthError::MethodNotAllowed) })
+    };
+    cfg.app_data(form_config)
+        .route("/", web::get().to(account::home))
+        .route("/assets/style.css", web::get().to(style))
+        .route("/authorize", web::get().to(authorize::authorize))
+        .route("/login", web::post().to(authorize::login))
+        .route("/consent", web::post().to(authorize::consent))
+        .route("/account/apps", web::get().to(account::linked_apps))
+        .route("/account/apps/unlink", web::post().to(account::unlink))
+        .service(
+            web::resource("/api/token")
+                .route(web::post().to(token::token))
+                .route(method_not_allowed()),
+        )
+        .service(
+            web::resource("/api/revoke")
+                .route(web::post().to(endpoints::revoke))
+                .route(method_not_allowed()),
+        )
+        .service(
+            web::resource("/api/introspect")
+                .route(web::post().to(endpoints::introspect))
+                .route(method_not_allowed()),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            web::get().to(endpoints::metadata),
+        )
+        .route("/.well-known/jwks.json", web::get().to(endpoints::jwks));
+}
+
+async fn style() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(STYLE_CSS)
+}

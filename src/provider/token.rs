@@ -1,0 +1,354 @@
+//! `POST /api/token`: authorization_code (with PKCE), refresh_token (rotate or
+//! reuse, with reuse detection) and client_credentials (RFC 6749 §4–6).
+
+use super::authorize::is_pkce_value;
+use super::client_auth::{self, Authenticated};
+use super::error::OAuthError;
+use super::keys::KeyError;
+use super::params::{read_form, Params, ParamsError};
+use super::tokens;
+use crate::domain::{Scopes, Secret};
+use crate::state::AppState;
+use crate::store::{digest, Client, Grant, RefreshPolicy};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// A successful token response (RFC 6749 §5.1).
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+
+impl From<KeyError> for OAuthError {
+    fn from(e: KeyError) -> Self {
+        match e {
+            KeyError::Store(s) => OAuthError::Unavailable(s),
+            other => OAuthError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<ParamsError> for OAuthError {
+    fn from(e: ParamsError) -> Self {
+        match e {
+            ParamsError::TooLarge => OAuthError::PayloadTooLarge(super::params::MAX_FORM_BYTES),
+            ParamsError::Malformed(m) => OAuthError::InvalidRequest(m),
+        }
+    }
+}
+
+/// Reads the form body of an OAuth endpoint, insisting on the content type.
+pub async fn oauth_form(req: &HttpRequest, payload: web::Payload) -> Result<Params, OAuthError> {
+    read_form(req, payload).await?.ok_or_else(|| {
+        OAuthError::InvalidRequest(
+            "the body must be application/x-www-form-urlencoded (grant_type parameter is missing)"
+                .into(),
+        )
+    })
+}
+
+/// `POST /api/token`
+pub async fn token(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, OAuthError> {
+    let params = oauth_form(&req, payload).await?;
+    let response = exchange(&state, req.headers(), &params).await;
+    match &response {
+        Ok(_) => tracing::info!(
+            event = "token_issued",
+            grant_type = params.get("grant_type").unwrap_or(""),
+            "token issued"
+        ),
+        Err(e) => tracing::info!(
+            event = "token_error",
+            grant_type = params.get("grant_type").unwrap_or(""),
+            error = e.code(),
+            "token request refused"
+        ),
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(response?))
+}
+
+/// The token endpoint's logic, independent of HTTP.
+pub async fn exchange(
+    state: &AppState,
+    headers: &header::HeaderMap,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    let presented = client_auth::presented(headers, params)?;
+    let grant_type = params
+        .get("grant_type")
+        .ok_or_else(|| OAuthError::InvalidRequest("grant_type parameter is missing".into()))?
+        .to_owned();
+    if let Some(name) = params.first_repeated() {
+        return Err(OAuthError::InvalidRequest(format!(
+            "parameter '{name}' was sent more than once"
+        )));
+    }
+    if !matches!(
+        grant_type.as_str(),
+        "authorization_code" | "refresh_token" | "client_credentials"
+    ) {
+        return Err(OAuthError::UnsupportedGrantType(format!(
+            "grant_type '{}' is not supported",
+            grant_type.chars().take(40).collect::<String>()
+        )));
+    }
+    let caller = client_auth::authenticate(state, presented, true).await?;
+    match grant_type.as_str() {
+        "authorization_code" => authorization_code(state, &caller, params).await,
+        "refresh_token" => refresh_token(state, &caller, params).await,
+        _ => client_credentials(state, &caller, params),
+    }
+}
+
+fn required<'a>(params: &'a Params, name: &str) -> Result<&'a str, OAuthError> {
+    params
+        .get(name)
+        .ok_or_else(|| OAuthError::InvalidRequest(format!("{name} is required")))
+}
+
+async fn authorization_code(
+    state: &AppState,
+    caller: &Authenticated,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    let code = required(params, "code")?;
+    let verifier = params.get("code_verifier");
+    if verifier.is_some_and(|v| !is_pkce_value(v)) {
+        return Err(OAuthError::InvalidRequest(
+            "code_verifier must be 43 to 128 characters of [A-Za-z0-9._~-]".into(),
+        ));
+    }
+    let now = state.clock.now();
+    let code_hash = digest(code);
+    let invalid = || OAuthError::InvalidGrant("Invalid authorization code".into());
+    let record = state.store.code(&code_hash).await?.ok_or_else(invalid)?;
+    // Bound to the client; another client's attempt changes nothing.
+    if record.grant.client_id != caller.client.id {
+        return Err(invalid());
+    }
+    if record.used_at.is_some() || !state.store.claim_code(&code_hash, now).await? {
+        // Replay: the code may have leaked, so everything issued from it goes.
+        if state
+            .store
+            .revoke_grant(&record.grant.id, "code_replay", now)
+            .await?
+        {
+            tracing::warn!(event = "code_replay", grant = %record.grant.id, client = %caller.client.id, "authorization code reused; grant revoked");
+        }
+        return Err(invalid());
+    }
+    if record.expires_at <= now {
+        return Err(OAuthError::InvalidGrant(
+            "Authorization code expired".into(),
+        ));
+    }
+    if params.get("redirect_uri") != Some(record.redirect_uri.as_str()) {
+        return Err(OAuthError::InvalidGrant("Invalid redirect URI".into()));
+    }
+    match (&record.code_challenge, verifier) {
+        (Some(challenge), Some(v)) if pkce_s256(v) == *challenge => {}
+        (Some(_), Some(_)) => {
+            return Err(OAuthError::InvalidGrant(
+                "code_verifier was incorrect".into(),
+            ))
+        }
+        (Some(_), None) => {
+            return Err(OAuthError::InvalidGrant("code_verifier is required".into()))
+        }
+        // A verifier for a code issued without a challenge is a downgrade attempt.
+        (None, Some(_)) => {
+            return Err(OAuthError::InvalidGrant(
+                "no code_challenge was sent for this code".into(),
+            ))
+        }
+        (None, None) => {}
+    }
+    let refresh = Secret::generate(32);
+    if !state
+        .store
+        .activate_grant(&record.grant.id, &digest(refresh.expose()), now)
+        .await?
+    {
+        return Err(OAuthError::InvalidGrant("Authorization revoked".into()));
+    }
+    user_tokens(
+        state,
+        &caller.client,
+        &record.grant,
+        &record.grant.scopes,
+        Some(refresh),
+    )
+}
+
+async fn refresh_token(
+    state: &AppState,
+    caller: &Authenticated,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    let presented = required(params, "refresh_token")?;
+    let now = state.clock.now();
+    let hash = digest(presented);
+    let invalid = || OAuthError::InvalidGrant("Invalid refresh token".into());
+    let record = state
+        .store
+        .refresh_token(&hash)
+        .await?
+        .ok_or_else(invalid)?;
+    let grant = &record.grant;
+    if grant.client_id != caller.client.id {
+        return Err(invalid());
+    }
+    if grant.revoked_at.is_some() {
+        return Err(OAuthError::InvalidGrant("Refresh token revoked".into()));
+    }
+    if grant.expires_at <= now {
+        return Err(OAuthError::InvalidGrant("Refresh token expired".into()));
+    }
+    let scopes = match params.get("scope") {
+        None => grant.scopes.clone(),
+        Some(s) => {
+            let asked = Scopes::parse(s).map_err(|e| OAuthError::InvalidScope(e.to_string()))?;
+            if !asked.is_subset(&grant.scopes) {
+                return Err(OAuthError::InvalidScope(
+                    "a refresh may only keep or narrow the original scopes".into(),
+                ));
+            }
+            asked
+        }
+    };
+    let client = &caller.client;
+    let next = match client.refresh_policy {
+        RefreshPolicy::Reuse => Secret::new(presented),
+        RefreshPolicy::Rotate => {
+            let next = Secret::generate(32);
+            let next_hash = digest(next.expose());
+            if !state
+                .store
+                .rotate_refresh_token(&hash, &next_hash, &grant.id, now)
+                .await?
+            {
+                let rotated_at = state
+                    .store
+                    .refresh_token(&hash)
+                    .await?
+                    .and_then(|r| r.rotated_at)
+                    .unwrap_or(i64::MIN / 2);
+                let in_grace = client.refresh_grace_seconds > 0
+                    && now - rotated_at <= client.refresh_grace_seconds;
+                if !in_grace {
+                    state
+                        .store
+                        .revoke_grant(&grant.id, "refresh_token_reuse", now)
+                        .await?;
+                    tracing::warn!(event = "refresh_reuse", grant = %grant.id, client = %client.id, "retired refresh token reused; grant revoked");
+                    return Err(OAuthError::InvalidGrant("Refresh token revoked".into()));
+                }
+                // Within the grace window: the client probably lost our answer.
+                state
+                    .store
+                    .add_refresh_token(&next_hash, &grant.id, now)
+                    .await?;
+            }
+            next
+        }
+    };
+    user_tokens(state, client, grant, &scopes, Some(next))
+}
+
+fn client_credentials(
+    state: &AppState,
+    caller: &Authenticated,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    if !caller.confidential {
+        return Err(OAuthError::UnauthorizedClient(
+            "public clients may not use client_credentials".into(),
+        ));
+    }
+    let scopes = Scopes::parse(params.get("scope").unwrap_or(""))
+        .map_err(|e| OAuthError::InvalidScope(e.to_string()))?;
+    if !scopes.is_subset(&caller.client.scopes) {
+        return Err(OAuthError::InvalidScope(
+            "the client may not request one of these scopes".into(),
+        ));
+    }
+    let client = &caller.client;
+    let ttl = client.access_token_ttl;
+    let scope = scopes.to_string();
+    let (access_token, _) = tokens::mint(
+        state,
+        client.id.as_str(),
+        client.id.as_str(),
+        &scope,
+        None,
+        ttl,
+    )?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: ttl,
+        refresh_token: None,
+        scope: (!scope.is_empty()).then_some(scope),
+    })
+}
+
+fn user_tokens(
+    state: &AppState,
+    client: &Client,
+    grant: &Grant,
+    scopes: &Scopes,
+    refresh: Option<Secret>,
+) -> Result<TokenResponse, OAuthError> {
+    let ttl = client.access_token_ttl;
+    let scope = scopes.to_string();
+    let (access_token, _) = tokens::mint(
+        state,
+        grant.user_id.as_str(),
+        client.id.as_str(),
+        &scope,
+        Some(&grant.id),
+        ttl,
+    )?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: ttl,
+        refresh_token: refresh.map(|r| r.expose().to_owned()),
+        scope: Some(scope),
+    })
+}
+
+/// BASE64URL-NOPAD(SHA256(verifier)) (RFC 7636 §4.2).
+pub fn pkce_s256(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc7636_appendix_b_vector() {
+        assert_eq!(
+            pkce_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+    }
+}

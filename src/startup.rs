@@ -1,0 +1,278 @@
+//! Builds the application from `Settings` and a bound `TcpListener`: connects
+//! and migrates the database, seeds it, loads the signing keys, and wires the
+//! roles' routes into one actix-web server.
+
+use crate::clock::Clock;
+use crate::config::{ClientSeed, Settings, UserSeed};
+use crate::domain::{ClientId, ParseError, RedirectUri, Scopes, Username};
+use crate::provider::keys::{KeyError, KeyRing};
+use crate::provider::{self, password};
+use crate::state::AppState;
+use crate::store::{digest, Client, NewUser, RefreshPolicy, Store, StoreError};
+use actix_web::dev::Server;
+use actix_web::{middleware, web, App, HttpResponse, HttpServer};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("signing keys: {0}")]
+    Keys(#[from] KeyError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("seed data: {0}")]
+    Seed(String),
+}
+
+impl From<ParseError> for StartupError {
+    fn from(e: ParseError) -> Self {
+        Self::Seed(e.0)
+    }
+}
+
+pub struct Application {
+    server: Server,
+    addr: SocketAddr,
+    state: AppState,
+}
+
+impl Application {
+    /// Binds `settings.listen` and builds the app.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let listener = TcpListener::bind(settings.listen).map_err(|source| StartupError::Bind {
+            addr: settings.listen.to_string(),
+            source,
+        })?;
+        Self::build_with(settings, listener, Clock::default()).await
+    }
+
+    /// Builds the app on an already bound listener (tests bind port 0) and a
+    /// given clock.
+    pub async fn build_with(
+        mut settings: Settings,
+        listener: TcpListener,
+        clock: Clock,
+    ) -> Result<Self, StartupError> {
+        let addr = listener.local_addr().map_err(|source| StartupError::Bind {
+            addr: settings.listen.to_string(),
+            source,
+        })?;
+        settings.listen = addr;
+        let state = prepare(settings, clock).await?;
+        spawn_key_refresher(state.clone());
+        let server = serve(state.clone(), listener)?;
+        Ok(Self {
+            server,
+            addr,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Connects, migrates, seeds and loads keys: everything but the listener.
+pub async fn prepare(settings: Settings, clock: Clock) -> Result<AppState, StartupError> {
+    let store = Store::connect(&settings.database_url).await?;
+    store.migrate().await?;
+    let keys = KeyRing::load_or_create(&store, settings.signing_alg, clock.now()).await?;
+    let state = AppState {
+        settings: Arc::new(settings),
+        store,
+        keys,
+        clock,
+    };
+    seed(&state).await?;
+    Ok(state)
+}
+
+/// Key rotations made by another instance (or the CLI) become visible here
+/// within a few seconds; verification also reloads at once on an unknown kid.
+fn spawn_key_refresher(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Err(e) = state.keys.reload(&state.store).await {
+                tracing::warn!(error = %e, "could not refresh signing keys");
+            }
+        }
+    });
+}
+
+fn serve(state: AppState, listener: TcpListener) -> Result<Server, StartupError> {
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .wrap(security_headers())
+            .wrap(middleware::from_fn(crate::telemetry::log_request))
+            .route(
+                "/healthz",
+                web::get().to(|| async { HttpResponse::Ok().body("ok") }),
+            )
+            .route("/readyz", web::get().to(readyz))
+            .configure(provider::configure)
+            .default_service(web::to(not_found))
+    })
+    .listen(listener)
+    .map_err(|source| StartupError::Bind {
+        addr: "listener".into(),
+        source,
+    })?
+    .shutdown_timeout(5)
+    .run();
+    Ok(server)
+}
+
+/// Headers every response carries; pages cannot be framed or leak referrers.
+fn security_headers() -> middleware::DefaultHeaders {
+    middleware::DefaultHeaders::new()
+        .add(("X-Frame-Options", "DENY"))
+        .add((
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'",
+        ))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add(("X-Content-Type-Options", "nosniff"))
+}
+
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    match state.store.ready().await {
+        Ok(true) => HttpResponse::Ok().body("ready"),
+        Ok(false) => HttpResponse::ServiceUnavailable().body("migrations pending"),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            HttpResponse::ServiceUnavailable().body("database unavailable")
+        }
+    }
+}
+
+async fn not_found() -> HttpResponse {
+    HttpResponse::NotFound()
+        .json(serde_json::json!({"error": {"status": 404, "message": "Not found."}}))
+}
+
+/// Creates the demo user and client (if enabled) and the config file's seeds.
+async fn seed(state: &AppState) -> Result<(), StartupError> {
+    let s = &state.settings;
+    let mut users = s.users.clone();
+    let mut clients = s.clients.clone();
+    if s.demo_seed {
+        users.insert(
+            0,
+            UserSeed {
+                username: s.demo_username.clone(),
+                password: s.demo_password.clone(),
+                display_name: Some("Demo User".into()),
+                email: Some(format!("{}@example.com", s.demo_username)),
+                country: "US".into(),
+                product: "premium".into(),
+            },
+        );
+        let mut redirect_uris = s.alexa_redirect_uris();
+        redirect_uris.push(format!(
+            "{}/api/skill/link/{}",
+            s.public_url(),
+            s.alexa_vendor_id
+        ));
+        clients.insert(
+            0,
+            ClientSeed {
+                id: s.demo_client_id.clone(),
+                name: Some("Mock Music (Alexa skill)".into()),
+                secret: Some(s.demo_client_secret.clone()),
+                redirect_uris,
+                scopes: None,
+                refresh_policy: RefreshPolicy::Rotate,
+                refresh_grace_seconds: 0,
+                access_token_ttl_seconds: crate::config::default_access_ttl(),
+                refresh_token_ttl_seconds: crate::config::default_refresh_ttl(),
+            },
+        );
+    }
+    let now = state.clock.now();
+    for u in &users {
+        let id = Username::parse(&u.username)?;
+        // Users are created once; changing them is the CLI's job, which also
+        // keeps start-up free of password hashing on an existing database.
+        if state.store.user(&id).await?.is_none() {
+            let user = user_from_seed(u, id, password::hash_off_thread(u.password.clone()).await);
+            match state.store.insert_user(&user, now).await {
+                Ok(()) | Err(StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    for c in &clients {
+        state
+            .store
+            .upsert_client(&client_from_seed(c)?, now)
+            .await?;
+    }
+    Ok(())
+}
+
+pub fn user_from_seed(u: &UserSeed, id: Username, password_hash: String) -> NewUser {
+    NewUser {
+        display_name: u.display_name.clone().unwrap_or_else(|| id.to_string()),
+        email: u
+            .email
+            .clone()
+            .unwrap_or_else(|| format!("{id}@example.com")),
+        country: u.country.clone(),
+        product: u.product.clone(),
+        password_hash,
+        id,
+    }
+}
+
+/// Validates a declared client into the stored form.
+pub fn client_from_seed(c: &ClientSeed) -> Result<Client, StartupError> {
+    let id = ClientId::parse(&c.id)?;
+    if c.access_token_ttl_seconds < 360 {
+        return Err(StartupError::Seed(format!(
+            "client {id}: access_token_ttl_seconds must be at least 360 (Alexa's minimum)"
+        )));
+    }
+    Ok(Client {
+        name: c.name.clone().unwrap_or_else(|| c.id.clone()),
+        secret_hash: c.secret.as_deref().map(digest),
+        redirect_uris: c
+            .redirect_uris
+            .iter()
+            .map(|u| RedirectUri::parse(u))
+            .collect::<Result<_, _>>()?,
+        scopes: match &c.scopes {
+            Some(s) => Scopes::parse(s)?,
+            None => Scopes::all(),
+        },
+        refresh_policy: c.refresh_policy,
+        refresh_grace_seconds: c.refresh_grace_seconds.max(0),
+        access_token_ttl: c.access_token_ttl_seconds,
+        refresh_token_ttl: c.refresh_token_ttl_seconds,
+        id,
+    })
+}

@@ -1,0 +1,196 @@
+//! The one store interface, on SQLite or PostgreSQL.
+//!
+//! Why sqlx's `Any` driver and not a trait with two implementations: the
+//! schema and every query are written once in the portable subset of SQL both
+//! engines share (`$n` placeholders, BIGINT times, `ON CONFLICT`, `RETURNING`),
+//! so the two backends cannot drift apart, and the same test suite exercises
+//! the same code on both. Queries are runtime-checked (`sqlx::query`), which
+//! keeps the build independent of a live database.
+
+mod clients;
+mod grants;
+mod keys;
+mod sessions;
+mod users;
+
+pub use clients::{Client, RefreshPolicy};
+pub use grants::{CodeRecord, Grant, LinkedApp, NewCode, RefreshRecord};
+pub use keys::StoredKey;
+pub use sessions::Session;
+pub use users::{NewUser, User};
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use std::str::FromStr;
+use std::time::Duration;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
+
+impl DatabaseKind {
+    pub fn of(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(StoreError::BadUrl(format!(
+                "unsupported DATABASE_URL '{}': use sqlite:<file> or postgres://…",
+                redact_url(url)
+            )))
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    BadUrl(String),
+    #[error("cannot reach the database at {url}: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database unavailable: {0}")]
+    Unavailable(#[from] sqlx::Error),
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+/// The database. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    kind: DatabaseKind,
+}
+
+impl Store {
+    /// Connects (creating a SQLite file if missing). Does not migrate.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let kind = DatabaseKind::of(url)?;
+        let url = match kind {
+            DatabaseKind::Sqlite if !url.contains("mode=") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_owned(),
+        };
+        let connect_err = |source| StoreError::Connect {
+            url: redact_url(&url),
+            source,
+        };
+        let options = AnyConnectOptions::from_str(&url).map_err(connect_err)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match kind {
+                DatabaseKind::Sqlite => 8,
+                DatabaseKind::Postgres => 16,
+            })
+            .acquire_timeout(Duration::from_secs(5))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if kind == DatabaseKind::Sqlite {
+                        // WAL lets readers run beside the one writer; busy_timeout
+                        // makes writers queue instead of failing with "database is locked".
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(connect_err)?;
+        Ok(Self { pool, kind })
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// True when the database answers and every known migration is applied.
+    pub async fn ready(&self) -> Result<bool, StoreError> {
+        let applied: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(applied as usize >= MIGRATOR.iter().count())
+    }
+
+    pub fn kind(&self) -> DatabaseKind {
+        self.kind
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await
+    }
+}
+
+/// A URL with any password replaced by `***`, for error messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Lowercase hex SHA-256, the at-rest form of every secret we store.
+pub fn digest(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let hash = Sha256::digest(secret.as_bytes());
+    let mut out = String::with_capacity(64);
+    for b in hash {
+        use std::fmt::Write;
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords_only() {
+        assert_eq!(
+            redact_url("postgres://u:hunter2@db:5432/x"),
+            "postgres://u:***@db:5432/x"
+        );
+        assert_eq!(redact_url("sqlite:mocklink.db"), "sqlite:mocklink.db");
+    }
+
+    #[test]
+    fn rejects_unknown_schemes() {
+        assert!(DatabaseKind::of("mysql://x").is_err());
+        assert_eq!(
+            DatabaseKind::of("sqlite::memory:").unwrap(),
+            DatabaseKind::Sqlite
+        );
+        assert_eq!(
+            DatabaseKind::of("postgresql://h/db").unwrap(),
+            DatabaseKind::Postgres
+        );
+    }
+}

@@ -1,0 +1,64 @@
+use super::{Store, StoreError};
+use crate::domain::Username;
+use sqlx::Row;
+
+/// A browser session: anonymous until login, then bound to a user.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id_hash: String,
+    pub user_id: Option<Username>,
+    pub csrf_token: String,
+    pub expires_at: i64,
+}
+
+impl Store {
+    pub async fn insert_session(&self, s: &Session, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&s.id_hash)
+        .bind(s.user_id.as_ref().map(|u| u.as_str()))
+        .bind(&s.csrf_token)
+        .bind(now)
+        .bind(s.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The live session with this id hash, if any.
+    pub async fn session(&self, id_hash: &str, now: i64) -> Result<Option<Session>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id_hash, user_id, csrf_token, expires_at FROM sessions \
+             WHERE id_hash = $1 AND expires_at > $2",
+        )
+        .bind(id_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            let user: Option<String> = row.try_get("user_id")?;
+            Ok(Session {
+                id_hash: row.try_get("id_hash")?,
+                user_id: user
+                    .map(|u| Username::parse(&u))
+                    .transpose()
+                    .map_err(|e| StoreError::Corrupt(format!("session user: {e}")))?,
+                csrf_token: row.try_get("csrf_token")?,
+                expires_at: row.try_get("expires_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Deletes a session and, opportunistically, every expired one.
+    pub async fn delete_session(&self, id_hash: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1 OR expires_at <= $2")
+            .bind(id_hash)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

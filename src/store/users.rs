@@ -1,0 +1,90 @@
+use super::{Store, StoreError};
+use crate::domain::Username;
+use sqlx::Row;
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: Username,
+    pub password_hash: String,
+    pub display_name: String,
+    pub email: String,
+    pub country: String,
+    pub product: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub id: Username,
+    pub password_hash: String,
+    pub display_name: String,
+    pub email: String,
+    pub country: String,
+    pub product: String,
+}
+
+const COLUMNS: &str = "id, password_hash, display_name, email, country, product, created_at";
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
+    let id: String = row.try_get("id")?;
+    Ok(User {
+        id: Username::parse(&id).map_err(|e| StoreError::Corrupt(format!("user id {id}: {e}")))?,
+        password_hash: row.try_get("password_hash")?,
+        display_name: row.try_get("display_name")?,
+        email: row.try_get("email")?,
+        country: row.try_get("country")?,
+        product: row.try_get("product")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl Store {
+    /// Inserts a user; `Conflict` if the name is taken.
+    pub async fn insert_user(&self, user: &NewUser, now: i64) -> Result<(), StoreError> {
+        let res = sqlx::query(
+            "INSERT INTO users (id, password_hash, display_name, email, country, product, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(user.id.as_str())
+        .bind(&user.password_hash)
+        .bind(&user.display_name)
+        .bind(&user.email)
+        .bind(&user.country)
+        .bind(&user.product)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        if res.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!("user '{}'", user.id)));
+        }
+        Ok(())
+    }
+
+    pub async fn user(&self, id: &Username) -> Result<Option<User>, StoreError> {
+        sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(from_row)
+            .transpose()
+    }
+
+    pub async fn users(&self) -> Result<Vec<User>, StoreError> {
+        sqlx::query(&format!("SELECT {COLUMNS} FROM users ORDER BY id"))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(from_row)
+            .collect()
+    }
+
+    /// Deletes a user and, by cascade, their sessions, consents and grants.
+    pub async fn delete_user(&self, id: &Username) -> Result<bool, StoreError> {
+        let res = sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(res.rows_affected() > 0)
+    }
+}

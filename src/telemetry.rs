@@ -1,0 +1,45 @@
+//! Logging: one line per request (method, path without the query string,
+//! status, latency, request id) so codes and tokens in URLs never reach logs.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use std::time::Instant;
+use tracing::Instrument;
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global subscriber (text or JSON lines). Idempotent.
+pub fn init(json: bool) {
+    let filter = EnvFilter::try_from_env("MOCKLINK_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,actix_server=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    let _ = if json {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+pub async fn log_request(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let request_id = uuid::Uuid::new_v4().simple().to_string();
+    let span = tracing::info_span!("request", id = %&request_id[..12]);
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let res = next.call(req).instrument(span.clone()).await?;
+    let status = res.status().as_u16();
+    let _enter = span.enter();
+    tracing::info!(
+        method = %method,
+        path = %path,
+        status,
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    Ok(res)
+}

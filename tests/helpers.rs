@@ -1,0 +1,351 @@
+#![allow(dead_code)] // helpers are shared; not every test uses all of them
+//! One way to start the real app for a test: `spawn_app()` binds port 0,
+//! builds the app on a fresh database (a temporary SQLite file, or a fresh
+//! PostgreSQL database when MOCKLINK_TEST_DATABASE_URL is set), and gives a
+//! base URL, an HTTP client that does not follow redirects, and the clock.
+
+use mocklink::clock::Clock;
+use mocklink::config::Settings;
+use mocklink::startup::Application;
+use mocklink::state::AppState;
+use oauth2::basic::BasicClient;
+use oauth2::{AuthUrl, ClientId, ClientSecret, EndpointNotSet, EndpointSet, RedirectUrl, TokenUrl};
+use std::net::TcpListener;
+use std::sync::Once;
+use std::time::Duration;
+
+pub const DEMO_CLIENT: &str = "alexa-skill";
+pub const DEMO_SECRET: &str = "alexa-skill-secret";
+pub const DEMO_VENDOR: &str = "M2AB3CD4EF5GHI";
+pub const ALEXA_REDIRECT: &str = "https://pitangui.amazon.com/api/skill/link/M2AB3CD4EF5GHI";
+
+pub type OAuthClient =
+    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+pub struct TestApp {
+    /// Base URL, no trailing slash.
+    pub url: String,
+    /// Browser-like client: keeps cookies, never follows redirects.
+    pub browser: reqwest::Client,
+    /// Server-to-server client, no cookies, no redirects (as oauth2 requires).
+    pub http: reqwest::Client,
+    pub state: AppState,
+    pub clock: Clock,
+    pub db: std::sync::Arc<TestDb>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+static LOGS: Once = Once::new();
+
+/// A fresh app with the default settings (demo user and client seeded).
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// A fresh app whose settings `customize` may change first.
+pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
+    let db = std::sync::Arc::new(TestDb::create().await);
+    spawn_on(db, customize).await
+}
+
+/// An app on an existing test database (a restart, or a second instance).
+pub async fn spawn_on(
+    db: std::sync::Arc<TestDb>,
+    customize: impl FnOnce(&mut Settings),
+) -> TestApp {
+    LOGS.call_once(|| {
+        if std::env::var_os("MOCKLINK_TEST_LOG").is_some() {
+            mocklink::telemetry::init(false);
+        }
+    });
+    let mut settings = Settings {
+        database_url: db.url.clone(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..Settings::default()
+    };
+    customize(&mut settings);
+    let listener = TcpListener::bind(settings.listen).expect("bind test port");
+    let clock = Clock::default();
+    let app = Application::build_with(settings, listener, clock.clone())
+        .await
+        .expect("app builds");
+    let url = app.state().settings.public_url();
+    let state = app.state().clone();
+    let handle = app.server_handle();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        url,
+        browser: reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        state,
+        clock,
+        db,
+        handle,
+    }
+}
+
+impl TestApp {
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+
+    /// An `oauth2` client for the demo Alexa client, redirecting to Alexa's
+    /// North-America URL, with the given authentication scheme.
+    pub fn oauth_client(&self, auth: oauth2::AuthType) -> OAuthClient {
+        self.oauth_client_for(DEMO_CLIENT, Some(DEMO_SECRET), ALEXA_REDIRECT, auth)
+    }
+
+    pub fn oauth_client_for(
+        &self,
+        id: &str,
+        secret: Option<&str>,
+        redirect: &str,
+        auth: oauth2::AuthType,
+    ) -> OAuthClient {
+        let mut c = BasicClient::new(ClientId::new(id.into()))
+            .set_auth_uri(AuthUrl::new(format!("{}/authorize", self.url)).unwrap())
+            .set_token_uri(TokenUrl::new(format!("{}/api/token", self.url)).unwrap())
+            .set_redirect_uri(RedirectUrl::new(redirect.into()).unwrap())
+            .set_auth_type(auth);
+        if let Some(s) = secret {
+            c = c.set_client_secret(ClientSecret::new(s.into()));
+        }
+        c
+    }
+
+    pub async fn get(&self, path_and_query: &str) -> reqwest::Response {
+        self.browser
+            .get(format!("{}{}", self.url, path_and_query))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// POSTs a form to `path` from the browser (cookies included).
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.browser
+            .post(format!("{}{}", self.url, path))
+            .form(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// POSTs a raw form body to the token endpoint, optionally with Basic auth.
+    pub async fn token_request(
+        &self,
+        body: &str,
+        basic: Option<(&str, &str)>,
+    ) -> reqwest::Response {
+        let mut req = self
+            .http
+            .post(format!("{}/api/token", self.url))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body.to_owned());
+        if let Some((id, secret)) = basic {
+            req = req.basic_auth(id, Some(secret));
+        }
+        req.send().await.expect("request")
+    }
+
+    /// Logs the browser in from the login page `page` (HTML) as `user`.
+    pub async fn submit_login(&self, page: &str, user: &str, password: &str) -> reqwest::Response {
+        let csrf = form_value(page, "csrf_token").expect("login page has a CSRF token");
+        let return_to = form_value(page, "return_to").unwrap_or_default();
+        self.post_form(
+            "/login",
+            &[
+                ("csrf_token", &csrf),
+                ("return_to", &return_to),
+                ("username", user),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    /// Answers the consent page `page` with `decision` ("allow" or "deny").
+    pub async fn submit_consent(&self, page: &str, decision: &str) -> reqwest::Response {
+        let csrf = form_value(page, "csrf_token").expect("consent page has a CSRF token");
+        let request =
+            form_value(page, "authorization_request").expect("consent page carries the request");
+        self.post_form(
+            "/consent",
+            &[
+                ("csrf_token", &csrf),
+                ("authorization_request", &request),
+                ("decision", decision),
+            ],
+        )
+        .await
+    }
+
+    /// Plays the person in the browser: opens `authorize_url`, logs in as the
+    /// demo user if asked, agrees if asked, and returns the final redirect.
+    pub async fn browse_and_agree(&self, authorize_url: &str) -> url::Url {
+        self.browse(authorize_url, "demo", "demo", "allow").await
+    }
+
+    pub async fn browse(
+        &self,
+        authorize_url: &str,
+        user: &str,
+        password: &str,
+        decision: &str,
+    ) -> url::Url {
+        let mut res = self.browser.get(authorize_url).send().await.unwrap();
+        for _ in 0..4 {
+            if res.status().is_redirection() {
+                let location = location(&res);
+                if location.starts_with('/') {
+                    res = self.get(&location).await;
+                    continue;
+                }
+                return url::Url::parse(&location).unwrap();
+            }
+            assert_eq!(res.status(), 200, "unexpected page");
+            let page = res.text().await.unwrap();
+            res = if page.contains("action=\"/login\"") {
+                self.submit_login(&page, user, password).await
+            } else if page.contains("action=\"/consent\"") {
+                self.submit_consent(&page, decision).await
+            } else {
+                panic!("unexpected page: {page}");
+            };
+        }
+        panic!("the flow did not end in a redirect to the client");
+    }
+}
+
+/// The `Location` header of a redirect.
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("location")
+        .expect("a Location header")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A query parameter of a URL.
+pub fn query_param(url: &url::Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The value of the form field `name` in an HTML page.
+pub fn form_value(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(
+        html[start..end]
+            .replace("&#x2b;", "+")
+            .replace("&#43;", "+")
+            .replace("&amp;", "&")
+            .replace("&#38;", "&")
+            .replace("&quot;", "\"")
+            .replace("&#34;", "\"")
+            .replace("&#x27;", "'")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">"),
+    )
+}
+
+/// Polls `check` until it returns true or `deadline` passes.
+pub async fn eventually(deadline: Duration, mut check: impl AsyncFnMut() -> bool) -> bool {
+    let end = std::time::Instant::now() + deadline;
+    loop {
+        if check().await {
+            return true;
+        }
+        if std::time::Instant::now() > end {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A database that exists for one test: a temporary SQLite file, or a fresh
+/// PostgreSQL database created next to MOCKLINK_TEST_DATABASE_URL and dropped
+/// when the test ends.
+pub struct TestDb {
+    pub url: String,
+    pub backend: &'static str,
+    admin_url: Option<String>,
+    name: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub async fn create() -> Self {
+        match std::env::var("MOCKLINK_TEST_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                use sqlx::Connection;
+                let name = format!("mocklink_test_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = sqlx::PgConnection::connect(&admin_url)
+                    .await
+                    .expect("MOCKLINK_TEST_DATABASE_URL is reachable");
+                sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+                    .await
+                    .expect("create test database");
+                let mut url = url::Url::parse(&admin_url).unwrap();
+                url.set_path(&name);
+                Self {
+                    url: url.to_string(),
+                    backend: "postgres",
+                    admin_url: Some(admin_url),
+                    name,
+                    _dir: None,
+                }
+            }
+            _ => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite:{}", dir.path().join("mocklink.db").display());
+                Self {
+                    url,
+                    backend: "sqlite",
+                    admin_url: None,
+                    name: String::new(),
+                    _dir: Some(dir),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(admin) = self.admin_url.clone() else {
+            return;
+        };
+        let name = self.name.clone();
+        // Drop runs outside async; use a short-lived runtime on its own thread.
+        let _ = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(async {
+                    use sqlx::Connection;
+                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                        let _ = sqlx::Executor::execute(
+                            &mut conn,
+                            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str(),
+                        )
+                        .await;
+                    }
+                })
+        })
+        .join();
+    }
+}
