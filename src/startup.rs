@@ -193,11 +193,16 @@ async fn seed(state: &AppState) -> Result<(), StartupError> {
             },
         );
         let mut redirect_uris = s.alexa_redirect_uris();
-        redirect_uris.push(format!(
-            "{}/api/skill/link/{}",
-            s.public_url(),
-            s.alexa_vendor_id
-        ));
+        let simulator = format!("{}/api/skill/link/{}", s.public_url(), s.alexa_vendor_id);
+        match RedirectUri::parse(&simulator) {
+            Ok(_) => redirect_uris.push(simulator),
+            // e.g. http://localhost:8080: browsers reach it, but the redirect rule
+            // (https, or http on a loopback IP literal) forbids registering it.
+            Err(e) => tracing::warn!(
+                "the simulator's redirect {simulator} cannot be registered for the demo client ({e}); \
+                 use a public URL on 127.0.0.1 or https"
+            ),
+        }
         clients.insert(
             0,
             ClientSeed {

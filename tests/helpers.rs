@@ -69,7 +69,8 @@ pub async fn spawn_on(
     let app = Application::build_with(settings, listener, clock.clone())
         .await
         .expect("app builds");
-    let url = app.state().settings.public_url();
+    // Requests go to the bound address, whatever public URL the test configured.
+    let url = format!("http://{}", app.local_addr());
     let state = app.state().clone();
     let handle = app.server_handle();
     tokio::spawn(app.run_until_stopped());
@@ -347,5 +348,73 @@ impl Drop for TestDb {
                 })
         })
         .join();
+    }
+}
+
+impl TestApp {
+    /// The demo client's authorize URL for `scope`, with `extra` parameters.
+    pub fn demo_authorize_url(&self, scope: &str, extra: &[(&str, &str)]) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("response_type", "code")
+            .append_pair("client_id", DEMO_CLIENT)
+            .append_pair("redirect_uri", ALEXA_REDIRECT)
+            .append_pair("scope", scope)
+            .append_pair("state", "st");
+        for (k, v) in extra {
+            q.append_pair(k, v);
+        }
+        format!("{}/authorize?{}", self.url, q.finish())
+    }
+
+    /// Runs the browser part for the demo client and returns the code.
+    pub async fn demo_code(&self, scope: &str) -> String {
+        let back = self.browse_and_agree(&self.demo_authorize_url(scope, &[])).await;
+        query_param(&back, "code").expect("a code in the redirect")
+    }
+
+    /// Exchanges a demo-client code with Basic auth; returns status and JSON.
+    pub async fn exchange_demo_code(&self, code: &str) -> (u16, serde_json::Value) {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .append_pair("grant_type", "authorization_code")
+            .append_pair("code", code)
+            .append_pair("redirect_uri", ALEXA_REDIRECT)
+            .finish();
+        let res = self.token_request(&body, Some((DEMO_CLIENT, DEMO_SECRET))).await;
+        (res.status().as_u16(), res.json().await.expect("JSON body"))
+    }
+
+    /// A fresh demo-user token pair: (access_token, refresh_token).
+    pub async fn demo_tokens(&self, scope: &str) -> (String, String) {
+        let code = self.demo_code(scope).await;
+        let (status, json) = self.exchange_demo_code(&code).await;
+        assert_eq!(status, 200, "{json}");
+        (
+            json["access_token"].as_str().unwrap().to_owned(),
+            json["refresh_token"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Refreshes with the demo client; returns status and JSON.
+    pub async fn refresh_demo(&self, refresh_token: &str) -> (u16, serde_json::Value) {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .append_pair("grant_type", "refresh_token")
+            .append_pair("refresh_token", refresh_token)
+            .finish();
+        let res = self.token_request(&body, Some((DEMO_CLIENT, DEMO_SECRET))).await;
+        (res.status().as_u16(), res.json().await.expect("JSON body"))
+    }
+
+    /// Introspects `token` as the demo client.
+    pub async fn introspect(&self, token: &str) -> serde_json::Value {
+        let res = self
+            .http
+            .post(format!("{}/api/introspect", self.url))
+            .basic_auth(DEMO_CLIENT, Some(DEMO_SECRET))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
     }
 }
