@@ -51,7 +51,6 @@ async fn serve(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
     let settings = settings.validated()?;
     crate::telemetry::init(settings.log_json);
     let app = Application::build(settings).await?;
-    print_banner(app.state());
     let s = &app.state().settings;
     if !app.local_addr().ip().is_loopback() && s.uses_demo_secrets() {
         tracing::warn!(
@@ -62,6 +61,7 @@ async fn serve(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
             s.demo_username
         );
     }
+    print_banner(app.state());
     app.run_until_stopped().await.context("server failed")
 }
 

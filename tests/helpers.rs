@@ -368,7 +368,9 @@ impl TestApp {
 
     /// Runs the browser part for the demo client and returns the code.
     pub async fn demo_code(&self, scope: &str) -> String {
-        let back = self.browse_and_agree(&self.demo_authorize_url(scope, &[])).await;
+        let back = self
+            .browse_and_agree(&self.demo_authorize_url(scope, &[]))
+            .await;
         query_param(&back, "code").expect("a code in the redirect")
     }
 
@@ -379,7 +381,9 @@ impl TestApp {
             .append_pair("code", code)
             .append_pair("redirect_uri", ALEXA_REDIRECT)
             .finish();
-        let res = self.token_request(&body, Some((DEMO_CLIENT, DEMO_SECRET))).await;
+        let res = self
+            .token_request(&body, Some((DEMO_CLIENT, DEMO_SECRET)))
+            .await;
         (res.status().as_u16(), res.json().await.expect("JSON body"))
     }
 
@@ -400,7 +404,9 @@ impl TestApp {
             .append_pair("grant_type", "refresh_token")
             .append_pair("refresh_token", refresh_token)
             .finish();
-        let res = self.token_request(&body, Some((DEMO_CLIENT, DEMO_SECRET))).await;
+        let res = self
+            .token_request(&body, Some((DEMO_CLIENT, DEMO_SECRET)))
+            .await;
         (res.status().as_u16(), res.json().await.expect("JSON body"))
     }
 

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod cli;
 mod provider_authorize;
 mod provider_flow;
 mod provider_token;

@@ -23,9 +23,19 @@ async fn refresh_rotates_and_reuse_of_a_retired_token_revokes_the_grant() {
     let (status, json) = app.refresh_demo(&r1).await;
     assert_eq!((status, err(&json)), (400, "invalid_grant"));
     let (status, json) = app.refresh_demo(&r2).await;
-    assert_eq!((status, err(&json)), (400, "invalid_grant"), "R2 died with its family");
-    assert_eq!(app.introspect(&access2).await, serde_json::json!({"active": false}));
-    assert_eq!(app.introspect(&access1).await, serde_json::json!({"active": false}));
+    assert_eq!(
+        (status, err(&json)),
+        (400, "invalid_grant"),
+        "R2 died with its family"
+    );
+    assert_eq!(
+        app.introspect(&access2).await,
+        serde_json::json!({"active": false})
+    );
+    assert_eq!(
+        app.introspect(&access1).await,
+        serde_json::json!({"active": false})
+    );
 }
 
 #[tokio::test]
@@ -42,9 +52,15 @@ async fn a_reuse_policy_client_keeps_its_refresh_token() {
         app.url
     );
     let code = query_param(&app.browse_and_agree(&url).await, "code").unwrap();
-    let body = format!("grant_type=authorization_code&code={code}&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb");
-    let json: serde_json::Value =
-        app.token_request(&body, Some(("rspotify-like", "s3cret-s3cret"))).await.json().await.unwrap();
+    let body = format!(
+        "grant_type=authorization_code&code={code}&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb"
+    );
+    let json: serde_json::Value = app
+        .token_request(&body, Some(("rspotify-like", "s3cret-s3cret")))
+        .await
+        .json()
+        .await
+        .unwrap();
     let r1 = json["refresh_token"].as_str().unwrap().to_owned();
     for _ in 0..3 {
         let res = app
@@ -63,12 +79,20 @@ async fn a_reuse_policy_client_keeps_its_refresh_token() {
 async fn refresh_may_narrow_scopes_but_not_widen_them() {
     let app = spawn_app().await;
     let (_, r1) = app.demo_tokens("user-read-private user-read-email").await;
-    let body = format!("grant_type=refresh_token&refresh_token={r1}&scope=user-read-playback-state");
-    let res = app.token_request(&body, Some((DEMO_CLIENT, DEMO_SECRET))).await;
+    let body =
+        format!("grant_type=refresh_token&refresh_token={r1}&scope=user-read-playback-state");
+    let res = app
+        .token_request(&body, Some((DEMO_CLIENT, DEMO_SECRET)))
+        .await;
     assert_eq!(res.status(), 400);
     assert_eq!(err(&res.json().await.unwrap()), "invalid_scope");
     let body = format!("grant_type=refresh_token&refresh_token={r1}&scope=user-read-email");
-    let json: serde_json::Value = app.token_request(&body, Some((DEMO_CLIENT, DEMO_SECRET))).await.json().await.unwrap();
+    let json: serde_json::Value = app
+        .token_request(&body, Some((DEMO_CLIENT, DEMO_SECRET)))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(json["scope"], "user-read-email");
 }
 
@@ -84,7 +108,9 @@ async fn code_replay_fails_and_revokes_the_tokens_from_the_first_exchange() {
     let (status, json) = app.exchange_demo_code(&code).await;
     assert_eq!((status, err(&json)), (400, "invalid_grant"));
     assert_eq!(app.introspect(access).await["active"], false);
-    let (status, json) = app.refresh_demo(first["refresh_token"].as_str().unwrap()).await;
+    let (status, json) = app
+        .refresh_demo(first["refresh_token"].as_str().unwrap())
+        .await;
     assert_eq!((status, err(&json)), (400, "invalid_grant"));
 }
 
@@ -112,13 +138,17 @@ async fn the_code_is_bound_to_its_redirect_uri_and_client() {
         format!("grant_type=authorization_code&code={code}&redirect_uri={other_region}"),
         format!("grant_type=authorization_code&code={code}"),
     ] {
-        let res = app.token_request(&body, Some((DEMO_CLIENT, DEMO_SECRET))).await;
+        let res = app
+            .token_request(&body, Some((DEMO_CLIENT, DEMO_SECRET)))
+            .await;
         assert_eq!(res.status(), 400);
         assert_eq!(err(&res.json().await.unwrap()), "invalid_grant");
     }
     let code = app.demo_code("").await;
     let body = format!("grant_type=authorization_code&code={code}&redirect_uri=https%3A%2F%2Fpitangui.amazon.com%2Fapi%2Fskill%2Flink%2FM2AB3CD4EF5GHI");
-    let res = app.token_request(&body, Some(("other", "other-secret"))).await;
+    let res = app
+        .token_request(&body, Some(("other", "other-secret")))
+        .await;
     assert_eq!(err(&res.json().await.unwrap()), "invalid_grant");
     // Another client's attempt did not burn the code for its owner.
     let (status, _) = app.exchange_demo_code(&code).await;
@@ -132,14 +162,19 @@ async fn a_bad_client_secret_is_401_invalid_client_with_a_basic_challenge() {
     let body = format!("grant_type=authorization_code&code={code}&redirect_uri=x");
     let res = app.token_request(&body, Some((DEMO_CLIENT, "wrong"))).await;
     assert_eq!(res.status(), 401);
-    assert!(res.headers()["www-authenticate"].to_str().unwrap().starts_with("Basic realm="));
+    assert!(res.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Basic realm="));
     assert_eq!(res.headers()["cache-control"], "no-store");
     assert_eq!(err(&res.json().await.unwrap()), "invalid_client");
     let body = format!("{body}&client_id={DEMO_CLIENT}&client_secret=wrong");
     let res = app.token_request(&body, None).await;
     assert_eq!(res.status(), 401);
     // SQL in the client id is just an unknown client.
-    let res = app.token_request("grant_type=client_credentials", Some(("' OR '1'='1", "x"))).await;
+    let res = app
+        .token_request("grant_type=client_credentials", Some(("' OR '1'='1", "x")))
+        .await;
     assert_eq!(res.status(), 401);
 }
 
@@ -147,19 +182,35 @@ async fn a_bad_client_secret_is_401_invalid_client_with_a_basic_challenge() {
 async fn basic_and_body_secret_at_once_is_invalid_request() {
     let app = spawn_app().await;
     let body = format!("grant_type=client_credentials&client_secret={DEMO_SECRET}");
-    let res = app.token_request(&body, Some((DEMO_CLIENT, DEMO_SECRET))).await;
+    let res = app
+        .token_request(&body, Some((DEMO_CLIENT, DEMO_SECRET)))
+        .await;
     assert_eq!(res.status(), 400);
     assert_eq!(err(&res.json().await.unwrap()), "invalid_request");
     // A body client_id equal to the Basic one is fine (Alexa sends it).
     let body = format!("grant_type=client_credentials&client_id={DEMO_CLIENT}");
-    assert_eq!(app.token_request(&body, Some((DEMO_CLIENT, DEMO_SECRET))).await.status(), 200);
+    assert_eq!(
+        app.token_request(&body, Some((DEMO_CLIENT, DEMO_SECRET)))
+            .await
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]
 async fn unsupported_grant_types_are_refused() {
     let app = spawn_app().await;
-    for gt in ["password", "implicit", "urn:ietf:params:oauth:grant-type:device_code"] {
-        let res = app.token_request(&format!("grant_type={gt}&username=demo&password=demo"), Some((DEMO_CLIENT, DEMO_SECRET))).await;
+    for gt in [
+        "password",
+        "implicit",
+        "urn:ietf:params:oauth:grant-type:device_code",
+    ] {
+        let res = app
+            .token_request(
+                &format!("grant_type={gt}&username=demo&password=demo"),
+                Some((DEMO_CLIENT, DEMO_SECRET)),
+            )
+            .await;
         assert_eq!(res.status(), 400);
         assert_eq!(err(&res.json().await.unwrap()), "unsupported_grant_type");
     }
@@ -168,14 +219,24 @@ async fn unsupported_grant_types_are_refused() {
 #[tokio::test]
 async fn client_credentials_gives_an_access_token_without_refresh_token() {
     let app = spawn_app().await;
-    let res = app.token_request("grant_type=client_credentials", Some((DEMO_CLIENT, DEMO_SECRET))).await;
+    let res = app
+        .token_request(
+            "grant_type=client_credentials",
+            Some((DEMO_CLIENT, DEMO_SECRET)),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "no-store");
     assert_eq!(res.headers()["pragma"], "no-cache");
     let json: serde_json::Value = res.json().await.unwrap();
     assert_eq!(json["token_type"], "Bearer");
     assert!(json.get("refresh_token").is_none());
-    let res = app.token_request("grant_type=client_credentials&scope=no-such-scope", Some((DEMO_CLIENT, DEMO_SECRET))).await;
+    let res = app
+        .token_request(
+            "grant_type=client_credentials&scope=no-such-scope",
+            Some((DEMO_CLIENT, DEMO_SECRET)),
+        )
+        .await;
     assert_eq!(err(&res.json().await.unwrap()), "invalid_scope");
 }
 
@@ -184,28 +245,84 @@ async fn malformed_oversized_and_missing_parameters_are_400_json_never_500() {
     let app = spawn_app().await;
     let basic = Some((DEMO_CLIENT, DEMO_SECRET));
     let cases: Vec<(String, &str, u16, &str)> = vec![
-        ("".into(), "application/x-www-form-urlencoded", 400, "invalid_request"),
-        ("grant_type=authorization_code".into(), "application/x-www-form-urlencoded", 400, "invalid_request"),
-        ("grant_type=refresh_token".into(), "application/x-www-form-urlencoded", 400, "invalid_request"),
-        ("grant_type=client_credentials&grant_type=client_credentials".into(), "application/x-www-form-urlencoded", 400, "invalid_request"),
-        ("{\"grant_type\":\"client_credentials\"}".into(), "application/json", 400, "invalid_request"),
-        ("grant_type=authorization_code&code=%ZZ%00".into(), "application/x-www-form-urlencoded", 400, "invalid_grant"),
-        (format!("grant_type=client_credentials&pad={}", "x".repeat(70_000)), "application/x-www-form-urlencoded", 413, "invalid_request"),
+        (
+            "".into(),
+            "application/x-www-form-urlencoded",
+            400,
+            "invalid_request",
+        ),
+        (
+            "grant_type=authorization_code".into(),
+            "application/x-www-form-urlencoded",
+            400,
+            "invalid_request",
+        ),
+        (
+            "grant_type=refresh_token".into(),
+            "application/x-www-form-urlencoded",
+            400,
+            "invalid_request",
+        ),
+        (
+            "grant_type=client_credentials&grant_type=client_credentials".into(),
+            "application/x-www-form-urlencoded",
+            400,
+            "invalid_request",
+        ),
+        (
+            "{\"grant_type\":\"client_credentials\"}".into(),
+            "application/json",
+            400,
+            "invalid_request",
+        ),
+        (
+            "grant_type=authorization_code&code=%ZZ%00".into(),
+            "application/x-www-form-urlencoded",
+            400,
+            "invalid_grant",
+        ),
+        (
+            format!("grant_type=client_credentials&pad={}", "x".repeat(70_000)),
+            "application/x-www-form-urlencoded",
+            413,
+            "invalid_request",
+        ),
     ];
     for (body, ctype, status, code) in cases {
-        let mut req = app.http.post(format!("{}/api/token", app.url)).header("Content-Type", ctype).body(body.clone());
+        let mut req = app
+            .http
+            .post(format!("{}/api/token", app.url))
+            .header("Content-Type", ctype)
+            .body(body.clone());
         if let Some((id, s)) = basic {
             req = req.basic_auth(id, Some(s));
         }
         let res = req.send().await.unwrap();
-        assert_eq!(res.status().as_u16(), status, "body {}", &body[..body.len().min(60)]);
+        assert_eq!(
+            res.status().as_u16(),
+            status,
+            "body {}",
+            &body[..body.len().min(60)]
+        );
         assert_eq!(res.headers()["cache-control"], "no-store");
         let json: serde_json::Value = res.json().await.expect("JSON error body");
         assert_eq!(err(&json), code, "body {}", &body[..body.len().min(60)]);
     }
-    let raw = app.http.post(format!("{}/api/token", app.url)).header("Content-Type", "application/x-www-form-urlencoded").body(vec![b'a', b'=', 0xff, 0xfe]).send().await.unwrap();
+    let raw = app
+        .http
+        .post(format!("{}/api/token", app.url))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(vec![b'a', b'=', 0xff, 0xfe])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(raw.status(), 400);
-    let get = app.http.get(format!("{}/api/token", app.url)).send().await.unwrap();
+    let get = app
+        .http
+        .get(format!("{}/api/token", app.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(get.status(), 405);
 }
 
@@ -227,14 +344,31 @@ async fn revocation_of_a_refresh_token_kills_its_access_tokens_at_once() {
     };
     let res = revoke(refresh.clone(), (DEMO_CLIENT, DEMO_SECRET)).await;
     assert_eq!(res.status(), 200);
-    assert_eq!(app.introspect(&access).await, serde_json::json!({"active": false}));
+    assert_eq!(
+        app.introspect(&access).await,
+        serde_json::json!({"active": false})
+    );
     let (status, _) = app.refresh_demo(&refresh).await;
     assert_eq!(status, 400);
     // Unknown and already revoked tokens: 200 as well.
-    assert_eq!(revoke("garbage".into(), (DEMO_CLIENT, DEMO_SECRET)).await.status(), 200);
-    assert_eq!(revoke(refresh, (DEMO_CLIENT, DEMO_SECRET)).await.status(), 200);
+    assert_eq!(
+        revoke("garbage".into(), (DEMO_CLIENT, DEMO_SECRET))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        revoke(refresh, (DEMO_CLIENT, DEMO_SECRET)).await.status(),
+        200
+    );
     // Without client authentication: 401.
-    let res = app.http.post(format!("{}/api/revoke", app.url)).form(&[("token", "x")]).send().await.unwrap();
+    let res = app
+        .http
+        .post(format!("{}/api/revoke", app.url))
+        .form(&[("token", "x")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
 }
 
@@ -245,7 +379,11 @@ async fn revoking_an_access_token_deactivates_only_it() {
     let res = app
         .http
         .post(format!("{}/api/revoke", app.url))
-        .form(&[("token", access.as_str()), ("client_id", DEMO_CLIENT), ("client_secret", DEMO_SECRET)])
+        .form(&[
+            ("token", access.as_str()),
+            ("client_id", DEMO_CLIENT),
+            ("client_secret", DEMO_SECRET),
+        ])
         .send()
         .await
         .unwrap();
@@ -263,16 +401,29 @@ async fn introspection_requires_client_authentication_and_describes_live_tokens(
     assert_eq!(json["sub"], "demo");
     assert_eq!(json["client_id"], DEMO_CLIENT);
     assert_eq!(json["scope"], "user-read-private");
-    assert_eq!(app.introspect("not-a-token").await, serde_json::json!({"active": false}));
-    let res = app.http.post(format!("{}/api/introspect", app.url)).form(&[("token", access.as_str())]).send().await.unwrap();
+    assert_eq!(
+        app.introspect("not-a-token").await,
+        serde_json::json!({"active": false})
+    );
+    let res = app
+        .http
+        .post(format!("{}/api/introspect", app.url))
+        .form(&[("token", access.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
     app.clock.advance(3600 + 60);
-    assert_eq!(app.introspect(&access).await, serde_json::json!({"active": false}));
+    assert_eq!(
+        app.introspect(&access).await,
+        serde_json::json!({"active": false})
+    );
 }
 
 #[tokio::test]
 async fn a_restart_on_the_same_database_keeps_users_clients_keys_and_tokens() {
-    let fixed = |s: &mut mocklink::config::Settings| s.public_url = Some("http://mocklink.test".into());
+    let fixed =
+        |s: &mut mocklink::config::Settings| s.public_url = Some("http://mocklink.test".into());
     let first = spawn_app_with(fixed).await;
     let (access, refresh) = first.demo_tokens("user-read-private").await;
     let kid = first.state.keys.active_kid();
@@ -281,7 +432,11 @@ async fn a_restart_on_the_same_database_keeps_users_clients_keys_and_tokens() {
     drop(first);
 
     let second = spawn_on(db, fixed).await;
-    assert_eq!(second.state.keys.active_kid(), kid, "the signing key persisted");
+    assert_eq!(
+        second.state.keys.active_kid(),
+        kid,
+        "the signing key persisted"
+    );
     assert_eq!(second.introspect(&access).await["active"], true);
     let (status, json) = second.refresh_demo(&refresh).await;
     assert_eq!(status, 200, "{json}");
@@ -290,11 +445,24 @@ async fn a_restart_on_the_same_database_keeps_users_clients_keys_and_tokens() {
 #[tokio::test]
 async fn metadata_names_the_issuer_endpoints_and_auth_methods() {
     let app = spawn_app().await;
-    let m: serde_json::Value = app.get("/.well-known/oauth-authorization-server").await.json().await.unwrap();
+    let m: serde_json::Value = app
+        .get("/.well-known/oauth-authorization-server")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(m["issuer"], app.url.as_str());
     assert_eq!(m["token_endpoint"], format!("{}/api/token", app.url));
     assert_eq!(m["authorization_response_iss_parameter_supported"], true);
-    assert_eq!(m["code_challenge_methods_supported"], serde_json::json!(["S256"]));
-    let methods = m["token_endpoint_auth_methods_supported"].as_array().unwrap();
-    assert!(methods.contains(&"client_secret_basic".into()) && methods.contains(&"client_secret_post".into()));
+    assert_eq!(
+        m["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    let methods = m["token_endpoint_auth_methods_supported"]
+        .as_array()
+        .unwrap();
+    assert!(
+        methods.contains(&"client_secret_basic".into())
+            && methods.contains(&"client_secret_post".into())
+    );
 }
