@@ -143,50 +143,36 @@ async fn authorization_code(
     if record.grant.client_id != caller.client.id {
         return Err(invalid());
     }
-    if record.used_at.is_some() || !state.store.claim_code(&code_hash, now).await? {
-        // Replay: the code may have leaked, so everything issued from it goes.
-        if state
-            .store
-            .revoke_grant(&record.grant.id, "code_replay", now)
-            .await?
-        {
-            tracing::warn!(event = "code_replay", grant = %record.grant.id, client = %caller.client.id, "authorization code reused; grant revoked");
-        }
-        return Err(invalid());
+    if record.used_at.is_some() {
+        return Err(replayed(state, &record.grant.id, caller, now).await);
     }
-    if record.expires_at <= now {
-        return Err(OAuthError::InvalidGrant(
-            "Authorization code expired".into(),
-        ));
-    }
-    if params.get("redirect_uri") != Some(record.redirect_uri.as_str()) {
-        return Err(OAuthError::InvalidGrant("Invalid redirect URI".into()));
-    }
-    match (&record.code_challenge, verifier) {
-        (Some(challenge), Some(v)) if pkce_s256(v) == *challenge => {}
-        (Some(_), Some(_)) => {
-            return Err(OAuthError::InvalidGrant(
-                "code_verifier was incorrect".into(),
-            ))
+    // Any failure from here on burns the code (it may have leaked).
+    let failure = if record.expires_at <= now {
+        Some("Authorization code expired")
+    } else if params.get("redirect_uri") != Some(record.redirect_uri.as_str()) {
+        Some("Invalid redirect URI")
+    } else {
+        match (&record.code_challenge, verifier) {
+            (Some(challenge), Some(v)) if pkce_s256(v) == *challenge => None,
+            (Some(_), Some(_)) => Some("code_verifier was incorrect"),
+            (Some(_), None) => Some("code_verifier is required"),
+            // A verifier for a code issued without a challenge is a downgrade attempt.
+            (None, Some(_)) => Some("no code_challenge was sent for this code"),
+            (None, None) => None,
         }
-        (Some(_), None) => {
-            return Err(OAuthError::InvalidGrant("code_verifier is required".into()))
-        }
-        // A verifier for a code issued without a challenge is a downgrade attempt.
-        (None, Some(_)) => {
-            return Err(OAuthError::InvalidGrant(
-                "no code_challenge was sent for this code".into(),
-            ))
-        }
-        (None, None) => {}
+    };
+    if let Some(description) = failure {
+        state.store.claim_code(&code_hash, now).await?;
+        return Err(OAuthError::InvalidGrant(description.into()));
     }
     let refresh = Secret::generate(32);
     if !state
         .store
-        .activate_grant(&record.grant.id, &digest(refresh.expose()), now)
+        .redeem_code(&code_hash, &record.grant.id, &digest(refresh.expose()), now)
         .await?
     {
-        return Err(OAuthError::InvalidGrant("Authorization revoked".into()));
+        // Another request redeemed it first: a replay, however close in time.
+        return Err(replayed(state, &record.grant.id, caller, now).await);
     }
     user_tokens(
         state,
@@ -195,6 +181,23 @@ async fn authorization_code(
         &record.grant.scopes,
         Some(refresh),
     )
+}
+
+/// A code used twice: everything issued from it is revoked (RFC 6749 §4.1.2).
+async fn replayed(
+    state: &AppState,
+    grant_id: &str,
+    caller: &Authenticated,
+    now: i64,
+) -> OAuthError {
+    match state.store.revoke_grant(grant_id, "code_replay", now).await {
+        Ok(true) => {
+            tracing::warn!(event = "code_replay", grant = %grant_id, client = %caller.client.id, "authorization code reused; grant revoked")
+        }
+        Ok(false) => {}
+        Err(e) => return e.into(),
+    }
+    OAuthError::InvalidGrant("Invalid authorization code".into())
 }
 
 async fn refresh_token(

@@ -142,22 +142,35 @@ impl Store {
         Ok(res.rows_affected() == 1)
     }
 
-    /// Activates the grant (first code redemption) and stores its first
-    /// refresh token. False if the grant was revoked meanwhile.
-    pub async fn activate_grant(
+    /// Redeems a code: marks it used, activates its grant and stores the
+    /// grant's first refresh token, all in one transaction. False if the code
+    /// was already used (the caller lost a race or this is a replay) or the
+    /// grant was revoked.
+    pub async fn redeem_code(
         &self,
+        code_hash: &str,
         grant_id: &str,
         refresh_hash: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let res =
+        let claimed = sqlx::query(
+            "UPDATE auth_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(code_hash)
+        .execute(&mut *tx)
+        .await?;
+        if claimed.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let activated =
             sqlx::query("UPDATE grants SET activated_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                 .bind(now)
                 .bind(grant_id)
                 .execute(&mut *tx)
                 .await?;
-        if res.rows_affected() != 1 {
+        if activated.rows_affected() != 1 {
             return Ok(false);
         }
         insert_refresh(&mut tx, refresh_hash, grant_id, now).await?;

@@ -1,0 +1,171 @@
+//! Several instances on one database, and concurrent requests racing for
+//! single-use state. Under `.ci/run`'s PostgreSQL pass these run on
+//! PostgreSQL; by default on one shared SQLite file.
+
+use crate::helpers::*;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Both instances must agree on the issuer to accept each other's tokens.
+fn shared(s: &mut mocklink::config::Settings) {
+    s.public_url = Some("http://mocklink.test".into());
+}
+
+async fn two_instances() -> (TestApp, TestApp) {
+    let a = spawn_app_with(shared).await;
+    let b = spawn_on(a.db.clone(), shared).await;
+    (a, b)
+}
+
+#[tokio::test]
+async fn a_code_issued_by_one_instance_is_redeemed_on_another() {
+    let (a, b) = two_instances().await;
+    let code = a.demo_code("user-read-private").await;
+    let (status, json) = b.exchange_demo_code(&code).await;
+    assert_eq!(status, 200, "{json}");
+    assert_eq!(
+        a.introspect(json["access_token"].as_str().unwrap()).await["active"],
+        true
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_token_rotated_on_one_instance_is_reuse_on_the_other() {
+    let (a, b) = two_instances().await;
+    let (_, r1) = a.demo_tokens("user-read-private").await;
+    let (status, json) = b.refresh_demo(&r1).await;
+    assert_eq!(status, 200);
+    let r2 = json["refresh_token"].as_str().unwrap().to_owned();
+    let (status, json) = a.refresh_demo(&r1).await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (status, _) = b.refresh_demo(&r2).await;
+    assert_eq!(status, 400, "reuse revoked the family everywhere");
+}
+
+#[tokio::test]
+async fn a_login_session_made_on_one_instance_is_valid_on_the_other() {
+    let (a, b) = two_instances().await;
+    // Log in on A (the browser keeps the cookie; cookies ignore the port).
+    let page = a
+        .browser
+        .get(a.demo_authorize_url("", &[]))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(a.submit_login(&page, "demo", "demo").await.status(), 303);
+    // B knows the session: it asks for consent, not for a password.
+    let res = a
+        .browser
+        .get(b.demo_authorize_url("user-read-email", &[]))
+        .send()
+        .await
+        .unwrap();
+    let body = res.text().await.unwrap();
+    assert!(body.contains("action=\"/consent\""), "{body}");
+}
+
+#[tokio::test]
+async fn key_rotation_on_one_instance_is_seen_by_all() {
+    let (a, b) = two_instances().await;
+    let (old_token, _) = a.demo_tokens("user-read-private").await;
+    let key = mocklink::provider::keys::generate(
+        mocklink::provider::keys::SigningAlg::Rs256,
+        a.clock.now(),
+    )
+    .unwrap();
+    a.state.store.add_signing_key(&key).await.unwrap();
+    a.state.keys.reload(&a.state.store).await.unwrap();
+    let (new_token, _) = a.demo_tokens("user-read-private").await;
+    // B verifies the new key's token at once (unknown kid → reload)...
+    assert_eq!(b.introspect(&new_token).await["active"], true);
+    assert_eq!(
+        b.introspect(&old_token).await["active"],
+        true,
+        "the old key still verifies"
+    );
+    // ...and signs with it and publishes both.
+    let jwks: serde_json::Value = b.get("/.well-known/jwks.json").await.json().await.unwrap();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
+    assert_eq!(b.state.keys.active_kid(), key.kid);
+}
+
+#[tokio::test]
+async fn concurrent_redemptions_of_one_code_give_exactly_one_token() {
+    let (a, b) = two_instances().await;
+    let code = a.demo_code("user-read-private").await;
+    let apps = Arc::new((a, b));
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let apps = apps.clone();
+        let code = code.clone();
+        tasks.push(tokio::spawn(async move {
+            let app = if i % 2 == 0 { &apps.0 } else { &apps.1 };
+            app.exchange_demo_code(&code).await
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        let (status, json) = t.await.unwrap();
+        match status {
+            200 => ok += 1,
+            400 => assert_eq!(json["error"], "invalid_grant"),
+            other => panic!("unexpected {other}: {json}"),
+        }
+    }
+    assert_eq!(ok, 1);
+}
+
+#[tokio::test]
+async fn concurrent_uses_of_one_refresh_token_give_one_success_and_reuse_detection() {
+    let (a, b) = two_instances().await;
+    let (_, r1) = a.demo_tokens("user-read-private").await;
+    let apps = Arc::new((a, b));
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let apps = apps.clone();
+        let r1 = r1.clone();
+        tasks.push(tokio::spawn(async move {
+            let app = if i % 2 == 0 { &apps.0 } else { &apps.1 };
+            app.refresh_demo(&r1).await
+        }));
+    }
+    let mut winners = Vec::new();
+    for t in tasks {
+        let (status, json) = t.await.unwrap();
+        match status {
+            200 => winners.push(json["refresh_token"].as_str().unwrap().to_owned()),
+            400 => assert_eq!(json["error"], "invalid_grant"),
+            other => panic!("unexpected {other}: {json}"),
+        }
+    }
+    assert_eq!(winners.len(), 1);
+    // The losers were reuse: the family is revoked, the winner's token too.
+    let (status, _) = apps.0.refresh_demo(&winners[0]).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    let res = app.get("/readyz").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.unwrap(), "ready");
+    app.state.store.close().await;
+    let res = app.get("/readyz").await;
+    assert_eq!(res.status(), 503);
+    assert!(
+        eventually(Duration::from_secs(1), async || app
+            .get("/healthz")
+            .await
+            .status()
+            == 200)
+        .await
+    );
+}
