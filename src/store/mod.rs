@@ -96,7 +96,7 @@ impl Store {
                 DatabaseKind::Sqlite => 8,
                 DatabaseKind::Postgres => 16,
             })
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(3))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if kind == DatabaseKind::Sqlite {
