@@ -57,6 +57,12 @@ pub enum Command {
     /// Manage token signing keys
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Exit 0 if a running instance is ready (for container health checks)
+    Healthcheck {
+        /// Base URL of the instance [default: http://<listen>]
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+    },
 }
 
 #[derive(Debug, Args, Default)]
@@ -70,6 +76,9 @@ pub struct ServeArgs {
     /// Log JSON lines instead of text [env: MOCKLINK_LOG_JSON]
     #[arg(long)]
     pub log_json: bool,
+    /// Roles to serve, repeatable or comma-separated [env: MOCKLINK_ROLES] [default: all]
+    #[arg(long = "role", value_enum, value_delimiter = ',', value_name = "ROLE")]
+    pub roles: Vec<crate::config::Role>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -31,6 +31,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => user(settings, cmd).await,
         Command::Client(cmd) => client(settings, cmd).await,
         Command::Keys(cmd) => keys_cmd(settings, cmd).await,
+        Command::Healthcheck { url } => {
+            healthcheck(url.unwrap_or_else(|| format!("http://{}", settings.listen))).await
+        }
     }
 }
 
@@ -48,6 +51,9 @@ async fn serve(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
         settings.public_url = args.public_url;
     }
     settings.log_json |= args.log_json;
+    if !args.roles.is_empty() {
+        settings.roles = args.roles;
+    }
     let settings = settings.validated()?;
     crate::telemetry::init(settings.log_json);
     let app = Application::build(settings).await?;
@@ -107,6 +113,29 @@ fn print_banner(state: &crate::state::AppState) {
         );
     }
     println!("Metadata: {base}/.well-known/oauth-authorization-server   JWKS: {base}/.well-known/jwks.json");
+}
+
+async fn healthcheck(base: String) -> anyhow::Result<()> {
+    // A wildcard listen address is not something to connect to.
+    let base = base
+        .replace("://0.0.0.0:", "://127.0.0.1:")
+        .replace("://[::]:", "://[::1]:");
+    let res = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(3))
+        .build()?
+        .get(format!("{}/readyz", base.trim_end_matches('/')))
+        .send()
+        .await
+        .with_context(|| format!("{base} does not answer"))?;
+    if !res.status().is_success() {
+        bail!(
+            "{base} is not ready: {} {}",
+            res.status(),
+            res.text().await.unwrap_or_default()
+        );
+    }
+    println!("ready");
+    Ok(())
 }
 
 async fn user(settings: Settings, cmd: UserCommand) -> anyhow::Result<()> {

@@ -18,14 +18,35 @@ pub const DEMO_PASSWORD: &str = "demo";
 /// Scopes the demo client asks for and Alexa's console is told to request.
 pub const DEMO_SCOPES: &str = "user-read-private user-read-email user-read-playback-state user-modify-playback-state user-read-currently-playing";
 
+/// What an instance serves. One binary plays every role; `all` is the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Every role below, on one port.
+    All,
+    /// The accounts service: /authorize, /api/token, pages, metadata.
+    Provider,
+    /// The Spotify-like Web API under /v1.
+    Api,
+    /// The bundled Alexa skill handler.
+    Skill,
+    /// The simulator of the Alexa app and service.
+    Alexa,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
+    /// Roles this instance serves.
+    pub roles: Vec<Role>,
     /// Address to listen on.
     pub listen: SocketAddr,
     /// Base URL users and clients reach this server at; also the token issuer.
     /// Defaults to `http://<listen>`.
     pub public_url: Option<String>,
+    /// Base URL of the Alexa simulator as the browser reaches it, for the demo
+    /// client's redirect URI. Defaults to `public_url` (one instance, all roles).
+    pub simulator_url: Option<String>,
     /// `sqlite:<file>` (default) or `postgres://…`.
     pub database_url: String,
     /// `aud` of access tokens, and what the api requires.
@@ -55,8 +76,10 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
+            roles: vec![Role::All],
             listen: DEFAULT_LISTEN.parse().expect("valid default"),
             public_url: None,
+            simulator_url: None,
             database_url: DEFAULT_DATABASE_URL.into(),
             audience: "mocklink-api".into(),
             signing_alg: Default::default(),
@@ -166,9 +189,19 @@ impl Settings {
                 self.code_ttl_seconds
             )));
         }
-        if let Some(url) = &self.public_url {
-            url::Url::parse(url)
-                .map_err(|e| ConfigError::Invalid(format!("public_url '{url}': {e}")))?;
+        for (name, value) in [
+            ("public_url", &self.public_url),
+            ("simulator_url", &self.simulator_url),
+        ] {
+            if let Some(url) = value {
+                url::Url::parse(url)
+                    .map_err(|e| ConfigError::Invalid(format!("{name} '{url}': {e}")))?;
+            }
+        }
+        if self.roles.is_empty() {
+            return Err(ConfigError::Invalid(
+                "roles must name at least one role".into(),
+            ));
         }
         crate::store::DatabaseKind::of(&self.database_url)
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
@@ -181,6 +214,19 @@ impl Settings {
             Some(u) => u.trim_end_matches('/').to_owned(),
             None => format!("http://{}", self.listen),
         }
+    }
+
+    pub fn serves(&self, role: Role) -> bool {
+        self.roles.iter().any(|r| *r == role || *r == Role::All)
+    }
+
+    /// The simulator's account-linking redirect for the demo vendor id.
+    pub fn simulator_redirect_uri(&self) -> String {
+        let base = match &self.simulator_url {
+            Some(u) => u.trim_end_matches('/').to_owned(),
+            None => self.public_url(),
+        };
+        format!("{base}/api/skill/link/{}", self.alexa_vendor_id)
     }
 
     pub fn issuer(&self) -> String {

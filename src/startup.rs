@@ -3,7 +3,7 @@
 //! roles' routes into one actix-web server.
 
 use crate::clock::Clock;
-use crate::config::{ClientSeed, Settings, UserSeed};
+use crate::config::{ClientSeed, Role, Settings, UserSeed};
 use crate::domain::{ClientId, ParseError, RedirectUri, Scopes, Username};
 use crate::provider::keys::{KeyError, KeyRing};
 use crate::provider::{self, password};
@@ -123,18 +123,15 @@ fn spawn_key_refresher(state: AppState) {
 }
 
 fn serve(state: AppState, listener: TcpListener) -> Result<Server, StartupError> {
+    let settings = state.settings.clone();
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
+        let settings = settings.clone();
         App::new()
             .app_data(data.clone())
             .wrap(security_headers())
             .wrap(middleware::from_fn(crate::telemetry::log_request))
-            .route(
-                "/healthz",
-                web::get().to(|| async { HttpResponse::Ok().body("ok") }),
-            )
-            .route("/readyz", web::get().to(readyz))
-            .configure(provider::configure)
+            .configure(|cfg| routes(cfg, &settings))
             .default_service(web::to(not_found))
     })
     .listen(listener)
@@ -145,6 +142,18 @@ fn serve(state: AppState, listener: TcpListener) -> Result<Server, StartupError>
     .shutdown_timeout(5)
     .run();
     Ok(server)
+}
+
+/// Every role's routes, mounted only where this instance serves the role.
+fn routes(cfg: &mut web::ServiceConfig, settings: &Settings) {
+    cfg.route(
+        "/healthz",
+        web::get().to(|| async { HttpResponse::Ok().body("ok") }),
+    )
+    .route("/readyz", web::get().to(readyz));
+    if settings.serves(Role::Provider) {
+        provider::configure(cfg);
+    }
 }
 
 /// Headers every response carries; pages cannot be framed or leak referrers.
@@ -193,7 +202,7 @@ async fn seed(state: &AppState) -> Result<(), StartupError> {
             },
         );
         let mut redirect_uris = s.alexa_redirect_uris();
-        let simulator = format!("{}/api/skill/link/{}", s.public_url(), s.alexa_vendor_id);
+        let simulator = s.simulator_redirect_uri();
         match RedirectUri::parse(&simulator) {
             Ok(_) => redirect_uris.push(simulator),
             // e.g. http://localhost:8080: browsers reach it, but the redirect rule

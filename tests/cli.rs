@@ -268,3 +268,44 @@ fn a_missing_or_invalid_config_file_is_a_clear_error() {
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("code_ttl_seconds must be between 60 and 600"));
 }
+
+#[tokio::test]
+async fn healthcheck_reports_a_ready_instance_and_fails_on_a_dead_one() {
+    let app = spawn_app().await;
+    let ok = Command::new(env!("CARGO_BIN_EXE_mocklink"))
+        .args(["healthcheck", "--url", &app.url])
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let dead = Command::new(env!("CARGO_BIN_EXE_mocklink"))
+        .args(["healthcheck", "--url", "http://127.0.0.1:1"])
+        .output()
+        .unwrap();
+    assert!(!dead.status.success());
+}
+
+#[tokio::test]
+async fn an_instance_serves_only_its_roles() {
+    use mocklink::config::Role;
+    let skill_only = spawn_app_with(|s| s.roles = vec![Role::Skill]).await;
+    assert_eq!(skill_only.get("/healthz").await.status(), 200);
+    assert_eq!(
+        skill_only
+            .get("/authorize?client_id=alexa-skill")
+            .await
+            .status(),
+        404
+    );
+    let provider = spawn_app_with(|s| s.roles = vec![Role::Provider]).await;
+    assert_eq!(
+        provider
+            .get("/authorize?client_id=alexa-skill")
+            .await
+            .status(),
+        400
+    );
+}

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod cli;
+mod compose;
 mod durability;
 mod multi_instance;
 mod provider_authorize;
