@@ -74,6 +74,18 @@ pub async fn spawn_on(
     let state = app.state().clone();
     let handle = app.server_handle();
     tokio::spawn(app.run_until_stopped());
+    // The server starts accepting once its future is first polled: wait for
+    // that, so a test that blocks its thread right away still finds it up.
+    let probe = reqwest::Client::new();
+    let up = eventually(Duration::from_secs(10), async || {
+        probe
+            .get(format!("{url}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+    })
+    .await;
+    assert!(up, "the test server did not come up");
     TestApp {
         url,
         browser: reqwest::Client::builder()
