@@ -102,6 +102,7 @@ pub async fn prepare(settings: Settings, clock: Clock) -> Result<AppState, Start
         store,
         keys,
         clock,
+        revocations: Default::default(),
     };
     seed(&state).await?;
     Ok(state)

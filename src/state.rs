@@ -3,6 +3,7 @@
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::provider::keys::KeyRing;
+use crate::provider::revocation::RevocationCache;
 use crate::store::Store;
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ pub struct AppState {
     pub store: Store,
     pub keys: KeyRing,
     pub clock: Clock,
+    pub revocations: RevocationCache,
 }
 
 impl AppState {

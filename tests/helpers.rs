@@ -66,16 +66,28 @@ pub async fn spawn_on(
     customize(&mut settings);
     let listener = TcpListener::bind(settings.listen).expect("bind test port");
     let clock = Clock::default();
-    let app = Application::build_with(settings, listener, clock.clone())
-        .await
-        .expect("app builds");
+    // The app gets a runtime of its own on its own thread, as in production:
+    // its database connections then never depend on the test's runtime, so a
+    // test may block its thread (e.g. waiting for a subprocess) freely.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let app_clock = clock.clone();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("app runtime");
+        rt.block_on(async move {
+            let app = Application::build_with(settings, listener, app_clock)
+                .await
+                .expect("app builds");
+            let _ = tx.send((app.local_addr(), app.state().clone(), app.server_handle()));
+            let _ = app.run_until_stopped().await;
+        });
+    });
+    let (addr, state, handle) = rx.await.expect("the app thread reports its address");
     // Requests go to the bound address, whatever public URL the test configured.
-    let url = format!("http://{}", app.local_addr());
-    let state = app.state().clone();
-    let handle = app.server_handle();
-    tokio::spawn(app.run_until_stopped());
-    // The server starts accepting once its future is first polled: wait for
-    // that, so a test that blocks its thread right away still finds it up.
+    let url = format!("http://{addr}");
     let probe = reqwest::Client::new();
     let up = eventually(Duration::from_secs(10), async || {
         probe
@@ -434,5 +446,12 @@ impl TestApp {
             .unwrap();
         assert_eq!(res.status(), 200);
         res.json().await.unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Sends the stop command now; the app's thread then ends by itself.
+        drop(self.handle.stop(false));
     }
 }

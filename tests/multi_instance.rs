@@ -169,3 +169,33 @@ async fn health_and_readiness() {
         .await
     );
 }
+
+#[tokio::test]
+async fn a_revocation_on_one_instance_is_seen_by_another_within_a_second() {
+    let (a, b) = two_instances().await;
+    let (access, refresh) = a.demo_tokens("user-read-private").await;
+    assert_eq!(
+        b.introspect(&access).await["active"],
+        true,
+        "B has now cached the token as live"
+    );
+    let res = a
+        .http
+        .post(format!("{}/api/revoke", a.url))
+        .basic_auth(DEMO_CLIENT, Some(DEMO_SECRET))
+        .form(&[("token", refresh.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        a.introspect(&access).await["active"],
+        false,
+        "at once on the instance that revoked"
+    );
+    let seen = eventually(Duration::from_millis(1500), async || {
+        b.introspect(&access).await["active"] == false
+    })
+    .await;
+    assert!(seen, "B saw the revocation within the cache lifetime");
+}

@@ -147,8 +147,13 @@ pub async fn unlink(
         .filter(|g| g.user_id == user)
         .ok_or_else(|| PageError::BadRequest("No such linked app.".into()))?;
     state
-        .store
-        .revoke_grant(&grant.id, "unlinked_by_user", state.clock.now())
+        .revocations
+        .revoke_grant(
+            &state.store,
+            &grant.id,
+            "unlinked_by_user",
+            state.clock.now(),
+        )
         .await?;
     state.store.delete_consent(&user, &grant.client_id).await?;
     tracing::info!(event = "unlinked", grant = %grant.id, client = %grant.client_id, "user unlinked an app");

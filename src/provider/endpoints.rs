@@ -43,7 +43,10 @@ pub async fn revoke(
             if claims.client_id != caller.client.id.as_str() {
                 return Err(not_yours());
             }
-            state.store.revoke_jti(&claims.jti, claims.exp, now).await?;
+            state
+                .revocations
+                .revoke_jti(&state.store, &claims.jti, claims.exp, now)
+                .await?;
             tracing::info!(event = "token_revoked", kind = "access_token", client = %caller.client.id, "access token revoked");
         }
         Err(VerifyError::Store(e)) => return Err(e.into()),
@@ -53,8 +56,8 @@ pub async fn revoke(
                     return Err(not_yours());
                 }
                 state
-                    .store
-                    .revoke_grant(&record.grant.id, "revoked_by_client", now)
+                    .revocations
+                    .revoke_grant(&state.store, &record.grant.id, "revoked_by_client", now)
                     .await?;
                 tracing::info!(event = "token_revoked", kind = "refresh_token", grant = %record.grant.id, "refresh token revoked with its grant");
             }

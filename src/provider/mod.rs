@@ -8,6 +8,7 @@ pub mod error;
 pub mod keys;
 pub mod params;
 pub mod password;
+pub mod revocation;
 pub mod session;
 pub mod token;
 pub mod tokens;

@@ -190,7 +190,11 @@ async fn replayed(
     caller: &Authenticated,
     now: i64,
 ) -> OAuthError {
-    match state.store.revoke_grant(grant_id, "code_replay", now).await {
+    match state
+        .revocations
+        .revoke_grant(&state.store, grant_id, "code_replay", now)
+        .await
+    {
         Ok(true) => {
             tracing::warn!(event = "code_replay", grant = %grant_id, client = %caller.client.id, "authorization code reused; grant revoked")
         }
@@ -257,8 +261,8 @@ async fn refresh_token(
                     && now - rotated_at <= client.refresh_grace_seconds;
                 if !in_grace {
                     state
-                        .store
-                        .revoke_grant(&grant.id, "refresh_token_reuse", now)
+                        .revocations
+                        .revoke_grant(&state.store, &grant.id, "refresh_token_reuse", now)
                         .await?;
                     tracing::warn!(event = "refresh_reuse", grant = %grant.id, client = %client.id, "retired refresh token reused; grant revoked");
                     return Err(OAuthError::InvalidGrant("Refresh token revoked".into()));

@@ -125,11 +125,11 @@ pub async fn verify_signature(state: &AppState, token: &str) -> Result<AccessCla
 }
 
 async fn is_revoked(state: &AppState, claims: &AccessClaims) -> Result<bool, StoreError> {
+    let cache = &state.revocations;
     if let Some(gid) = &claims.gid {
-        match state.store.grant(gid).await? {
-            Some(g) if g.revoked_at.is_none() => {}
-            _ => return Ok(true),
+        if cache.grant_revoked(&state.store, gid).await? {
+            return Ok(true);
         }
     }
-    state.store.is_jti_revoked(&claims.jti).await
+    cache.jti_revoked(&state.store, &claims.jti).await
 }
