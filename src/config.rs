@@ -34,10 +34,21 @@ pub enum Role {
     Alexa,
 }
 
+/// `MOCKLINK_*` variables that are read elsewhere (CLI, logging, tests), not settings.
+const NOT_SETTINGS: &[&str] = &[
+    "config",
+    "log",
+    "new_password",
+    "new_client_secret",
+    "test_database_url",
+    "test_log",
+];
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
-    /// Roles this instance serves.
+    /// Roles this instance serves (a list, or a comma-separated string).
+    #[serde(deserialize_with = "roles_list")]
     pub roles: Vec<Role>,
     /// Address to listen on.
     pub listen: SocketAddr,
@@ -134,6 +145,26 @@ pub struct ClientSeed {
     pub refresh_token_ttl_seconds: i64,
 }
 
+/// Accepts `["provider", "api"]` (TOML) or `"provider,api"` (environment).
+fn roles_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Role>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Roles {
+        List(Vec<Role>),
+        Text(String),
+    }
+    match Roles::deserialize(d)? {
+        Roles::List(l) => Ok(l),
+        Roles::Text(t) => t
+            .split(',')
+            .map(|r| {
+                <Role as clap::ValueEnum>::from_str(r.trim(), true)
+                    .map_err(serde::de::Error::custom)
+            })
+            .collect(),
+    }
+}
+
 pub(crate) fn default_country() -> String {
     "US".into()
 }
@@ -177,7 +208,7 @@ impl Settings {
             None => {}
         }
         Ok(fig
-            .merge(Env::prefixed("MOCKLINK_").ignore(&["config", "test_database_url"]))
+            .merge(Env::prefixed("MOCKLINK_").ignore(NOT_SETTINGS))
             .merge(Env::raw().only(&["database_url"])))
     }
 
@@ -269,6 +300,16 @@ mod tests {
             s.alexa_redirect_uris()[0],
             "https://pitangui.amazon.com/api/skill/link/M2AB3CD4EF5GHI"
         );
+    }
+
+    #[test]
+    fn roles_come_as_a_list_or_a_comma_separated_string() {
+        let from_text: Settings = serde_json::from_str(r#"{"roles": "provider, api"}"#).unwrap();
+        assert_eq!(from_text.roles, [Role::Provider, Role::Api]);
+        let from_list: Settings = serde_json::from_str(r#"{"roles": ["skill"]}"#).unwrap();
+        assert!(from_list.serves(Role::Skill) && !from_list.serves(Role::Provider));
+        assert!(Settings::default().serves(Role::Alexa));
+        assert!(serde_json::from_str::<Settings>(r#"{"roles": "bogus"}"#).is_err());
     }
 
     #[test]

@@ -10,3 +10,4 @@ mod multi_instance;
 mod provider_authorize;
 mod provider_flow;
 mod provider_token;
+mod security_provider;

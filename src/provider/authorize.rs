@@ -3,7 +3,7 @@
 
 use super::error::{html, redirect, AuthorizeError, PageError, RedirectError};
 use super::params::Params;
-use super::{password, session};
+use super::{password, session, throttle};
 use crate::domain::{ClientId, RedirectUri, Scope, Scopes, Secret, Username};
 use crate::state::AppState;
 use crate::store::{digest, Client, NewCode, Session};
@@ -294,6 +294,31 @@ pub async fn login(
     let session = session.expect("checked by check_csrf");
     let return_to = safe_return_to(form.return_to.as_deref());
     let name = form.username.as_deref().unwrap_or("").trim();
+    let attempt =
+        throttle::Attempt::login(&name.to_ascii_lowercase(), req.peer_addr().map(|a| a.ip()));
+    if let Some(wait) = attempt.blocked_for(&state).await? {
+        tracing::warn!(event = "login_throttled", "too many failed logins");
+        let minutes = (wait + 59) / 60;
+        let message = format!(
+            "Too many failed attempts. For your security, try again in {minutes} minute{}.",
+            if minutes == 1 { "" } else { "s" }
+        );
+        let mut res = login_page(
+            &state,
+            &session,
+            None,
+            None,
+            return_to,
+            Some(&message),
+            name,
+        );
+        *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        res.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from(wait),
+        );
+        return Ok(res);
+    }
     let user = match Username::parse(&name.to_ascii_lowercase()) {
         Ok(u) => state.store.user(&u).await?,
         Err(_) => None,
@@ -305,6 +330,7 @@ pub async fn login(
     .await;
     let Some(user) = user.filter(|_| ok) else {
         tracing::info!(event = "login_failed", "login failed");
+        attempt.failed(&state).await?;
         return Ok(login_page(
             &state,
             &session,
@@ -315,6 +341,7 @@ pub async fn login(
             name,
         ));
     };
+    attempt.succeeded(&state).await?;
     // A new session id at login defeats session fixation.
     session::end(&state, &session).await?;
     let (_, cookie) = session::start(&state, Some(user.id.clone())).await?;

@@ -5,12 +5,14 @@
 
 use super::error::OAuthError;
 use super::params::Params;
+use super::throttle;
 use crate::domain::ClientId;
 use crate::state::AppState;
 use crate::store::{digest, Client};
 use actix_web::http::header::{HeaderMap, AUTHORIZATION};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use std::net::IpAddr;
 use subtle::ConstantTimeEq;
 
 /// Credentials as presented, before they are checked.
@@ -88,6 +90,7 @@ pub async fn authenticate(
     state: &AppState,
     presented: Presented,
     allow_public: bool,
+    peer: Option<IpAddr>,
 ) -> Result<Authenticated, OAuthError> {
     let (id, secret) = match presented {
         Presented::Basic { id, secret } => (id, Some(secret)),
@@ -98,8 +101,25 @@ pub async fn authenticate(
             ))
         }
     };
+    let attempt = throttle::Attempt::client(&id, peer);
+    if let Some(wait) = attempt.blocked_for(state).await? {
+        return Err(OAuthError::TooManyAttempts(wait));
+    }
+    let result = check(state, &id, secret, allow_public).await;
+    if let Err(OAuthError::InvalidClient(_)) = &result {
+        attempt.failed(state).await?;
+    }
+    result
+}
+
+async fn check(
+    state: &AppState,
+    id: &str,
+    secret: Option<String>,
+    allow_public: bool,
+) -> Result<Authenticated, OAuthError> {
     let unknown = || OAuthError::InvalidClient("Invalid client".into());
-    let client = match ClientId::parse(&id) {
+    let client = match ClientId::parse(id) {
         Ok(id) => state.store.client(&id).await?.ok_or_else(unknown)?,
         Err(_) => return Err(unknown()),
     };

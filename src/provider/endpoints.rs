@@ -30,6 +30,7 @@ pub async fn revoke(
         &state,
         client_auth::presented(req.headers(), &params)?,
         true,
+        req.peer_addr().map(|a| a.ip()),
     )
     .await?;
     let token = params
@@ -77,6 +78,7 @@ pub async fn introspect(
         &state,
         client_auth::presented(req.headers(), &params)?,
         false,
+        req.peer_addr().map(|a| a.ip()),
     )
     .await?;
     let token = params

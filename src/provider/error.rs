@@ -28,6 +28,9 @@ pub enum OAuthError {
     UnsupportedTokenType(String),
     #[error("request body larger than {0} bytes")]
     PayloadTooLarge(usize),
+    /// Too many failed client authentications; retry after this many seconds.
+    #[error("too many failed client authentications; retry in {0} seconds")]
+    TooManyAttempts(i64),
     #[error("method not allowed; use POST")]
     MethodNotAllowed,
     #[error("temporarily_unavailable: {0}")]
@@ -42,7 +45,7 @@ impl OAuthError {
             Self::InvalidRequest(_) | Self::PayloadTooLarge(_) | Self::MethodNotAllowed => {
                 "invalid_request"
             }
-            Self::InvalidClient(_) => "invalid_client",
+            Self::InvalidClient(_) | Self::TooManyAttempts(_) => "invalid_client",
             Self::InvalidGrant(_) => "invalid_grant",
             Self::UnauthorizedClient(_) => "unauthorized_client",
             Self::UnsupportedGrantType(_) => "unsupported_grant_type",
@@ -73,6 +76,7 @@ impl ResponseError for OAuthError {
         match self {
             Self::InvalidClient(_) => StatusCode::UNAUTHORIZED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -93,6 +97,9 @@ impl ResponseError for OAuthError {
             }
             Self::MethodNotAllowed => {
                 res.insert_header((header::ALLOW, "POST"));
+            }
+            Self::TooManyAttempts(wait) => {
+                res.insert_header((header::RETRY_AFTER, wait.to_string()));
             }
             Self::Unavailable(_) => {
                 res.insert_header((header::RETRY_AFTER, "1"));

@@ -10,6 +10,7 @@ pub mod params;
 pub mod password;
 pub mod revocation;
 pub mod session;
+pub mod throttle;
 pub mod token;
 pub mod tokens;
 

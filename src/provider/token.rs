@@ -64,7 +64,13 @@ pub async fn token(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
     let params = oauth_form(&req, payload).await?;
-    let response = exchange(&state, req.headers(), &params).await;
+    let response = exchange(
+        &state,
+        req.headers(),
+        &params,
+        req.peer_addr().map(|a| a.ip()),
+    )
+    .await;
     match &response {
         Ok(_) => tracing::info!(
             event = "token_issued",
@@ -89,6 +95,7 @@ pub async fn exchange(
     state: &AppState,
     headers: &header::HeaderMap,
     params: &Params,
+    peer: Option<std::net::IpAddr>,
 ) -> Result<TokenResponse, OAuthError> {
     let presented = client_auth::presented(headers, params)?;
     let grant_type = params
@@ -109,7 +116,7 @@ pub async fn exchange(
             grant_type.chars().take(40).collect::<String>()
         )));
     }
-    let caller = client_auth::authenticate(state, presented, true).await?;
+    let caller = client_auth::authenticate(state, presented, true, peer).await?;
     match grant_type.as_str() {
         "authorization_code" => authorization_code(state, &caller, params).await,
         "refresh_token" => refresh_token(state, &caller, params).await,

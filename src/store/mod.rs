@@ -8,6 +8,7 @@
 //! keeps the build independent of a live database.
 
 mod clients;
+mod failures;
 mod grants;
 mod keys;
 mod sessions;
