@@ -76,6 +76,12 @@ pub struct ServeArgs {
     /// Log JSON lines instead of text [env: MOCKLINK_LOG_JSON]
     #[arg(long)]
     pub log_json: bool,
+    /// Serve HTTPS with this PEM certificate chain [env: MOCKLINK_TLS_CERT]
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key (PEM) for --tls-cert [env: MOCKLINK_TLS_KEY]
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Roles to serve, repeatable or comma-separated [env: MOCKLINK_ROLES] [default: all]
     #[arg(long = "role", value_enum, value_delimiter = ',', value_name = "ROLE")]
     pub roles: Vec<crate::config::Role>,

@@ -51,6 +51,10 @@ async fn serve(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
         settings.public_url = args.public_url;
     }
     settings.log_json |= args.log_json;
+    if args.tls_cert.is_some() {
+        settings.tls_cert = args.tls_cert;
+        settings.tls_key = args.tls_key;
+    }
     if !args.roles.is_empty() {
         settings.roles = args.roles;
     }

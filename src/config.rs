@@ -78,6 +78,14 @@ pub struct Settings {
     pub demo_client_secret: String,
     /// Log as JSON lines instead of human-readable text.
     pub log_json: bool,
+    /// PEM certificate chain: serve HTTPS (Alexa only calls HTTPS endpoints).
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// Take the client address from `X-Forwarded-For`/`Forwarded` (only
+    /// behind a reverse proxy or tunnel you control; otherwise clients could
+    /// spoof it to dodge rate limits).
+    pub trust_forwarded_headers: bool,
     /// Users to create at start if missing.
     pub users: Vec<UserSeed>,
     /// Clients to create or update at start.
@@ -103,6 +111,9 @@ impl Default for Settings {
             demo_client_id: DEMO_CLIENT_ID.into(),
             demo_client_secret: DEMO_CLIENT_SECRET.into(),
             log_json: false,
+            tls_cert: None,
+            tls_key: None,
+            trust_forwarded_headers: false,
             users: Vec::new(),
             clients: Vec::new(),
         }
@@ -229,6 +240,11 @@ impl Settings {
                     .map_err(|e| ConfigError::Invalid(format!("{name} '{url}': {e}")))?;
             }
         }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return Err(ConfigError::Invalid(
+                "tls_cert and tls_key go together".into(),
+            ));
+        }
         if self.roles.is_empty() {
             return Err(ConfigError::Invalid(
                 "roles must name at least one role".into(),
@@ -243,6 +259,7 @@ impl Settings {
     pub fn public_url(&self) -> String {
         match &self.public_url {
             Some(u) => u.trim_end_matches('/').to_owned(),
+            None if self.tls_cert.is_some() => format!("https://{}", self.listen),
             None => format!("http://{}", self.listen),
         }
     }

@@ -29,6 +29,8 @@ pub enum StartupError {
     },
     #[error("seed data: {0}")]
     Seed(String),
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 impl From<ParseError> for StartupError {
@@ -125,6 +127,10 @@ fn spawn_key_refresher(state: AppState) {
 
 fn serve(state: AppState, listener: TcpListener) -> Result<Server, StartupError> {
     let settings = state.settings.clone();
+    let tls = match (&settings.tls_cert, &settings.tls_key) {
+        (Some(cert), Some(key)) => Some(tls_config(cert, key)?),
+        _ => None,
+    };
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         let settings = settings.clone();
@@ -135,12 +141,19 @@ fn serve(state: AppState, listener: TcpListener) -> Result<Server, StartupError>
             .configure(|cfg| routes(cfg, &settings))
             .default_service(web::to(not_found))
     })
-    .listen(listener)
+    // Slow or stuck clients cannot hold a worker: bounded header and body time.
+    .client_request_timeout(Duration::from_secs(10))
+    .client_disconnect_timeout(Duration::from_secs(2))
+    .keep_alive(Duration::from_secs(30))
+    .shutdown_timeout(5);
+    let server = match tls {
+        Some(config) => server.listen_rustls_0_23(listener, config),
+        None => server.listen(listener),
+    }
     .map_err(|source| StartupError::Bind {
         addr: "listener".into(),
         source,
     })?
-    .shutdown_timeout(5)
     .run();
     Ok(server)
 }
@@ -155,6 +168,27 @@ fn routes(cfg: &mut web::ServiceConfig, settings: &Settings) {
     if settings.serves(Role::Provider) {
         provider::configure(cfg);
     }
+}
+
+fn tls_config(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<rustls::ServerConfig, StartupError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_file_iter(cert)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| StartupError::Tls(format!("{}: {e}", cert.display())))?;
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| StartupError::Tls(format!("{}: {e}", key.display())))?;
+    rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| StartupError::Tls(e.to_string()))?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .map_err(|e| StartupError::Tls(e.to_string()))
 }
 
 /// Headers every response carries; pages cannot be framed or leak referrers.

@@ -64,6 +64,11 @@ pub async fn spawn_on(
         ..Settings::default()
     };
     customize(&mut settings);
+    let scheme = if settings.tls_cert.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let listener = TcpListener::bind(settings.listen).expect("bind test port");
     let clock = Clock::default();
     // The app gets a runtime of its own on its own thread, as in production:
@@ -87,8 +92,12 @@ pub async fn spawn_on(
     });
     let (addr, state, handle) = rx.await.expect("the app thread reports its address");
     // Requests go to the bound address, whatever public URL the test configured.
-    let url = format!("http://{addr}");
-    let probe = reqwest::Client::new();
+    let url = format!("{scheme}://{addr}");
+    // Test certificates are self-signed; the TLS test checks the chain itself.
+    let probe = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
     let up = eventually(Duration::from_secs(10), async || {
         probe
             .get(format!("{url}/healthz"))
@@ -102,10 +111,12 @@ pub async fn spawn_on(
         url,
         browser: reqwest::Client::builder()
             .cookie_store(true)
+            .danger_accept_invalid_certs(true)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),
         http: reqwest::Client::builder()
+            .danger_accept_invalid_certs(true)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),

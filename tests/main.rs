@@ -11,3 +11,4 @@ mod provider_authorize;
 mod provider_flow;
 mod provider_token;
 mod security_provider;
+mod security_transport;

@@ -294,8 +294,10 @@ pub async fn login(
     let session = session.expect("checked by check_csrf");
     let return_to = safe_return_to(form.return_to.as_deref());
     let name = form.username.as_deref().unwrap_or("").trim();
-    let attempt =
-        throttle::Attempt::login(&name.to_ascii_lowercase(), req.peer_addr().map(|a| a.ip()));
+    let attempt = throttle::Attempt::login(
+        &name.to_ascii_lowercase(),
+        throttle::client_ip(&req, &state),
+    );
     if let Some(wait) = attempt.blocked_for(&state).await? {
         tracing::warn!(event = "login_throttled", "too many failed logins");
         let minutes = (wait + 59) / 60;

@@ -3,6 +3,7 @@
 
 use super::client_auth;
 use super::error::OAuthError;
+use super::throttle;
 use super::token::oauth_form;
 use super::tokens::{self, VerifyError};
 use crate::domain::SPOTIFY_SCOPES;
@@ -30,7 +31,7 @@ pub async fn revoke(
         &state,
         client_auth::presented(req.headers(), &params)?,
         true,
-        req.peer_addr().map(|a| a.ip()),
+        throttle::client_ip(&req, &state),
     )
     .await?;
     let token = params
@@ -78,7 +79,7 @@ pub async fn introspect(
         &state,
         client_auth::presented(req.headers(), &params)?,
         false,
-        req.peer_addr().map(|a| a.ip()),
+        throttle::client_ip(&req, &state),
     )
     .await?;
     let token = params

@@ -73,3 +73,22 @@ impl Attempt {
         state.store.clear_failures(&self.keys[0].0).await
     }
 }
+
+/// The address a request comes from: the TCP peer, or the first
+/// `X-Forwarded-For`/`Forwarded` entry when the operator trusts their proxy.
+pub fn client_ip(req: &actix_web::HttpRequest, state: &AppState) -> Option<IpAddr> {
+    if state.settings.trust_forwarded_headers {
+        let info = req.connection_info();
+        if let Some(ip) = info.realip_remote_addr().and_then(parse_host) {
+            return Some(ip);
+        }
+    }
+    req.peer_addr().map(|a| a.ip())
+}
+
+/// `1.2.3.4`, `1.2.3.4:5678`, `[::1]:5678` or `::1` as an address.
+fn parse_host(s: &str) -> Option<IpAddr> {
+    s.parse::<IpAddr>()
+        .ok()
+        .or_else(|| s.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+}

@@ -6,6 +6,7 @@ use super::client_auth::{self, Authenticated};
 use super::error::OAuthError;
 use super::keys::KeyError;
 use super::params::{read_form, Params, ParamsError};
+use super::throttle;
 use super::tokens;
 use crate::domain::{Scopes, Secret};
 use crate::state::AppState;
@@ -68,7 +69,7 @@ pub async fn token(
         &state,
         req.headers(),
         &params,
-        req.peer_addr().map(|a| a.ip()),
+        throttle::client_ip(&req, &state),
     )
     .await;
     match &response {
