@@ -10,5 +10,6 @@ mod multi_instance;
 mod provider_authorize;
 mod provider_flow;
 mod provider_token;
+mod security_properties;
 mod security_provider;
 mod security_transport;
