@@ -128,6 +128,8 @@ pub enum PageError {
     InvalidClient(String),
     #[error("{0}")]
     BadRequest(String),
+    #[error("The form is larger than this server accepts.")]
+    TooLarge,
     /// A form arrived without the CSRF token of its session.
     #[error("This form has expired or was not sent by this site. Go back, reload the page and try again.")]
     Csrf,
@@ -141,6 +143,7 @@ impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::InvalidClient(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Csrf => StatusCode::FORBIDDEN,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -156,6 +159,7 @@ impl ResponseError for PageError {
         let title = match self {
             Self::InvalidClient(_) => "INVALID_CLIENT",
             Self::BadRequest(_) => "Bad request",
+            Self::TooLarge => "Too large",
             Self::Csrf => "Form expired",
             Self::Unavailable(_) => "Temporarily unavailable",
             Self::Internal(_) => "Error",

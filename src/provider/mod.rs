@@ -24,8 +24,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     // Browser forms: small bodies, readable error pages.
     let form_config = web::FormConfig::default()
         .limit(params::MAX_FORM_BYTES)
-        .error_handler(|err, _| {
-            PageError::BadRequest(format!("The form could not be read: {err}")).into()
+        .error_handler(|err, _| match err {
+            actix_web::error::UrlencodedError::Overflow { .. } => PageError::TooLarge.into(),
+            other => PageError::BadRequest(format!("The form could not be read: {other}")).into(),
         });
     let method_not_allowed = || {
         web::route()
