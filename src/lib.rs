@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod domain;
 pub mod provider;
+pub mod skill;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -29,6 +29,8 @@ pub enum StartupError {
     },
     #[error("seed data: {0}")]
     Seed(String),
+    #[error("skill settings: {0}")]
+    Skill(String),
 }
 
 impl From<ParseError> for StartupError {
@@ -97,11 +99,13 @@ pub async fn prepare(settings: Settings, clock: Clock) -> Result<AppState, Start
     let store = Store::connect(&settings.database_url).await?;
     store.migrate().await?;
     let keys = KeyRing::load_or_create(&store, settings.signing_alg, clock.now()).await?;
+    let skill = crate::skill::SkillRuntime::new(&settings).map_err(StartupError::Skill)?;
     let state = AppState {
         settings: Arc::new(settings),
         store,
         keys,
         clock,
+        skill,
     };
     seed(&state).await?;
     Ok(state)
@@ -135,6 +139,7 @@ fn serve(state: AppState, listener: TcpListener) -> Result<Server, StartupError>
             )
             .route("/readyz", web::get().to(readyz))
             .configure(provider::configure)
+            .configure(crate::skill::configure)
             .default_service(web::to(not_found))
     })
     .listen(listener)

@@ -3,6 +3,7 @@
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::provider::keys::KeyRing;
+use crate::skill::SkillRuntime;
 use crate::store::Store;
 use std::sync::Arc;
 
@@ -12,6 +13,8 @@ pub struct AppState {
     pub store: Store,
     pub keys: KeyRing,
     pub clock: Clock,
+    /// The bundled skill's verifier (with its certificate cache) and api client.
+    pub skill: SkillRuntime,
 }
 
 impl AppState {
