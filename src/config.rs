@@ -250,7 +250,10 @@ impl Settings {
             ("alexa_authorization_url", &self.alexa_authorization_url),
             ("alexa_token_url", &self.alexa_token_url),
             ("alexa_skill_endpoint", &self.alexa_skill_endpoint),
-            ("skill_cert_url_prefix", &Some(self.skill_cert_url_prefix.clone())),
+            (
+                "skill_cert_url_prefix",
+                &Some(self.skill_cert_url_prefix.clone()),
+            ),
         ] {
             if let Some(url) = value {
                 url::Url::parse(url)

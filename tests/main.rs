@@ -6,3 +6,7 @@ mod helpers;
 mod provider_authorize;
 mod provider_flow;
 mod provider_token;
+mod skill_endpoint;
+mod skill_envelope;
+mod skill_signature;
+mod skill_support;

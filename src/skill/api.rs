@@ -234,9 +234,15 @@ impl ApiClient {
 
     /// `POST /me/player/previous`
     pub async fn previous(&self, token: &str) -> Result<(), ApiError> {
-        self.send(reqwest::Method::POST, "/me/player/previous", token, &[], None)
-            .await
-            .map(drop)
+        self.send(
+            reqwest::Method::POST,
+            "/me/player/previous",
+            token,
+            &[],
+            None,
+        )
+        .await
+        .map(drop)
     }
 
     /// `PUT /me/player/volume?volume_percent=N`

@@ -11,7 +11,8 @@ pub const SKILL_NAME: &str = "mock music";
 pub const LINK_SPEECH: &str =
     "You need to link your account. I've sent a card to your Alexa app to get you started.";
 
-const HELP: &str = "You can ask what's playing, say play followed by a song, pause, next, previous, \
+const HELP: &str =
+    "You can ask what's playing, say play followed by a song, pause, next, previous, \
                     or set the volume to a number between 0 and 100. What would you like?";
 const REPROMPT: &str = "What would you like to do?";
 
@@ -58,7 +59,10 @@ pub fn link_account() -> ResponseEnvelope {
 /// Turns an api failure into a specific spoken apology (logged, never a crash).
 fn apology(action: &str, e: ApiError) -> ResponseEnvelope {
     if let ApiError::Unauthorized = e {
-        tracing::info!(event = "skill_token_rejected", "the api rejected the token; asking to relink");
+        tracing::info!(
+            event = "skill_token_rejected",
+            "the api rejected the token; asking to relink"
+        );
         return link_account();
     }
     tracing::warn!(event = "skill_api_failed", action, error = %e, "api call failed");

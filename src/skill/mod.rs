@@ -12,7 +12,7 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use std::sync::Arc;
-use verify::{VerifyError, Verifier};
+use verify::{Verifier, VerifyError};
 
 /// The skill's shared parts, built once at start.
 #[derive(Clone)]
@@ -69,9 +69,11 @@ impl ResponseError for SkillError {
 /// Registers `POST <skill_path>`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // The path is a setting, so it is read from the app state at registration.
-    cfg.service(web::resource("/{tail:.*}").guard(SkillPathGuard).route(
-        web::post().to(endpoint),
-    ));
+    cfg.service(
+        web::resource("/{tail:.*}")
+            .guard(SkillPathGuard)
+            .route(web::post().to(endpoint)),
+    );
 }
 
 /// Matches exactly the configured skill path.

@@ -206,7 +206,10 @@ mod tests {
     #[test]
     fn utterances_match_samples_with_slots_as_wildcards() {
         let m = LanguageModel::bundled();
-        assert_eq!(m.match_utterance("What's playing?").intent, "WhatsPlayingIntent");
+        assert_eq!(
+            m.match_utterance("What's playing?").intent,
+            "WhatsPlayingIntent"
+        );
         let play = m.match_utterance("play Never Gonna Give You Up");
         assert_eq!(play.intent, "PlaySongIntent");
         assert_eq!(play.slots["song"], "never gonna give you up");

@@ -104,10 +104,7 @@ pub fn check_timestamp(timestamp: &str, now: i64) -> Result<(), VerifyError> {
             "{skew} s old; at most {MAX_SKEW_SECONDS} s allowed"
         )))
     } else if -skew > MAX_SKEW_SECONDS {
-        Err(VerifyError::Timestamp(format!(
-            "{} s in the future",
-            -skew
-        )))
+        Err(VerifyError::Timestamp(format!("{} s in the future", -skew)))
     } else {
         Ok(())
     }
@@ -181,7 +178,10 @@ impl Verifier {
         }
     }
 
-    async fn chain(&self, url: &url::Url) -> Result<Arc<Vec<CertificateDer<'static>>>, VerifyError> {
+    async fn chain(
+        &self,
+        url: &url::Url,
+    ) -> Result<Arc<Vec<CertificateDer<'static>>>, VerifyError> {
         let key = url.as_str().to_owned();
         if let Some(hit) = self.cache.lock().expect("cache lock").get(&key) {
             return Ok(hit.clone());
