@@ -29,7 +29,8 @@ pub enum StartupError {
     },
     #[error("seed data: {0}")]
     Seed(String),
-    #[error("skill settings: {0}")]
+    /// Invalid settings of the skill or the Alexa simulator.
+    #[error("skill or simulator settings: {0}")]
     Skill(String),
 }
 
@@ -100,12 +101,14 @@ pub async fn prepare(settings: Settings, clock: Clock) -> Result<AppState, Start
     store.migrate().await?;
     let keys = KeyRing::load_or_create(&store, settings.signing_alg, clock.now()).await?;
     let skill = crate::skill::SkillRuntime::new(&settings).map_err(StartupError::Skill)?;
+    let alexa = crate::alexa::AlexaRuntime::new(&settings).map_err(StartupError::Skill)?;
     let state = AppState {
         settings: Arc::new(settings),
         store,
         keys,
         clock,
         skill,
+        alexa,
     };
     seed(&state).await?;
     Ok(state)
@@ -140,6 +143,7 @@ fn serve(state: AppState, listener: TcpListener) -> Result<Server, StartupError>
             .route("/readyz", web::get().to(readyz))
             .configure(provider::configure)
             .configure(crate::skill::configure)
+            .configure(crate::alexa::configure)
             .default_service(web::to(not_found))
     })
     .listen(listener)

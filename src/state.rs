@@ -1,5 +1,6 @@
 //! What every handler shares.
 
+use crate::alexa::AlexaRuntime;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::provider::keys::KeyRing;
@@ -15,6 +16,8 @@ pub struct AppState {
     pub clock: Clock,
     /// The bundled skill's verifier (with its certificate cache) and api client.
     pub skill: SkillRuntime,
+    /// The Alexa simulator's HTTP client, refresh lock and interaction model.
+    pub alexa: AlexaRuntime,
 }
 
 impl AppState {

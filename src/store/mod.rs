@@ -7,12 +7,14 @@
 //! the same code on both. Queries are runtime-checked (`sqlx::query`), which
 //! keeps the build independent of a live database.
 
+mod alexa;
 mod clients;
 mod grants;
 mod keys;
 mod sessions;
 mod users;
 
+pub use alexa::{AlexaLink, AlexaUser, FlowEntry, LinkAttempt};
 pub use clients::{Client, RefreshPolicy};
 pub use grants::{CodeRecord, Grant, LinkedApp, NewCode, RefreshRecord};
 pub use keys::StoredKey;
