@@ -3,6 +3,11 @@
 
 mod helpers;
 
+mod alexa_link;
+mod alexa_refresh;
+mod alexa_support;
+mod alexa_talk;
+mod alexa_web;
 mod provider_authorize;
 mod provider_flow;
 mod provider_token;

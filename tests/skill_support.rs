@@ -73,6 +73,7 @@ pub struct Seen {
     pub path: String,
     pub query: String,
     pub authorization: Option<String>,
+    pub body: String,
 }
 
 /// A scripted Web API: answers every request with `status` and `body`.
@@ -84,17 +85,25 @@ pub struct FakeApi {
 
 impl FakeApi {
     pub async fn start(status: u16, body: Value) -> Self {
+        Self::start_seq(vec![(status, body)]).await
+    }
+
+    /// Answers the n-th request with the n-th response; the last one repeats.
+    pub async fn start_seq(responses: Vec<(u16, Value)>) -> Self {
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
         let log = seen.clone();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/v1", listener.local_addr().unwrap());
+        let responses = Arc::new(responses);
         let server = HttpServer::new(move || {
             let log = log.clone();
-            let body = body.clone();
-            App::new().default_service(web::to(move |req: HttpRequest| {
+            let responses = responses.clone();
+            App::new().default_service(web::to(move |req: HttpRequest, bytes: web::Bytes| {
                 let log = log.clone();
-                let body = body.clone();
+                let responses = responses.clone();
                 async move {
+                    let n = log.lock().unwrap().len();
+                    let (status, body) = responses[n.min(responses.len() - 1)].clone();
                     log.lock().unwrap().push(Seen {
                         method: req.method().to_string(),
                         path: req.path().to_owned(),
@@ -103,6 +112,7 @@ impl FakeApi {
                             .headers()
                             .get("authorization")
                             .map(|v| v.to_str().unwrap().to_owned()),
+                        body: String::from_utf8_lossy(&bytes).into_owned(),
                     });
                     let mut res =
                         HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap());

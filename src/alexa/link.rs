@@ -120,7 +120,10 @@ pub async fn callback(
         _ => None,
     };
     let Some(attempt) = attempt else {
-        tracing::warn!(event = "alexa_state_mismatch", "link callback with an unknown or missing state");
+        tracing::warn!(
+            event = "alexa_state_mismatch",
+            "link callback with an unknown or missing state"
+        );
         return Err(AlexaError::StateMismatch);
     };
     let flow = FlowCtx {
@@ -150,7 +153,8 @@ pub async fn callback(
         });
     }
     let Some(code) = cb.code.as_deref().filter(|c| !c.is_empty()) else {
-        flow.note("result", "the redirect carried no code; not linked").await;
+        flow.note("result", "the redirect carried no code; not linked")
+            .await;
         return Err(AlexaError::BadRequest(
             "The redirect carried neither a code nor an error.".into(),
         ));
@@ -172,7 +176,11 @@ pub async fn callback(
                     "linked; access token {} expires in {} s; refresh token {}",
                     oauth::hint(&link.access_token),
                     link.expires_at - now,
-                    if link.refresh_token.is_some() { "received" } else { "MISSING (the link will break at expiry)" }
+                    if link.refresh_token.is_some() {
+                        "received"
+                    } else {
+                        "MISSING (the link will break at expiry)"
+                    }
                 ),
             )
             .await;
@@ -184,8 +192,11 @@ pub async fn callback(
         }
         Err(e) => {
             let why = describe(&e);
-            flow.note("result", format!("token exchange failed: {why}; not linked"))
-                .await;
+            flow.note(
+                "result",
+                format!("token exchange failed: {why}; not linked"),
+            )
+            .await;
             tracing::warn!(event = "alexa_link_failed", user = %attempt.user_id, flow = %attempt.flow_id, reason = %why, "account linking failed");
             Err(AlexaError::Exchange(why))
         }
@@ -224,10 +235,8 @@ fn store_token(
     }
 }
 
-type TokenError = RequestTokenError<
-    oauth2::HttpClientError<reqwest::Error>,
-    oauth2::basic::BasicErrorResponse,
->;
+type TokenError =
+    RequestTokenError<oauth2::HttpClientError<reqwest::Error>, oauth2::basic::BasicErrorResponse>;
 
 /// A short, secret-free account of a failed token request.
 fn describe(e: &TokenError) -> String {
@@ -278,8 +287,11 @@ pub async fn current_token(state: &AppState, user_id: &str) -> Result<Option<Str
     };
     let Some(refresh) = link.refresh_token.clone() else {
         state.store.delete_alexa_link(user_id).await?;
-        flow.note("refresh", "the access token expired and there is no refresh token; unlinked")
-            .await;
+        flow.note(
+            "refresh",
+            "the access token expired and there is no refresh token; unlinked",
+        )
+        .await;
         return Ok(None);
     };
     let client = oauth::client(&state.settings).map_err(AlexaError::Config)?;
@@ -305,7 +317,11 @@ pub async fn current_token(state: &AppState, user_id: &str) -> Result<Option<Str
                     "refreshed; new access token {} expires in {} s; refresh token {}",
                     oauth::hint(&updated.access_token),
                     updated.expires_at - now,
-                    if token.refresh_token().is_some() { "replaced" } else { "kept" }
+                    if token.refresh_token().is_some() {
+                        "replaced"
+                    } else {
+                        "kept"
+                    }
                 ),
             )
             .await;
@@ -315,7 +331,8 @@ pub async fn current_token(state: &AppState, user_id: &str) -> Result<Option<Str
         Err(e) => {
             let why = describe(&e);
             state.store.delete_alexa_link(user_id).await?;
-            flow.note("refresh", format!("refresh failed: {why}; unlinked")).await;
+            flow.note("refresh", format!("refresh failed: {why}; unlinked"))
+                .await;
             tracing::warn!(event = "alexa_refresh_failed", user = %user_id, reason = %why, "refresh failed; unlinked");
             Ok(None)
         }

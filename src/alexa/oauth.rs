@@ -199,7 +199,14 @@ impl FlowCtx<'_> {
         .await
     }
 
-    pub async fn request(&self, step: &str, method: &str, url: &str, headers: serde_json::Value, body: String) {
+    pub async fn request(
+        &self,
+        step: &str,
+        method: &str,
+        url: &str,
+        headers: serde_json::Value,
+        body: String,
+    ) {
         self.append(FlowEntry {
             step: step.into(),
             direction: "request".into(),
@@ -213,7 +220,13 @@ impl FlowCtx<'_> {
         .await
     }
 
-    pub async fn response(&self, step: &str, status: Option<i64>, headers: serde_json::Value, body: String) {
+    pub async fn response(
+        &self,
+        step: &str,
+        status: Option<i64>,
+        headers: serde_json::Value,
+        body: String,
+    ) {
         self.append(FlowEntry {
             step: step.into(),
             direction: "response".into(),

@@ -64,7 +64,12 @@ fn resolve(state: &AppState, input: &TalkInput) -> Result<Spoken, AlexaError> {
     if input.launch {
         return Ok(Spoken::Launch);
     }
-    if let Some(name) = input.intent.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+    if let Some(name) = input
+        .intent
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
         if name.len() > 100
             || !name
                 .chars()
@@ -306,8 +311,9 @@ pub async fn talk(
                     String::from_utf8_lossy(&body[..body.len().min(300)])
                 ))
             } else {
-                serde_json::from_slice::<ResponseEnvelope>(&body)
-                    .map_err(|e| format!("the skill's answer is not a valid response envelope ({e})"))
+                serde_json::from_slice::<ResponseEnvelope>(&body).map_err(|e| {
+                    format!("the skill's answer is not a valid response envelope ({e})")
+                })
             }
         }
     };

@@ -23,7 +23,9 @@ const CSRF_COOKIE: &str = "mocklink_alexa_csrf";
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let json_config = web::JsonConfig::default()
         .limit(16 * 1024)
-        .error_handler(|err, _| AlexaError::BadRequest(format!("The JSON body could not be read: {err}")).into());
+        .error_handler(|err, _| {
+            AlexaError::BadRequest(format!("The JSON body could not be read: {err}")).into()
+        });
     let query_config = web::QueryConfig::default().error_handler(|err, _| {
         AlexaError::BadRequest(format!("The query string could not be read: {err}")).into()
     });
@@ -172,7 +174,10 @@ fn provider_view(state: &AppState) -> ProviderView {
 }
 
 /// `GET /alexa`
-async fn home_page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageFailure> {
+async fn home_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageFailure> {
     let mut users = state.store.alexa_users().await?;
     if users.is_empty() {
         // A first visit gets a user to play with straight away.
@@ -464,13 +469,18 @@ async fn flow_entries(state: &AppState, flow: &str) -> Result<Vec<FlowEntry>, Al
         Vec::new()
     };
     if entries.is_empty() {
-        return Err(AlexaError::NotFound(format!("There is no flow log {flow}.")));
+        return Err(AlexaError::NotFound(format!(
+            "There is no flow log {flow}."
+        )));
     }
     Ok(entries)
 }
 
 /// `GET /alexa/flows/{flow}`
-async fn flow_page(state: web::Data<AppState>, flow: web::Path<String>) -> Result<HttpResponse, PageFailure> {
+async fn flow_page(
+    state: web::Data<AppState>,
+    flow: web::Path<String>,
+) -> Result<HttpResponse, PageFailure> {
     let entries = flow_entries(&state, &flow).await?;
     let user_id = entries[0].user_id.clone();
     Ok(html(
@@ -560,7 +570,10 @@ async fn api_create_user(
 }
 
 /// `GET /alexa/api/users/{id}`
-async fn api_user(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, AlexaError> {
+async fn api_user(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AlexaError> {
     let u = super::user(&state, &id).await?;
     Ok(HttpResponse::Ok().json(user_json(&state, u).await?))
 }
@@ -596,7 +609,10 @@ async fn api_talk(
 }
 
 /// `GET /alexa/api/flows/{flow}`
-async fn api_flow(state: web::Data<AppState>, flow: web::Path<String>) -> Result<HttpResponse, AlexaError> {
+async fn api_flow(
+    state: web::Data<AppState>,
+    flow: web::Path<String>,
+) -> Result<HttpResponse, AlexaError> {
     Ok(HttpResponse::Ok().json(flow_entries(&state, &flow).await?))
 }
 

@@ -76,7 +76,12 @@ fn user_from_row(row: &sqlx::any::AnyRow) -> Result<AlexaUser, StoreError> {
 }
 
 impl Store {
-    pub async fn insert_alexa_user(&self, id: &str, name: &str, now: i64) -> Result<(), StoreError> {
+    pub async fn insert_alexa_user(
+        &self,
+        id: &str,
+        name: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO alexa_users (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(id)
             .bind(name)
@@ -117,12 +122,14 @@ impl Store {
         user_id: &str,
         session: Option<(&str, &str)>,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE alexa_users SET session_id = $1, session_attributes = $2 WHERE id = $3")
-            .bind(session.map(|s| s.0))
-            .bind(session.map(|s| s.1))
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE alexa_users SET session_id = $1, session_attributes = $2 WHERE id = $3",
+        )
+        .bind(session.map(|s| s.0))
+        .bind(session.map(|s| s.1))
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -179,7 +186,11 @@ impl Store {
     }
 
     /// The flow id of the user's pending attempt, if any.
-    pub async fn pending_link_flow(&self, user_id: &str, now: i64) -> Result<Option<String>, StoreError> {
+    pub async fn pending_link_flow(
+        &self,
+        user_id: &str,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT flow_id FROM alexa_link_attempts WHERE user_id = $1 AND expires_at > $2",
         )
