@@ -57,6 +57,9 @@ pub enum Command {
     /// Manage token signing keys
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Run the whole account-linking story headless against a fresh server
+    /// (temporary SQLite database) and print each step; exit 0 only if all behaved
+    Demo,
 }
 
 #[derive(Debug, Args, Default)]

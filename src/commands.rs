@@ -31,6 +31,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => user(settings, cmd).await,
         Command::Client(cmd) => client(settings, cmd).await,
         Command::Keys(cmd) => keys_cmd(settings, cmd).await,
+        // The demo ignores the loaded settings on purpose: it always runs on
+        // a fresh server with the defaults, so its verdict means the same everywhere.
+        Command::Demo => {
+            if crate::alexa::demo::run(&mut std::io::stdout()).await? {
+                Ok(())
+            } else {
+                bail!("the demo story did not behave (see the failed steps above)")
+            }
+        }
     }
 }
 
@@ -105,6 +114,8 @@ fn print_banner(state: &crate::state::AppState) {
             "Try the flow in a browser: {}",
             crate::provider::account::try_url(state)
         );
+        println!("Alexa simulator (enable the skill, talk to it): {base}/alexa");
+        println!("Skill endpoint: {base}{}", s.skill_path);
     }
     println!("Metadata: {base}/.well-known/oauth-authorization-server   JWKS: {base}/.well-known/jwks.json");
 }

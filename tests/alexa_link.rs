@@ -113,7 +113,7 @@ async fn enable_skill_links_with_credentials_in_the_body() {
     assert!(req["headers"]["authorization"].is_null(), "{req}");
     let body = req["body"].as_str().unwrap();
     assert!(body.contains("client_id=alexa-skill"), "{body}");
-    assert!(body.contains("client_secret=alex%E2%80%A6"), "{body}");
+    assert!(body.contains("client_secret=alex…"), "{body}");
     assert_no_secrets(&log, &[DEMO_SECRET]);
 }
 

@@ -2,6 +2,7 @@
 //! enable the skill (account linking against any OAuth provider), talk to any
 //! skill endpoint, and every step of the linking is logged.
 
+pub mod demo;
 pub mod link;
 pub mod oauth;
 pub mod talk;

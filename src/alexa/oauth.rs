@@ -117,21 +117,25 @@ const SECRET_FIELDS: &[&str] = &[
     "code_verifier",
 ];
 
-/// A query string or form body with secret values cut to a hint.
+/// A query string or form body with secret values cut to a hint; other
+/// pairs are kept exactly as sent.
 pub fn redact_form(form: &str) -> String {
-    form_urlencoded::parse(form.as_bytes())
-        .fold(
-            form_urlencoded::Serializer::new(String::new()),
-            |mut s, (k, v)| {
-                if SECRET_FIELDS.contains(&k.as_ref()) {
-                    s.append_pair(&k, &hint(&v));
-                } else {
-                    s.append_pair(&k, &v);
-                }
-                s
-            },
-        )
-        .finish()
+    form.split('&')
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let key = percent_encoding::percent_decode_str(k).decode_utf8_lossy();
+            if SECRET_FIELDS.contains(&key.as_ref()) {
+                let value = form_urlencoded::parse(format!("v={v}").as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default();
+                format!("{k}={}", hint(&value))
+            } else {
+                pair.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// A URL with secret query parameters cut to a hint.
@@ -298,5 +302,47 @@ impl FlowCtx<'_> {
             }
         }
         res
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_cut_to_four_characters_and_the_rest_kept() {
+        assert_eq!(
+            redact_form("grant_type=authorization_code&code=SplxlOBeZQQYbYS6WxSbIA&redirect_uri=https%3A%2F%2Fx&client_secret=s3cr3t%2Bx"),
+            "grant_type=authorization_code&code=Splx…&redirect_uri=https%3A%2F%2Fx&client_secret=s3cr…"
+        );
+        assert_eq!(
+            redact_url("https://a/b?state=abcdefgh&x=1"),
+            "https://a/b?state=abcd…&x=1"
+        );
+        assert_eq!(redact_url("https://a/b"), "https://a/b");
+        let body = redact_json(
+            br#"{"access_token":"Atza|abcdef","token_type":"Bearer","refresh_token":"Atzr|xyz"}"#,
+        );
+        assert!(
+            body.contains("\"Atza…\"") && body.contains("\"Atzr…\"") && body.contains("Bearer")
+        );
+    }
+
+    #[test]
+    fn expires_in_may_be_a_number_or_a_string() {
+        for body in [
+            r#"{"access_token":"a","token_type":"bearer","expires_in":3600}"#,
+            r#"{"access_token":"a","token_type":"Bearer","expires_in":"3600"}"#,
+        ] {
+            let t: AlexaTokenResponse = serde_json::from_str(body).unwrap();
+            assert_eq!(t.expires_in(), Some(Duration::from_secs(3600)));
+        }
+        let t: AlexaTokenResponse =
+            serde_json::from_str(r#"{"access_token":"a","token_type":"Bearer"}"#).unwrap();
+        assert_eq!(t.expires_in(), None);
+        assert!(serde_json::from_str::<AlexaTokenResponse>(
+            r#"{"access_token":"a","token_type":"Bearer","expires_in":"soon"}"#
+        )
+        .is_err());
     }
 }
