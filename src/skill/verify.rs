@@ -93,15 +93,31 @@ impl CertUrlRule {
     }
 }
 
+/// Skill events (enable, disable, account linked, …) may arrive up to an hour late.
+pub const MAX_SKILL_EVENT_AGE_SECONDS: i64 = 3600;
+
 /// Checks `request.timestamp` against now (both directions, as Amazon's docs say).
 pub fn check_timestamp(timestamp: &str, now: i64) -> Result<(), VerifyError> {
+    check_timestamp_within(timestamp, now, MAX_SKEW_SECONDS)
+}
+
+/// The window for a request of this type.
+pub fn max_age_for(request_type: &str) -> i64 {
+    if request_type.starts_with("AlexaSkillEvent.") {
+        MAX_SKILL_EVENT_AGE_SECONDS
+    } else {
+        MAX_SKEW_SECONDS
+    }
+}
+
+fn check_timestamp_within(timestamp: &str, now: i64, max_age: i64) -> Result<(), VerifyError> {
     let t = time::OffsetDateTime::parse(timestamp, &time::format_description::well_known::Rfc3339)
         .map_err(|_| VerifyError::Timestamp("not an ISO 8601 timestamp".into()))?
         .unix_timestamp();
     let skew = now - t;
-    if skew > MAX_SKEW_SECONDS {
+    if skew > max_age {
         Err(VerifyError::Timestamp(format!(
-            "{skew} s old; at most {MAX_SKEW_SECONDS} s allowed"
+            "{skew} s old; at most {max_age} s allowed"
         )))
     } else if -skew > MAX_SKEW_SECONDS {
         Err(VerifyError::Timestamp(format!("{} s in the future", -skew)))
@@ -171,7 +187,11 @@ impl Verifier {
 
     /// The checks made on every request, signed or not.
     pub fn check_envelope(&self, env: &RequestEnvelope, clock: &Clock) -> Result<(), VerifyError> {
-        check_timestamp(env.request.timestamp(), clock.now())?;
+        check_timestamp_within(
+            env.request.timestamp(),
+            clock.now(),
+            max_age_for(env.request.type_name()),
+        )?;
         match &self.application_id {
             Some(expected) if env.application_id() != expected => Err(VerifyError::ApplicationId),
             _ => Ok(()),
@@ -330,5 +350,9 @@ mod tests {
         assert!(check_timestamp("2026-11-24T21:00:00Z", t + 151).is_err());
         assert!(check_timestamp("2026-11-24T21:00:00Z", t - 151).is_err());
         assert!(check_timestamp("yesterday", t).is_err());
+        // Skill events get an hour.
+        assert_eq!(max_age_for("AlexaSkillEvent.SkillDisabled"), 3600);
+        assert!(check_timestamp_within("2026-11-24T21:00:00Z", t + 3000, 3600).is_ok());
+        assert!(check_timestamp_within("2026-11-24T21:00:00Z", t + 3601, 3600).is_err());
     }
 }
