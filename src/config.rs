@@ -91,6 +91,14 @@ pub struct Settings {
     pub alexa_skill_endpoint: Option<String>,
     /// The simulated skill's id, sent as applicationId.
     pub alexa_skill_id: String,
+    /// Interaction model used to map utterances to intents [default: the
+    /// bundled `skill-package/interactionModels/custom/en-US.json`].
+    pub alexa_interaction_model_file: Option<PathBuf>,
+    /// Sign requests like Alexa: a PEM PKCS#8 RSA key of a test CA's
+    /// `echo-api.amazon.com` certificate, and the URL its chain is served at
+    /// (`SignatureCertChainUrl`). Both or neither.
+    pub alexa_signing_key_file: Option<PathBuf>,
+    pub alexa_signature_cert_chain_url: Option<String>,
 }
 
 /// Alexa's two client-authentication schemes at the Access Token URI.
@@ -138,6 +146,9 @@ impl Default for Settings {
             alexa_refresh_margin_seconds: 30,
             alexa_skill_endpoint: None,
             alexa_skill_id: "amzn1.ask.skill.6d0c3f5e-0000-4000-8000-6d6f636b6c6e".into(),
+            alexa_interaction_model_file: None,
+            alexa_signing_key_file: None,
+            alexa_signature_cert_chain_url: None,
         }
     }
 }
@@ -259,6 +270,11 @@ impl Settings {
                 url::Url::parse(url)
                     .map_err(|e| ConfigError::Invalid(format!("{name} '{url}': {e}")))?;
             }
+        }
+        if self.alexa_signing_key_file.is_some() != self.alexa_signature_cert_chain_url.is_some() {
+            return Err(ConfigError::Invalid(
+                "alexa_signing_key_file and alexa_signature_cert_chain_url go together".into(),
+            ));
         }
         Ok(self)
     }

@@ -3,7 +3,7 @@
 
 use crate::alexa_support::*;
 use crate::helpers::*;
-use crate::skill_support::FakeApi;
+use crate::skill_support::{FakeApi, StaticServer, TestSigner};
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -226,4 +226,73 @@ async fn bad_input_is_a_clear_4xx() {
     // A callback for another vendor id is not ours.
     let res = app.get("/api/skill/link/OTHERVENDOR?code=x&state=y").await;
     assert_eq!(res.status(), 404);
+}
+
+#[tokio::test]
+async fn the_simulator_signs_like_alexa_and_the_bundled_skill_verifies_it() {
+    let signer = TestSigner::new("echo-api.amazon.com");
+    let chain = StaticServer::start(signer.chain_pem.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let roots = dir.path().join("roots.pem");
+    let key = dir.path().join("key.pem");
+    std::fs::write(&roots, &signer.root_pem).unwrap();
+    std::fs::write(&key, signer.key_pem()).unwrap();
+    let prefix = format!("{}/echo.api/", chain.base);
+    let chain_url = format!("{}/echo.api/echo-api-cert.pem", chain.base);
+    let verifying = |s: &mut mocklink::config::Settings| {
+        s.skill_verify_signatures = true;
+        s.skill_cert_url_prefix = prefix.clone();
+        s.skill_trusted_roots_file = Some(roots.clone());
+        s.skill_application_id = Some(s.alexa_skill_id.clone());
+    };
+    let app = spawn_app_with(|s| {
+        verifying(s);
+        s.alexa_signing_key_file = Some(key.clone());
+        s.alexa_signature_cert_chain_url = Some(chain_url.clone());
+    })
+    .await;
+    let id = new_user(&app).await;
+    let r = talk(&app, &id, json!({"launch": true})).await;
+    assert_eq!(r["status"], 200, "{r}");
+    assert_eq!(r["card"], json!({"type": "LinkAccount"}));
+
+    // Unsigned requests to a verifying skill are refused with 400.
+    let app = spawn_app_with(verifying).await;
+    let id = new_user(&app).await;
+    let r = talk(&app, &id, json!({"launch": true})).await;
+    assert_eq!(r["status"], 400, "{r}");
+    assert!(
+        r["error"]
+            .as_str()
+            .unwrap()
+            .contains("SignatureCertChainUrl"),
+        "{r}"
+    );
+}
+
+#[tokio::test]
+async fn a_custom_interaction_model_drives_utterance_matching() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("en-US.json");
+    std::fs::write(
+        &model,
+        json!({"interactionModel": {"languageModel": {"invocationName": "hello world", "intents": [
+            {"name": "GreetIntent", "slots": [{"name": "who", "type": "AMAZON.FirstName"}], "samples": ["say hello to {who}"]},
+            {"name": "AMAZON.StopIntent", "samples": []}
+        ]}}})
+        .to_string(),
+    )
+    .unwrap();
+    let app = spawn_app_with(|s| s.alexa_interaction_model_file = Some(model)).await;
+    let id = new_user(&app).await;
+    let r = talk(
+        &app,
+        &id,
+        json!({"utterance": "ask hello world to say hello to Ada"}),
+    )
+    .await;
+    assert_eq!(r["intent"], "GreetIntent");
+    assert_eq!(r["slots"], json!({"who": "ada"}));
+    let r = talk(&app, &id, json!({"utterance": "open hello world"})).await;
+    assert_eq!(r["request_type"], "LaunchRequest");
 }

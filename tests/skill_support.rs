@@ -220,6 +220,21 @@ impl TestSigner {
         }
     }
 
+    /// The signing key as a PEM PKCS#8 file body.
+    pub fn key_pem(&self) -> String {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&self.leaf_pkcs8);
+        let lines: Vec<&str> = b64
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+            lines.join("\n")
+        )
+    }
+
     /// Base64 RSA-SHA256 signature of `body`, as in `Signature-256`.
     pub fn sign(&self, body: &[u8]) -> String {
         use base64::Engine;

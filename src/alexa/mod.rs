@@ -27,6 +27,49 @@ pub struct AlexaRuntime {
     pub http: reqwest::Client,
     pub refresh_lock: Arc<tokio::sync::Mutex<()>>,
     pub model: Arc<LanguageModel>,
+    /// Signs skill requests like Alexa, when configured.
+    pub signer: Option<Arc<RequestSigner>>,
+}
+
+/// Alexa's request signature, made with a test key: `Signature-256` is
+/// base64 RSA-SHA256 over the exact body bytes.
+pub struct RequestSigner {
+    key: aws_lc_rs::signature::RsaKeyPair,
+    pub cert_chain_url: String,
+}
+
+impl RequestSigner {
+    fn load(key_file: &std::path::Path, cert_chain_url: String) -> Result<Self, String> {
+        use rustls_pki_types::pem::PemObject;
+        let der = rustls_pki_types::PrivatePkcs8KeyDer::from_pem_file(key_file)
+            .map_err(|e| format!("alexa_signing_key_file {}: {e}", key_file.display()))?;
+        let key =
+            aws_lc_rs::signature::RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()).map_err(|_| {
+                format!(
+                    "alexa_signing_key_file {}: not a PKCS#8 RSA private key",
+                    key_file.display()
+                )
+            })?;
+        Ok(Self {
+            key,
+            cert_chain_url,
+        })
+    }
+
+    /// The `Signature-256` header value for `body`.
+    pub fn sign(&self, body: &[u8]) -> Result<String, String> {
+        use base64::Engine;
+        let mut sig = vec![0u8; self.key.public_modulus_len()];
+        self.key
+            .sign(
+                &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+                &aws_lc_rs::rand::SystemRandom::new(),
+                body,
+                &mut sig,
+            )
+            .map_err(|_| "signing the request failed".to_owned())?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(sig))
+    }
 }
 
 impl AlexaRuntime {
@@ -38,10 +81,29 @@ impl AlexaRuntime {
             .timeout(Duration::from_millis(4500))
             .build()
             .map_err(|e| e.to_string())?;
+        let model = match &settings.alexa_interaction_model_file {
+            None => LanguageModel::bundled(),
+            Some(path) => std::fs::read_to_string(path)
+                .map_err(|e| e.to_string())
+                .and_then(|text| {
+                    serde_json::from_str::<crate::skill::model::InteractionModelFile>(&text)
+                        .map_err(|e| e.to_string())
+                })
+                .map(|f| f.interaction_model.language_model)
+                .map_err(|e| format!("alexa_interaction_model_file {}: {e}", path.display()))?,
+        };
+        let signer = match (
+            &settings.alexa_signing_key_file,
+            &settings.alexa_signature_cert_chain_url,
+        ) {
+            (Some(key), Some(url)) => Some(Arc::new(RequestSigner::load(key, url.clone())?)),
+            _ => None,
+        };
         Ok(Self {
             http,
             refresh_lock: Arc::default(),
-            model: Arc::new(LanguageModel::bundled()),
+            model: Arc::new(model),
+            signer,
         })
     }
 }

@@ -287,15 +287,20 @@ pub async fn talk(
         error: None,
     };
 
-    let sent = state
+    let body = serde_json::to_vec(&envelope).expect("envelopes serialise");
+    let mut post = state
         .alexa
         .http
         .post(&endpoint)
         .timeout(SKILL_TIMEOUT)
-        .header("Content-Type", "application/json; charset=utf-8")
-        .body(serde_json::to_vec(&envelope).expect("envelopes serialise"))
-        .send()
-        .await;
+        .header("Content-Type", "application/json; charset=utf-8");
+    if let Some(signer) = &state.alexa.signer {
+        let signature = signer.sign(&body).map_err(AlexaError::Config)?;
+        post = post
+            .header("SignatureCertChainUrl", &signer.cert_chain_url)
+            .header("Signature-256", signature);
+    }
+    let sent = post.body(body).send().await;
     let outcome = match sent {
         Err(e) => Err(format!(
             "the skill endpoint could not be reached ({})",
