@@ -54,7 +54,11 @@ async fn enable_skill_links_with_http_basic_and_logs_every_step_redacted() {
     granted.sort();
     asked.sort();
     assert_eq!(granted, asked);
-    assert_eq!(status["expires_in"], json!(3600));
+    // Seconds may tick between linking and asking.
+    assert!(
+        (3590..=3600).contains(&status["expires_in"].as_i64().unwrap()),
+        "{status}"
+    );
     assert_eq!(status["link_flow_id"], json!(flow));
 
     let stored = stored_link(&app, &id).await.unwrap();

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod alexa_demo;
 mod alexa_link;
 mod alexa_refresh;
 mod alexa_support;

@@ -120,6 +120,7 @@ impl ApiClient {
         &self.base
     }
 
+    /// One call; `Ok(None)` for a 2xx without content (204, or an empty 200).
     async fn send(
         &self,
         method: reqwest::Method,
@@ -127,7 +128,7 @@ impl ApiClient {
         token: &str,
         query: &[(&str, &str)],
         body: Option<serde_json::Value>,
-    ) -> Result<Option<bytes_body::Body>, ApiError> {
+    ) -> Result<Option<Vec<u8>>, ApiError> {
         let mut req = self
             .http
             .request(method, format!("{}{}", self.base, path))
@@ -152,8 +153,8 @@ impl ApiClient {
                 .unwrap_or_default()
         };
         match status {
-            204 => Ok(None),
-            200..=299 => Ok(Some(bytes_body::Body(bytes.to_vec()))),
+            200..=299 if bytes.is_empty() => Ok(None),
+            200..=299 => Ok(Some(bytes.to_vec())),
             401 => Err(ApiError::Unauthorized),
             403 => Err(ApiError::Forbidden { reason: reason() }),
             404 => Err(ApiError::NotFound { reason: reason() }),
@@ -162,9 +163,9 @@ impl ApiClient {
         }
     }
 
-    fn parse<T: for<'de> Deserialize<'de>>(body: Option<bytes_body::Body>) -> Result<T, ApiError> {
+    fn parse<T: for<'de> Deserialize<'de>>(body: Option<Vec<u8>>) -> Result<T, ApiError> {
         let body = body.ok_or_else(|| ApiError::BadResponse("an empty body".into()))?;
-        serde_json::from_slice(&body.0).map_err(|e| ApiError::BadResponse(e.to_string()))
+        serde_json::from_slice(&body).map_err(|e| ApiError::BadResponse(e.to_string()))
     }
 
     /// `GET /me`
@@ -258,9 +259,4 @@ impl ApiClient {
         .await
         .map(drop)
     }
-}
-
-mod bytes_body {
-    /// A 2xx response body with content.
-    pub struct Body(pub Vec<u8>);
 }
