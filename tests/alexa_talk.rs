@@ -182,6 +182,29 @@ async fn a_broken_skill_endpoint_is_reported_not_fatal() {
             .contains("not a valid response envelope"),
         "{r}"
     );
+
+    // Alexa's size limits: under 8000 characters of speech, 24 KB in all.
+    let long = "a".repeat(8000);
+    let skill = FakeApi::start(200, json!({"version": "1.0", "response": {"outputSpeech": {"type": "PlainText", "text": long}}})).await;
+    let endpoint = format!("{}/skill", skill.url);
+    let app = spawn_app_with(|s| s.alexa_skill_endpoint = Some(endpoint)).await;
+    let id = new_user(&app).await;
+    let r = talk(&app, &id, json!({"launch": true})).await;
+    assert!(
+        r["error"].as_str().unwrap().contains("fewer than 8000"),
+        "{r}"
+    );
+    let big = "b".repeat(25 * 1024);
+    let skill = FakeApi::start(
+        200,
+        json!({"version": "1.0", "sessionAttributes": {"big": big}, "response": {}}),
+    )
+    .await;
+    let endpoint = format!("{}/skill", skill.url);
+    let app = spawn_app_with(|s| s.alexa_skill_endpoint = Some(endpoint)).await;
+    let id = new_user(&app).await;
+    let r = talk(&app, &id, json!({"launch": true})).await;
+    assert!(r["error"].as_str().unwrap().contains("24 KB"), "{r}");
 }
 
 #[tokio::test]

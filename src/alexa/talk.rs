@@ -12,6 +12,9 @@ use std::time::Duration;
 /// Alexa gives a skill about 8 seconds.
 const SKILL_TIMEOUT: Duration = Duration::from_secs(8);
 const API_ENDPOINT: &str = "https://api.amazonalexa.com";
+/// Alexa's documented limits on what a skill may answer.
+const MAX_RESPONSE_BYTES: usize = 24 * 1024;
+const MAX_SPEECH_CHARS: usize = 7999;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct TalkInput {
@@ -315,10 +318,21 @@ pub async fn talk(
                     "the skill answered HTTP {status}: {}",
                     String::from_utf8_lossy(&body[..body.len().min(300)])
                 ))
+            } else if body.len() > MAX_RESPONSE_BYTES {
+                Err(format!(
+                    "the response is {} bytes; Alexa rejects responses over 24 KB (INVALID_RESPONSE)",
+                    body.len()
+                ))
             } else {
-                serde_json::from_slice::<ResponseEnvelope>(&body).map_err(|e| {
-                    format!("the skill's answer is not a valid response envelope ({e})")
-                })
+                serde_json::from_slice::<ResponseEnvelope>(&body)
+                    .map_err(|e| format!("the skill's answer is not a valid response envelope ({e})"))
+                    .and_then(|r| match r.response.output_speech.as_ref() {
+                        Some(o) if o.text().chars().count() > MAX_SPEECH_CHARS => Err(format!(
+                            "the speech is {} characters; Alexa allows fewer than 8000 (INVALID_RESPONSE)",
+                            o.text().chars().count()
+                        )),
+                        _ => Ok(r),
+                    })
             }
         }
     };
