@@ -121,7 +121,7 @@ pub enum AlexaError {
     StateMismatch,
     #[error("The authorization server returned with an error parameter: {error}{}", if description.is_empty() { String::new() } else { format!(" ({description})") })]
     Provider { error: String, description: String },
-    #[error("We were unable to link mock music at this time: the Access Token URI answered {0}.")]
+    #[error("We were unable to link mock music at this time. The code exchange at the Access Token URI failed: {0}.")]
     Exchange(String),
     #[error("The simulator is misconfigured: {0}")]
     Config(String),
