@@ -63,6 +63,9 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         url: Option<String>,
     },
+    /// Run the whole account-linking story headless against a fresh server
+    /// (temporary SQLite database) and print each step; exit 0 only if all behaved
+    Demo,
 }
 
 #[derive(Debug, Args, Default)]

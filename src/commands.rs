@@ -34,6 +34,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Healthcheck { url } => {
             healthcheck(url.unwrap_or_else(|| format!("http://{}", settings.listen))).await
         }
+        // The demo ignores the loaded settings on purpose: it always runs on
+        // a fresh server with the defaults, so its verdict means the same everywhere.
+        Command::Demo => {
+            if crate::alexa::demo::run(&mut std::io::stdout()).await? {
+                Ok(())
+            } else {
+                bail!("the demo story did not behave (see the failed steps above)")
+            }
+        }
     }
 }
 
@@ -115,6 +124,8 @@ fn print_banner(state: &crate::state::AppState) {
             "Try the flow in a browser: {}",
             crate::provider::account::try_url(state)
         );
+        println!("Alexa simulator (enable the skill, talk to it): {base}/alexa");
+        println!("Skill endpoint: {base}{}", s.skill_path);
     }
     println!("Metadata: {base}/.well-known/oauth-authorization-server   JWKS: {base}/.well-known/jwks.json");
 }

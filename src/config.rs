@@ -90,6 +90,64 @@ pub struct Settings {
     pub users: Vec<UserSeed>,
     /// Clients to create or update at start.
     pub clients: Vec<ClientSeed>,
+
+    // --- skill: the bundled Alexa skill handler ---
+    /// Path the skill endpoint is served at.
+    pub skill_path: String,
+    /// Base URL of the Web API the skill calls [default: `<public_url>/v1`].
+    pub skill_api_base_url: Option<String>,
+    /// The skill id requests must carry; unset accepts any (logged at start).
+    pub skill_application_id: Option<String>,
+    /// Verify Alexa's request signatures (SignatureCertChainUrl + Signature-256).
+    /// Off by default for local use; the timestamp check is always on.
+    pub skill_verify_signatures: bool,
+    /// Where signing certificate chains may be fetched from (scheme, host,
+    /// port and path prefix are all enforced).
+    pub skill_cert_url_prefix: String,
+    /// PEM file of trusted root CAs for signing chains [default: Mozilla's roots].
+    pub skill_trusted_roots_file: Option<PathBuf>,
+
+    // --- alexa: the simulator of the Alexa app and service ---
+    /// The account-linking settings the simulated skill uses: any provider.
+    /// Web Authorization URI [default: `<public_url>/authorize`].
+    pub alexa_authorization_url: Option<String>,
+    /// Access Token URI [default: `<public_url>/api/token`].
+    pub alexa_token_url: Option<String>,
+    /// Client id [default: the demo client id].
+    pub alexa_client_id: Option<String>,
+    /// Client secret [default: the demo client secret].
+    pub alexa_client_secret: Option<String>,
+    /// `HTTP_BASIC` or `REQUEST_BODY_CREDENTIALS`.
+    pub alexa_access_token_scheme: AccessTokenScheme,
+    /// Space-separated scopes sent to the authorization URI.
+    pub alexa_scopes: String,
+    /// Send a PKCE S256 challenge and verifier.
+    pub alexa_pkce: bool,
+    /// Used when a token response has no `expires_in`.
+    pub alexa_default_token_expiration_seconds: i64,
+    /// Refresh this many seconds before the stored expiry.
+    pub alexa_refresh_margin_seconds: i64,
+    /// Skill endpoint the simulator talks to [default: our own `skill_path`].
+    pub alexa_skill_endpoint: Option<String>,
+    /// The simulated skill's id, sent as applicationId.
+    pub alexa_skill_id: String,
+    /// Interaction model used to map utterances to intents [default: the
+    /// bundled `skill-package/interactionModels/custom/en-US.json`].
+    pub alexa_interaction_model_file: Option<PathBuf>,
+    /// Sign requests like Alexa: a PEM PKCS#8 RSA key of a test CA's
+    /// `echo-api.amazon.com` certificate, and the URL its chain is served at
+    /// (`SignatureCertChainUrl`). Both or neither.
+    pub alexa_signing_key_file: Option<PathBuf>,
+    pub alexa_signature_cert_chain_url: Option<String>,
+}
+
+/// Alexa's two client-authentication schemes at the Access Token URI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AccessTokenScheme {
+    #[default]
+    HttpBasic,
+    RequestBodyCredentials,
 }
 
 impl Default for Settings {
@@ -116,6 +174,26 @@ impl Default for Settings {
             trust_forwarded_headers: false,
             users: Vec::new(),
             clients: Vec::new(),
+            skill_path: "/alexa/skill".into(),
+            skill_api_base_url: None,
+            skill_application_id: None,
+            skill_verify_signatures: false,
+            skill_cert_url_prefix: "https://s3.amazonaws.com/echo.api/".into(),
+            skill_trusted_roots_file: None,
+            alexa_authorization_url: None,
+            alexa_token_url: None,
+            alexa_client_id: None,
+            alexa_client_secret: None,
+            alexa_access_token_scheme: AccessTokenScheme::HttpBasic,
+            alexa_scopes: DEMO_SCOPES.into(),
+            alexa_pkce: false,
+            alexa_default_token_expiration_seconds: 3600,
+            alexa_refresh_margin_seconds: 30,
+            alexa_skill_endpoint: None,
+            alexa_skill_id: "amzn1.ask.skill.6d0c3f5e-0000-4000-8000-6d6f636b6c6e".into(),
+            alexa_interaction_model_file: None,
+            alexa_signing_key_file: None,
+            alexa_signature_cert_chain_url: None,
         }
     }
 }
@@ -252,6 +330,32 @@ impl Settings {
         }
         crate::store::DatabaseKind::of(&self.database_url)
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        if !self.skill_path.starts_with('/') {
+            return Err(ConfigError::Invalid(format!(
+                "skill_path must start with '/', got '{}'",
+                self.skill_path
+            )));
+        }
+        for (name, value) in [
+            ("skill_api_base_url", &self.skill_api_base_url),
+            ("alexa_authorization_url", &self.alexa_authorization_url),
+            ("alexa_token_url", &self.alexa_token_url),
+            ("alexa_skill_endpoint", &self.alexa_skill_endpoint),
+            (
+                "skill_cert_url_prefix",
+                &Some(self.skill_cert_url_prefix.clone()),
+            ),
+        ] {
+            if let Some(url) = value {
+                url::Url::parse(url)
+                    .map_err(|e| ConfigError::Invalid(format!("{name} '{url}': {e}")))?;
+            }
+        }
+        if self.alexa_signing_key_file.is_some() != self.alexa_signature_cert_chain_url.is_some() {
+            return Err(ConfigError::Invalid(
+                "alexa_signing_key_file and alexa_signature_cert_chain_url go together".into(),
+            ));
+        }
         Ok(self)
     }
 
@@ -291,6 +395,53 @@ impl Settings {
         .iter()
         .map(|host| format!("https://{host}/api/skill/link/{}", self.alexa_vendor_id))
         .collect()
+    }
+
+    /// The Web API base URL the skill calls, without a trailing slash.
+    pub fn skill_api_base_url(&self) -> String {
+        match &self.skill_api_base_url {
+            Some(u) => u.trim_end_matches('/').to_owned(),
+            None => format!("{}/v1", self.public_url()),
+        }
+    }
+
+    /// The redirect URL the simulator receives codes at.
+    pub fn alexa_redirect_url(&self) -> String {
+        format!(
+            "{}/api/skill/link/{}",
+            self.public_url(),
+            self.alexa_vendor_id
+        )
+    }
+
+    pub fn alexa_authorization_url(&self) -> String {
+        self.alexa_authorization_url
+            .clone()
+            .unwrap_or_else(|| format!("{}/authorize", self.public_url()))
+    }
+
+    pub fn alexa_token_url(&self) -> String {
+        self.alexa_token_url
+            .clone()
+            .unwrap_or_else(|| format!("{}/api/token", self.public_url()))
+    }
+
+    pub fn alexa_client_id(&self) -> String {
+        self.alexa_client_id
+            .clone()
+            .unwrap_or_else(|| self.demo_client_id.clone())
+    }
+
+    pub fn alexa_client_secret(&self) -> String {
+        self.alexa_client_secret
+            .clone()
+            .unwrap_or_else(|| self.demo_client_secret.clone())
+    }
+
+    pub fn alexa_skill_endpoint(&self) -> String {
+        self.alexa_skill_endpoint
+            .clone()
+            .unwrap_or_else(|| format!("{}{}", self.public_url(), self.skill_path))
     }
 
     /// True while the well-known demo credentials are in use.

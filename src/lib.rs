@@ -1,12 +1,14 @@
 //! mocklink: a mock Spotify-like account-linking OAuth provider, its Web API,
 //! a bundled Alexa skill and a simulator of Alexa's side, in one crate.
 
+pub mod alexa;
 pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod domain;
 pub mod provider;
+pub mod skill;
 pub mod startup;
 pub mod state;
 pub mod store;

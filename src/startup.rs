@@ -31,6 +31,9 @@ pub enum StartupError {
     Seed(String),
     #[error("TLS: {0}")]
     Tls(String),
+    /// Invalid settings of the skill or the Alexa simulator.
+    #[error("skill or simulator settings: {0}")]
+    Skill(String),
 }
 
 impl From<ParseError> for StartupError {
@@ -99,12 +102,16 @@ pub async fn prepare(settings: Settings, clock: Clock) -> Result<AppState, Start
     let store = Store::connect(&settings.database_url).await?;
     store.migrate().await?;
     let keys = KeyRing::load_or_create(&store, settings.signing_alg, clock.now()).await?;
+    let skill = crate::skill::SkillRuntime::new(&settings).map_err(StartupError::Skill)?;
+    let alexa = crate::alexa::AlexaRuntime::new(&settings).map_err(StartupError::Skill)?;
     let state = AppState {
         settings: Arc::new(settings),
         store,
         keys,
         clock,
         revocations: Default::default(),
+        skill,
+        alexa,
     };
     seed(&state).await?;
     Ok(state)
@@ -167,6 +174,12 @@ fn routes(cfg: &mut web::ServiceConfig, settings: &Settings) {
     .route("/readyz", web::get().to(readyz));
     if settings.serves(Role::Provider) {
         provider::configure(cfg);
+    }
+    if settings.serves(Role::Skill) {
+        crate::skill::configure(cfg);
+    }
+    if settings.serves(Role::Alexa) {
+        crate::alexa::configure(cfg);
     }
 }
 

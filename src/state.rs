@@ -1,9 +1,11 @@
 //! What every handler shares.
 
+use crate::alexa::AlexaRuntime;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::provider::keys::KeyRing;
 use crate::provider::revocation::RevocationCache;
+use crate::skill::SkillRuntime;
 use crate::store::Store;
 use std::sync::Arc;
 
@@ -14,6 +16,10 @@ pub struct AppState {
     pub keys: KeyRing,
     pub clock: Clock,
     pub revocations: RevocationCache,
+    /// The bundled skill's verifier (with its certificate cache) and api client.
+    pub skill: SkillRuntime,
+    /// The Alexa simulator's HTTP client, refresh lock and interaction model.
+    pub alexa: AlexaRuntime,
 }
 
 impl AppState {

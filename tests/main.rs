@@ -3,6 +3,12 @@
 
 mod helpers;
 
+mod alexa_demo;
+mod alexa_link;
+mod alexa_refresh;
+mod alexa_support;
+mod alexa_talk;
+mod alexa_web;
 mod cli;
 mod compose;
 mod durability;
@@ -13,3 +19,7 @@ mod provider_token;
 mod security_properties;
 mod security_provider;
 mod security_transport;
+mod skill_endpoint;
+mod skill_envelope;
+mod skill_signature;
+mod skill_support;

@@ -7,6 +7,7 @@
 //! the same code on both. Queries are runtime-checked (`sqlx::query`), which
 //! keeps the build independent of a live database.
 
+mod alexa;
 mod clients;
 mod failures;
 mod grants;
@@ -14,6 +15,7 @@ mod keys;
 mod sessions;
 mod users;
 
+pub use alexa::{AlexaLink, AlexaUser, FlowEntry, LinkAttempt};
 pub use clients::{Client, RefreshPolicy};
 pub use grants::{CodeRecord, Grant, LinkedApp, NewCode, RefreshRecord};
 pub use keys::StoredKey;

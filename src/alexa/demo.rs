@@ -1,0 +1,409 @@
+//! `mocklink demo`: the whole story, headless, against a freshly started
+//! server on a temporary SQLite database, over HTTP like a real user and Alexa:
+//! unlinked request → LinkAccount card → authorize → login → consent →
+//! redirect → token exchange → request with token → skill calls the api →
+//! answer with the user's name; then revoke → LinkAccount card again.
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::startup::Application;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::TcpListener;
+
+/// Why the demo could not even run (as opposed to a step misbehaving).
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("could not start the server: {0}")]
+    Startup(#[from] crate::startup::StartupError),
+    #[error("could not bind a local port: {0}")]
+    Bind(#[from] std::io::Error),
+    #[error("HTTP: {0}")]
+    Http(#[from] reqwest::Error),
+}
+
+/// A browser: follows nothing by itself, keeps cookies by name.
+struct Browser {
+    http: reqwest::Client,
+    jar: BTreeMap<String, String>,
+}
+
+impl Browser {
+    fn remember(&mut self, res: &reqwest::Response) {
+        for v in res.headers().get_all(reqwest::header::SET_COOKIE) {
+            if let Some((name, rest)) = v.to_str().unwrap_or("").split_once('=') {
+                let value = rest.split(';').next().unwrap_or("");
+                if value.is_empty() {
+                    self.jar.remove(name);
+                } else {
+                    self.jar.insert(name.to_owned(), value.to_owned());
+                }
+            }
+        }
+    }
+
+    fn cookie(&self) -> String {
+        self.jar
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn get(&mut self, url: &str) -> Result<(u16, Option<String>, String), DemoError> {
+        let res = self
+            .http
+            .get(url)
+            .header(reqwest::header::COOKIE, self.cookie())
+            .send()
+            .await?;
+        self.finish(res).await
+    }
+
+    async fn post(
+        &mut self,
+        url: &str,
+        form: &[(&str, &str)],
+    ) -> Result<(u16, Option<String>, String), DemoError> {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let res = self
+            .http
+            .post(url)
+            .header(reqwest::header::COOKIE, self.cookie())
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body)
+            .send()
+            .await?;
+        self.finish(res).await
+    }
+
+    async fn finish(
+        &mut self,
+        res: reqwest::Response,
+    ) -> Result<(u16, Option<String>, String), DemoError> {
+        self.remember(&res);
+        let status = res.status().as_u16();
+        let location = res
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Ok((status, location, res.text().await?))
+    }
+}
+
+/// The value of a form field in a page we rendered ourselves.
+fn form_value(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(
+        html[start..end]
+            .replace("&#x2b;", "+")
+            .replace("&#43;", "+")
+            .replace("&amp;", "&")
+            .replace("&#38;", "&")
+            .replace("&quot;", "\"")
+            .replace("&#34;", "\"")
+            .replace("&#x27;", "'")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">"),
+    )
+}
+
+struct Steps<'a, W: Write> {
+    out: &'a mut W,
+    n: usize,
+    failed: usize,
+}
+
+impl<W: Write> Steps<'_, W> {
+    fn step(&mut self, title: &str, ok: bool, detail: impl AsRef<str>) -> bool {
+        self.n += 1;
+        if !ok {
+            self.failed += 1;
+        }
+        let _ = writeln!(
+            self.out,
+            "[{:>2}] {} {title}",
+            self.n,
+            if ok { "ok  " } else { "FAIL" }
+        );
+        for line in detail.as_ref().lines() {
+            let _ = writeln!(self.out, "       {line}");
+        }
+        ok
+    }
+}
+
+/// Runs the story; `Ok(true)` only if every step behaved.
+pub async fn run(out: &mut impl Write) -> Result<bool, DemoError> {
+    let db = std::env::temp_dir().join(format!("mocklink-demo-{}.db", uuid::Uuid::new_v4()));
+    let settings = Settings {
+        database_url: format!("sqlite:{}", db.display()),
+        listen: "127.0.0.1:0".parse().expect("a valid address"),
+        ..Settings::default()
+    };
+    let listener = TcpListener::bind(settings.listen)?;
+    let app = Application::build_with(settings, listener, Clock::default()).await?;
+    let state = app.state().clone();
+    let handle = app.server_handle();
+    let server = tokio::spawn(app.run_until_stopped());
+    let result = story(&state, out).await;
+    handle.stop(true).await;
+    let _ = server.await;
+    state.store.close().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    result
+}
+
+async fn story(state: &crate::state::AppState, out: &mut impl Write) -> Result<bool, DemoError> {
+    let base = state.settings.public_url();
+    let _ = writeln!(
+        out,
+        "mocklink demo: a fresh server at {base} on a temporary SQLite database\n"
+    );
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let mut browser = Browser {
+        http: http.clone(),
+        jar: BTreeMap::new(),
+    };
+    let mut s = Steps {
+        out,
+        n: 0,
+        failed: 0,
+    };
+    let api = |path: String, body: Value| {
+        let http = http.clone();
+        let url = format!("{base}{path}");
+        async move {
+            let res = http.post(url).json(&body).send().await?;
+            let status = res.status().as_u16();
+            Ok::<_, DemoError>((status, res.json::<Value>().await.unwrap_or(Value::Null)))
+        }
+    };
+
+    let (status, user) = api(
+        "/alexa/api/users".into(),
+        json!({"name": "Demo Alexa user"}),
+    )
+    .await?;
+    let id = user["id"].as_str().unwrap_or_default().to_owned();
+    if !s.step(
+        "a simulated Alexa user",
+        status == 201 && !id.is_empty(),
+        &id,
+    ) {
+        return Ok(false);
+    }
+    let talk_path = format!("/alexa/api/users/{id}/talk");
+
+    // 1. Unlinked: the skill answers with a LinkAccount card.
+    let (_, r) = api(talk_path.clone(), json!({"utterance": "open mock music"})).await?;
+    s.step(
+        "request without token → LinkAccount card",
+        r["linked"] == json!(false) && r["card"] == json!({"type": "LinkAccount"}),
+        format!("Alexa: {}", r["speech"].as_str().unwrap_or("(nothing)")),
+    );
+
+    // 2. Enable skill: the authorize URL, as Alexa builds it.
+    let (status, e) = api(format!("/alexa/api/users/{id}/enable"), json!({})).await?;
+    let authorize = e["authorize_url"].as_str().unwrap_or_default().to_owned();
+    let flow = e["flow_id"].as_str().unwrap_or_default().to_owned();
+    if !s.step(
+        "authorize: the Alexa app opens the provider",
+        status == 200 && !authorize.is_empty(),
+        crate::alexa::oauth::redact_url(&authorize),
+    ) {
+        return Ok(false);
+    }
+    let (status, _, page) = browser.get(&authorize).await?;
+    let login_ok = status == 200 && page.contains("action=\"/login\"");
+    if !s.step("login page shown", login_ok, format!("HTTP {status}")) {
+        return Ok(false);
+    }
+
+    // 3. Log in as the demo user.
+    let (status, location, _) = browser
+        .post(
+            &format!("{base}/login"),
+            &[
+                (
+                    "csrf_token",
+                    &form_value(&page, "csrf_token").unwrap_or_default(),
+                ),
+                (
+                    "return_to",
+                    &form_value(&page, "return_to").unwrap_or_default(),
+                ),
+                ("username", &state.settings.demo_username),
+                ("password", &state.settings.demo_password),
+            ],
+        )
+        .await?;
+    let next = location.unwrap_or_default();
+    if !s.step(
+        &format!("login as '{}'", state.settings.demo_username),
+        status == 303 && next.starts_with('/'),
+        format!("HTTP {status}"),
+    ) {
+        return Ok(false);
+    }
+    let (status, _, page) = browser.get(&format!("{base}{next}")).await?;
+    let consent_ok = status == 200 && page.contains("action=\"/consent\"");
+    if !s.step("consent page shown", consent_ok, format!("HTTP {status}")) {
+        return Ok(false);
+    }
+
+    // 4. Agree: the provider redirects to the simulator with code and state.
+    let (status, location, _) = browser
+        .post(
+            &format!("{base}/consent"),
+            &[
+                (
+                    "csrf_token",
+                    &form_value(&page, "csrf_token").unwrap_or_default(),
+                ),
+                (
+                    "authorization_request",
+                    &form_value(&page, "authorization_request").unwrap_or_default(),
+                ),
+                ("decision", "allow"),
+            ],
+        )
+        .await?;
+    let back = location.unwrap_or_default();
+    let redirect_ok = status == 303
+        && back.starts_with(&state.settings.alexa_redirect_url())
+        && back.contains("code=");
+    if !s.step(
+        "consent → redirect to /api/skill/link/{vendorId} with code and state",
+        redirect_ok,
+        crate::alexa::oauth::redact_url(&back),
+    ) {
+        return Ok(false);
+    }
+
+    // 5. The simulator checks the state and exchanges the code.
+    let (status, _, page) = browser.get(&back).await?;
+    let log = http
+        .get(format!("{base}/alexa/api/flows/{flow}"))
+        .send()
+        .await?
+        .json::<Value>()
+        .await
+        .unwrap_or(Value::Null);
+    let exchange = log
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["step"] == "token exchange")
+        .map(|e| match e["direction"].as_str() {
+            Some("request") => format!(
+                "→ {} {}\n  {}",
+                e["method"].as_str().unwrap_or(""),
+                e["url"].as_str().unwrap_or(""),
+                e["body"].as_str().unwrap_or("")
+            ),
+            _ => format!(
+                "← HTTP {} {}",
+                e["status"],
+                e["body"].as_str().unwrap_or("")
+            ),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    if !s.step(
+        "token exchange at the Access Token URI → linked",
+        status == 200 && page.contains("successfully linked"),
+        exchange,
+    ) {
+        return Ok(false);
+    }
+
+    // 6. Linked: the request carries the token; the skill calls the api.
+    let (_, r) = api(talk_path.clone(), json!({"utterance": "open mock music"})).await?;
+    let speech = r["speech"].as_str().unwrap_or("(nothing)").to_owned();
+    s.step(
+        "request with token",
+        r["linked"] == json!(true),
+        format!(
+            "accessToken {}",
+            r["request"]["context"]["System"]["user"]["accessToken"]
+                .as_str()
+                .unwrap_or("(none)")
+        ),
+    );
+    let display_name = match crate::domain::Username::parse(&state.settings.demo_username) {
+        Ok(u) => state
+            .store
+            .user(&u)
+            .await
+            .ok()
+            .flatten()
+            .map(|u| u.display_name),
+        Err(_) => None,
+    }
+    .unwrap_or_else(|| state.settings.demo_username.clone());
+    s.step(
+        "skill calls the api (GET /v1/me) → answer with the user's name",
+        speech.contains(&display_name),
+        format!("Alexa: {speech}"),
+    );
+
+    // 7. Revoke the access token at the provider: the api answers 401 and the
+    //    skill sends the LinkAccount card again.
+    let token = state
+        .store
+        .alexa_link(&id)
+        .await
+        .ok()
+        .flatten()
+        .map(|l| l.access_token);
+    let revoked = match &token {
+        Some(t) => {
+            http.post(format!("{base}/api/revoke"))
+                .basic_auth(
+                    state.settings.alexa_client_id(),
+                    Some(state.settings.alexa_client_secret()),
+                )
+                .form(&[("token", t.as_str())])
+                .send()
+                .await?
+                .status()
+                .as_u16()
+                == 200
+        }
+        None => false,
+    };
+    s.step("revoke the access token (POST /api/revoke)", revoked, "");
+    let (_, r) = api(talk_path, json!({"utterance": "open mock music"})).await?;
+    s.step(
+        "request with the revoked token → LinkAccount card again",
+        r["card"] == json!({"type": "LinkAccount"}),
+        format!("Alexa: {}", r["speech"].as_str().unwrap_or("(nothing)")),
+    );
+
+    let failed = s.failed;
+    let _ = writeln!(
+        s.out,
+        "\n{}",
+        if failed == 0 {
+            "every step behaved".to_owned()
+        } else {
+            format!("{failed} step(s) failed")
+        }
+    );
+    Ok(failed == 0)
+}

@@ -1,0 +1,359 @@
+//! Account linking as Alexa does it (alexa.md §2): enable → authorize URL,
+//! callback at `/api/skill/link/{vendorId}` → state check → code exchange,
+//! lazy refresh near expiry, unlink on refresh failure or "Disable skill".
+
+use super::oauth::{self, FlowCtx};
+use super::AlexaError;
+use crate::state::AppState;
+use crate::store::{digest, AlexaLink, LinkAttempt};
+use oauth2::{
+    AuthorizationCode, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RefreshToken,
+    RequestTokenError, Scope, TokenResponse,
+};
+
+/// How long Alexa waits for the user to come back from the login page.
+const ATTEMPT_TTL_SECONDS: i64 = 1800;
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Enabled {
+    pub authorize_url: String,
+    pub flow_id: String,
+}
+
+/// "Enable skill": the authorize URL to send the browser to.
+pub async fn enable(state: &AppState, user_id: &str) -> Result<Enabled, AlexaError> {
+    super::user(state, user_id).await?;
+    let s = &state.settings;
+    let client = oauth::client(s).map_err(AlexaError::Config)?;
+    let mut req = client.authorize_url(CsrfToken::new_random);
+    for scope in s.alexa_scopes.split_whitespace() {
+        req = req.add_scope(Scope::new(scope.to_owned()));
+    }
+    let verifier = if s.alexa_pkce {
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        req = req.set_pkce_challenge(challenge);
+        Some(verifier)
+    } else {
+        None
+    };
+    let (url, csrf) = req.url();
+    let now = state.clock.now();
+    let flow_id = uuid::Uuid::new_v4().to_string();
+    state
+        .store
+        .insert_link_attempt(
+            &LinkAttempt {
+                flow_id: flow_id.clone(),
+                state_hash: digest(csrf.secret()),
+                user_id: user_id.to_owned(),
+                pkce_verifier: verifier.map(|v| v.secret().to_owned()),
+                redirect_uri: s.alexa_redirect_url(),
+                expires_at: now + ATTEMPT_TTL_SECONDS,
+            },
+            now,
+        )
+        .await?;
+    let flow = FlowCtx {
+        store: &state.store,
+        flow_id: &flow_id,
+        user_id,
+        now,
+    };
+    flow.note(
+        "enable skill",
+        format!(
+            "client_id={} scheme={:?} pkce={} scopes=\"{}\" token_url={}",
+            s.alexa_client_id(),
+            s.alexa_access_token_scheme,
+            s.alexa_pkce,
+            s.alexa_scopes,
+            s.alexa_token_url()
+        ),
+    )
+    .await;
+    flow.request(
+        "authorize (browser)",
+        "GET",
+        url.as_str(),
+        serde_json::json!({}),
+        String::new(),
+    )
+    .await;
+    tracing::info!(event = "alexa_enable", user = %user_id, flow = %flow_id, "skill enablement started");
+    Ok(Enabled {
+        authorize_url: url.to_string(),
+        flow_id,
+    })
+}
+
+/// What came back to the redirect URL.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Callback {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Linked {
+    pub user_id: String,
+    pub flow_id: String,
+}
+
+/// `GET /api/skill/link/{vendorId}?code&state`: checks the state and
+/// exchanges the code at the Access Token URI.
+pub async fn callback(
+    state: &AppState,
+    vendor_id: &str,
+    raw_query: &str,
+    cb: &Callback,
+) -> Result<Linked, AlexaError> {
+    if vendor_id != state.settings.alexa_vendor_id {
+        return Err(AlexaError::NotFound(format!(
+            "no skill is registered for vendor id {vendor_id}"
+        )));
+    }
+    let now = state.clock.now();
+    let attempt = match cb.state.as_deref() {
+        Some(s) if !s.is_empty() => state.store.take_link_attempt(&digest(s), now).await?,
+        _ => None,
+    };
+    let Some(attempt) = attempt else {
+        tracing::warn!(
+            event = "alexa_state_mismatch",
+            "link callback with an unknown or missing state"
+        );
+        return Err(AlexaError::StateMismatch);
+    };
+    let flow = FlowCtx {
+        store: &state.store,
+        flow_id: &attempt.flow_id,
+        user_id: &attempt.user_id,
+        now,
+    };
+    flow.request(
+        "redirect back",
+        "GET",
+        &format!("{}?{raw_query}", attempt.redirect_uri),
+        serde_json::json!({}),
+        String::new(),
+    )
+    .await;
+    if let Some(error) = &cb.error {
+        let description = cb.error_description.clone().unwrap_or_default();
+        flow.note(
+            "result",
+            format!("the provider redirected with error={error}: {description}; not linked"),
+        )
+        .await;
+        return Err(AlexaError::Provider {
+            error: error.clone(),
+            description,
+        });
+    }
+    let Some(code) = cb.code.as_deref().filter(|c| !c.is_empty()) else {
+        flow.note("result", "the redirect carried no code; not linked")
+            .await;
+        return Err(AlexaError::BadRequest(
+            "The redirect carried neither a code nor an error.".into(),
+        ));
+    };
+    let client = oauth::client(&state.settings).map_err(AlexaError::Config)?;
+    let mut req = client.exchange_code(AuthorizationCode::new(code.to_owned()));
+    if let Some(v) = &attempt.pkce_verifier {
+        req = req.set_pkce_verifier(PkceCodeVerifier::new(v.clone()));
+    }
+    let http = &state.alexa.http;
+    let sender = |r| flow.send(http, "token exchange", r);
+    match req.request_async(&sender).await {
+        Ok(token) => {
+            let link = store_token(state, &attempt.user_id, &attempt.flow_id, &token, None, now);
+            state.store.save_alexa_link(&link).await?;
+            flow.note(
+                "result",
+                format!(
+                    "linked; access token {} expires in {} s; refresh token {}",
+                    oauth::hint(&link.access_token),
+                    link.expires_at - now,
+                    if link.refresh_token.is_some() {
+                        "received"
+                    } else {
+                        "MISSING (the link will break at expiry)"
+                    }
+                ),
+            )
+            .await;
+            tracing::info!(event = "alexa_linked", user = %attempt.user_id, flow = %attempt.flow_id, "account linked");
+            Ok(Linked {
+                user_id: attempt.user_id,
+                flow_id: attempt.flow_id,
+            })
+        }
+        Err(e) => {
+            let why = describe(&e);
+            flow.note(
+                "result",
+                format!("token exchange failed: {why}; not linked"),
+            )
+            .await;
+            tracing::warn!(event = "alexa_link_failed", user = %attempt.user_id, flow = %attempt.flow_id, reason = %why, "account linking failed");
+            Err(AlexaError::Exchange(why))
+        }
+    }
+}
+
+fn store_token(
+    state: &AppState,
+    user_id: &str,
+    flow_id: &str,
+    token: &oauth::AlexaTokenResponse,
+    old_refresh: Option<&str>,
+    now: i64,
+) -> AlexaLink {
+    let s = &state.settings;
+    let lifetime = token
+        .expires_in()
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(s.alexa_default_token_expiration_seconds);
+    AlexaLink {
+        user_id: user_id.to_owned(),
+        flow_id: flow_id.to_owned(),
+        access_token: token.access_token().secret().to_owned(),
+        // A refresh response without a refresh token keeps the old one.
+        refresh_token: token
+            .refresh_token()
+            .map(|r| r.secret().to_owned())
+            .or_else(|| old_refresh.map(str::to_owned)),
+        expires_at: now + lifetime,
+        scopes: token
+            .scopes()
+            .map(|v| v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "))
+            .unwrap_or_else(|| s.alexa_scopes.clone()),
+        linked_at: now,
+        refreshed_at: None,
+    }
+}
+
+type TokenError =
+    RequestTokenError<oauth2::HttpClientError<reqwest::Error>, oauth2::basic::BasicErrorResponse>;
+
+/// A short, secret-free account of a failed token request.
+fn describe(e: &TokenError) -> String {
+    match e {
+        RequestTokenError::ServerResponse(r) => format!(
+            "{}{}",
+            r.error(),
+            r.error_description()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default()
+        ),
+        RequestTokenError::Request(oauth2::HttpClientError::Reqwest(re)) => {
+            format!("the token endpoint could not be reached ({re})")
+        }
+        RequestTokenError::Request(other) => format!("request failed ({other})"),
+        RequestTokenError::Parse(err, _) => {
+            format!("the token endpoint's answer is not a valid token response ({err})")
+        }
+        RequestTokenError::Other(o) => o.clone(),
+    }
+}
+
+/// The token to send with the next request, refreshing it first when it is
+/// (nearly) expired, like Alexa: lazily, on use. A failed refresh unlinks.
+pub async fn current_token(state: &AppState, user_id: &str) -> Result<Option<String>, AlexaError> {
+    let margin = state.settings.alexa_refresh_margin_seconds;
+    let fresh = |l: &AlexaLink, now: i64| l.expires_at - margin > now;
+    match state.store.alexa_link(user_id).await? {
+        None => return Ok(None),
+        Some(l) if fresh(&l, state.clock.now()) => return Ok(Some(l.access_token)),
+        Some(_) => {}
+    }
+    // One refresh at a time: with rotating refresh tokens a second concurrent
+    // refresh would present a spent token and break the link.
+    let _guard = state.alexa.refresh_lock.lock().await;
+    let now = state.clock.now();
+    let Some(link) = state.store.alexa_link(user_id).await? else {
+        return Ok(None);
+    };
+    if fresh(&link, now) {
+        return Ok(Some(link.access_token));
+    }
+    let flow = FlowCtx {
+        store: &state.store,
+        flow_id: &link.flow_id,
+        user_id,
+        now,
+    };
+    let Some(refresh) = link.refresh_token.clone() else {
+        state.store.delete_alexa_link(user_id).await?;
+        flow.note(
+            "refresh",
+            "the access token expired and there is no refresh token; unlinked",
+        )
+        .await;
+        return Ok(None);
+    };
+    let client = oauth::client(&state.settings).map_err(AlexaError::Config)?;
+    let http = &state.alexa.http;
+    let sender = |r| flow.send(http, "refresh", r);
+    match client
+        .exchange_refresh_token(&RefreshToken::new(refresh.clone()))
+        .request_async(&sender)
+        .await
+    {
+        Ok(token) => {
+            let mut updated =
+                store_token(state, user_id, &link.flow_id, &token, Some(&refresh), now);
+            updated.linked_at = link.linked_at;
+            updated.refreshed_at = Some(now);
+            if token.scopes().is_none() {
+                updated.scopes = link.scopes.clone();
+            }
+            state.store.save_alexa_link(&updated).await?;
+            flow.note(
+                "refresh",
+                format!(
+                    "refreshed; new access token {} expires in {} s; refresh token {}",
+                    oauth::hint(&updated.access_token),
+                    updated.expires_at - now,
+                    if token.refresh_token().is_some() {
+                        "replaced"
+                    } else {
+                        "kept"
+                    }
+                ),
+            )
+            .await;
+            tracing::info!(event = "alexa_refreshed", user = %user_id, "access token refreshed");
+            Ok(Some(updated.access_token))
+        }
+        Err(e) => {
+            let why = describe(&e);
+            state.store.delete_alexa_link(user_id).await?;
+            flow.note("refresh", format!("refresh failed: {why}; unlinked"))
+                .await;
+            tracing::warn!(event = "alexa_refresh_failed", user = %user_id, reason = %why, "refresh failed; unlinked");
+            Ok(None)
+        }
+    }
+}
+
+/// "Disable skill": Alexa forgets the tokens; nothing is sent to the provider.
+pub async fn disable(state: &AppState, user_id: &str) -> Result<bool, AlexaError> {
+    super::user(state, user_id).await?;
+    let link = state.store.alexa_link(user_id).await?;
+    let removed = state.store.delete_alexa_link(user_id).await?;
+    state.store.set_alexa_session(user_id, None).await?;
+    if let Some(l) = link {
+        FlowCtx {
+            store: &state.store,
+            flow_id: &l.flow_id,
+            user_id,
+            now: state.clock.now(),
+        }
+        .note("disable skill", "the skill was disabled; tokens deleted")
+        .await;
+    }
+    Ok(removed)
+}

@@ -1,0 +1,215 @@
+//! A simulator of the Alexa app and the Alexa service: simulated Alexa users
+//! enable the skill (account linking against any OAuth provider), talk to any
+//! skill endpoint, and every step of the linking is logged.
+
+pub mod demo;
+pub mod link;
+pub mod oauth;
+pub mod talk;
+mod web;
+
+use crate::config::Settings;
+use crate::skill::model::LanguageModel;
+use crate::state::AppState;
+use crate::store::{AlexaUser, StoreError};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use web::configure;
+
+/// The simulator's shared parts, built once at start.
+#[derive(Clone)]
+pub struct AlexaRuntime {
+    /// Server-to-server client: no redirects (as `oauth2` requires), and
+    /// Alexa's 4.5-second patience at the token endpoint.
+    pub http: reqwest::Client,
+    pub refresh_lock: Arc<tokio::sync::Mutex<()>>,
+    pub model: Arc<LanguageModel>,
+    /// Signs skill requests like Alexa, when configured.
+    pub signer: Option<Arc<RequestSigner>>,
+}
+
+/// Alexa's request signature, made with a test key: `Signature-256` is
+/// base64 RSA-SHA256 over the exact body bytes.
+pub struct RequestSigner {
+    key: aws_lc_rs::signature::RsaKeyPair,
+    pub cert_chain_url: String,
+}
+
+impl RequestSigner {
+    fn load(key_file: &std::path::Path, cert_chain_url: String) -> Result<Self, String> {
+        use rustls_pki_types::pem::PemObject;
+        let der = rustls_pki_types::PrivatePkcs8KeyDer::from_pem_file(key_file)
+            .map_err(|e| format!("alexa_signing_key_file {}: {e}", key_file.display()))?;
+        let key =
+            aws_lc_rs::signature::RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()).map_err(|_| {
+                format!(
+                    "alexa_signing_key_file {}: not a PKCS#8 RSA private key",
+                    key_file.display()
+                )
+            })?;
+        Ok(Self {
+            key,
+            cert_chain_url,
+        })
+    }
+
+    /// The `Signature-256` header value for `body`.
+    pub fn sign(&self, body: &[u8]) -> Result<String, String> {
+        use base64::Engine;
+        let mut sig = vec![0u8; self.key.public_modulus_len()];
+        self.key
+            .sign(
+                &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+                &aws_lc_rs::rand::SystemRandom::new(),
+                body,
+                &mut sig,
+            )
+            .map_err(|_| "signing the request failed".to_owned())?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(sig))
+    }
+}
+
+impl AlexaRuntime {
+    pub fn new(settings: &Settings) -> Result<Self, String> {
+        // Fail at start, not at the first "Enable skill", on a bad provider URL.
+        oauth::client(settings)?;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_millis(4500))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let model = match &settings.alexa_interaction_model_file {
+            None => LanguageModel::bundled(),
+            Some(path) => std::fs::read_to_string(path)
+                .map_err(|e| e.to_string())
+                .and_then(|text| {
+                    serde_json::from_str::<crate::skill::model::InteractionModelFile>(&text)
+                        .map_err(|e| e.to_string())
+                })
+                .map(|f| f.interaction_model.language_model)
+                .map_err(|e| format!("alexa_interaction_model_file {}: {e}", path.display()))?,
+        };
+        let signer = match (
+            &settings.alexa_signing_key_file,
+            &settings.alexa_signature_cert_chain_url,
+        ) {
+            (Some(key), Some(url)) => Some(Arc::new(RequestSigner::load(key, url.clone())?)),
+            _ => None,
+        };
+        Ok(Self {
+            http,
+            refresh_lock: Arc::default(),
+            model: Arc::new(model),
+            signer,
+        })
+    }
+}
+
+/// The simulator's errors, as JSON for the API and as a page for the browser.
+#[derive(Debug, thiserror::Error)]
+pub enum AlexaError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("This form has expired or was not sent by this page. Go back, reload and try again.")]
+    Csrf,
+    #[error("The state in the redirect does not match any account linking in progress (it was altered, already used, or expired). Start again with \"Enable skill\".")]
+    StateMismatch,
+    #[error("The authorization server returned with an error parameter: {error}{}", if description.is_empty() { String::new() } else { format!(" ({description})") })]
+    Provider { error: String, description: String },
+    #[error("We were unable to link mock music at this time. The code exchange at the Access Token URI failed: {0}.")]
+    Exchange(String),
+    #[error("The simulator is misconfigured: {0}")]
+    Config(String),
+    #[error("The service is temporarily unavailable. Try again in a moment.")]
+    Store(#[from] StoreError),
+}
+
+impl AlexaError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound(_) => "not_found",
+            Self::BadRequest(_) => "bad_request",
+            Self::Csrf => "csrf",
+            Self::StateMismatch => "state_mismatch",
+            Self::Provider { .. } => "provider_error",
+            Self::Exchange(_) => "token_exchange_failed",
+            Self::Config(_) => "misconfigured",
+            Self::Store(_) => "unavailable",
+        }
+    }
+}
+
+impl ResponseError for AlexaError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Csrf => StatusCode::FORBIDDEN,
+            Self::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Store(e) = self {
+            tracing::error!(error = %e, "database error in the Alexa simulator");
+        }
+        HttpResponse::build(self.status_code()).json(serde_json::json!({
+            "error": self.code(),
+            "error_description": self.to_string(),
+        }))
+    }
+}
+
+/// The simulated user, or 404.
+pub async fn user(state: &AppState, id: &str) -> Result<AlexaUser, AlexaError> {
+    let not_found = || AlexaError::NotFound(format!("There is no simulated Alexa user {id}."));
+    if !id.starts_with("amzn1.ask.account.") || id.len() > 200 {
+        return Err(not_found());
+    }
+    state.store.alexa_user(id).await?.ok_or_else(not_found)
+}
+
+/// Creates a simulated Alexa user with a fresh `amzn1.ask.account.…` id.
+pub async fn create_user(state: &AppState, name: Option<&str>) -> Result<AlexaUser, AlexaError> {
+    let name = name.map(str::trim).filter(|n| !n.is_empty());
+    if name.is_some_and(|n| n.chars().count() > 60) {
+        return Err(AlexaError::BadRequest(
+            "A name is at most 60 characters.".into(),
+        ));
+    }
+    let count = state.store.alexa_users().await?.len();
+    let name = name
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("Alexa user {}", count + 1));
+    let id = format!(
+        "amzn1.ask.account.{}{}",
+        uuid::Uuid::new_v4().simple().to_string().to_uppercase(),
+        uuid::Uuid::new_v4().simple().to_string().to_uppercase()
+    );
+    let now = state.clock.now();
+    state.store.insert_alexa_user(&id, &name, now).await?;
+    Ok(AlexaUser {
+        id,
+        name,
+        session_id: None,
+        session_attributes: None,
+        created_at: now,
+    })
+}
+
+/// Unix seconds as an ISO 8601 UTC time, for pages.
+pub(crate) fn talk_time(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| unix.to_string())
+}

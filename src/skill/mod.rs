@@ -1,0 +1,141 @@
+//! The bundled Alexa custom skill ("mock music"): verifies Alexa's requests,
+//! and answers them by calling the Web API with the account-linking token.
+
+pub mod api;
+pub mod envelope;
+pub mod handler;
+pub mod model;
+pub mod verify;
+
+use crate::config::Settings;
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use std::sync::Arc;
+use verify::{Verifier, VerifyError};
+
+/// The skill's shared parts, built once at start.
+#[derive(Clone)]
+pub struct SkillRuntime {
+    pub verifier: Arc<Verifier>,
+    pub api: api::ApiClient,
+}
+
+impl SkillRuntime {
+    pub fn new(settings: &Settings) -> Result<Self, String> {
+        let verifier = Verifier::new(settings)?;
+        if !verifier.checks_signatures() {
+            tracing::warn!(
+                "skill request signature verification is OFF (skill_verify_signatures=false): fine for \
+                 local testing, but anyone can call {} — turn it on for a skill Alexa calls",
+                settings.skill_path
+            );
+        }
+        if settings.skill_application_id.is_none() {
+            tracing::warn!(
+                "skill_application_id is not set: the skill accepts requests for any applicationId"
+            );
+        }
+        Ok(Self {
+            verifier: Arc::new(verifier),
+            api: api::ApiClient::new(settings.skill_api_base_url()),
+        })
+    }
+}
+
+/// The skill endpoint's errors: every verification or parse failure is a 400.
+#[derive(Debug, thiserror::Error)]
+pub enum SkillError {
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+    #[error("the body is not an Alexa request envelope: {0}")]
+    Malformed(String),
+}
+
+impl ResponseError for SkillError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::BAD_REQUEST
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        tracing::warn!(event = "skill_request_rejected", reason = %self, "skill request rejected");
+        HttpResponse::BadRequest().json(serde_json::json!({
+            "error": "invalid_request",
+            "error_description": self.to_string(),
+        }))
+    }
+}
+
+/// Registers `POST <skill_path>`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    // The path is a setting, so it is read from the app state at registration.
+    cfg.service(
+        web::resource("/{tail:.*}")
+            .guard(SkillPathGuard)
+            .route(web::post().to(endpoint)),
+    );
+}
+
+/// Matches exactly the configured skill path.
+struct SkillPathGuard;
+
+impl actix_web::guard::Guard for SkillPathGuard {
+    fn check(&self, ctx: &actix_web::guard::GuardContext<'_>) -> bool {
+        ctx.app_data::<web::Data<AppState>>()
+            .is_some_and(|s| ctx.head().uri.path() == s.settings.skill_path)
+    }
+}
+
+fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// `POST /alexa/skill`
+async fn endpoint(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, SkillError> {
+    let skill = &state.skill;
+    skill
+        .verifier
+        .check_signature(
+            header(&req, "SignatureCertChainUrl"),
+            header(&req, "Signature-256"),
+            &body,
+            &state.clock,
+        )
+        .await?;
+    let env: envelope::RequestEnvelope =
+        serde_json::from_slice(&body).map_err(|e| SkillError::Malformed(e.to_string()))?;
+    if let envelope::Request::Other(o) = &env.request {
+        if matches!(
+            o.kind.as_str(),
+            "LaunchRequest" | "IntentRequest" | "SessionEndedRequest"
+        ) {
+            return Err(SkillError::Malformed(format!(
+                "{} is missing required fields",
+                o.kind
+            )));
+        }
+    }
+    skill.verifier.check_envelope(&env, &state.clock)?;
+    tracing::info!(
+        event = "skill_request",
+        kind = %env.request.type_name(),
+        intent = %intent_name(&env),
+        linked = env.access_token().is_some(),
+        "skill request"
+    );
+    let out = handler::handle(&skill.api, &env).await;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json;charset=UTF-8")
+        .json(out))
+}
+
+fn intent_name(env: &envelope::RequestEnvelope) -> &str {
+    match &env.request {
+        envelope::Request::Known(envelope::KnownRequest::IntentRequest(r)) => &r.intent.name,
+        _ => "-",
+    }
+}
