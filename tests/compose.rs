@@ -152,6 +152,21 @@ fn docker_compose_matches_the_binary() {
             );
         }
     }
+    // The provider registers the simulator's redirect at the simulator's
+    // public URL, and the simulator sends browsers to the provider's.
+    let env = |svc: &str, var: &str| {
+        compose["services"][svc]["environment"][var]
+            .as_str()
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        env("provider", "MOCKLINK_SIMULATOR_URL"),
+        env("alexa", "MOCKLINK_PUBLIC_URL")
+    );
+    assert_eq!(
+        env("alexa", "MOCKLINK_ALEXA_AUTHORIZATION_URL"),
+        env("provider", "MOCKLINK_PUBLIC_URL").map(|u| format!("{u}/authorize"))
+    );
     for role in ["Provider", "Api", "Skill", "Alexa"] {
         assert!(
             roles_served.contains(role),
