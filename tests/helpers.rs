@@ -278,24 +278,7 @@ pub fn query_param(url: &url::Url, name: &str) -> Option<String> {
 }
 
 /// The value of the form field `name` in an HTML page.
-pub fn form_value(html: &str, name: &str) -> Option<String> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker)? + marker.len();
-    let end = html[start..].find('"')? + start;
-    Some(
-        html[start..end]
-            .replace("&#x2b;", "+")
-            .replace("&#43;", "+")
-            .replace("&amp;", "&")
-            .replace("&#38;", "&")
-            .replace("&quot;", "\"")
-            .replace("&#34;", "\"")
-            .replace("&#x27;", "'")
-            .replace("&#39;", "'")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">"),
-    )
-}
+pub use mocklink::alexa::demo::form_value;
 
 /// Polls `check` until it returns true or `deadline` passes.
 pub async fn eventually(deadline: Duration, mut check: impl AsyncFnMut() -> bool) -> bool {

@@ -98,8 +98,10 @@ impl Browser {
     }
 }
 
-/// The value of a form field in a page we rendered ourselves.
-fn form_value(html: &str, name: &str) -> Option<String> {
+/// The value of a form field in a page we rendered ourselves (askama's
+/// escaping undone; `&amp;` last so nothing is decoded twice). The tests'
+/// browser uses it too.
+pub fn form_value(html: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html.find(&marker)? + marker.len();
     let end = html[start..].find('"')? + start;
@@ -107,14 +109,14 @@ fn form_value(html: &str, name: &str) -> Option<String> {
         html[start..end]
             .replace("&#x2b;", "+")
             .replace("&#43;", "+")
-            .replace("&amp;", "&")
-            .replace("&#38;", "&")
             .replace("&quot;", "\"")
             .replace("&#34;", "\"")
             .replace("&#x27;", "'")
             .replace("&#39;", "'")
             .replace("&lt;", "<")
-            .replace("&gt;", ">"),
+            .replace("&gt;", ">")
+            .replace("&#38;", "&")
+            .replace("&amp;", "&"),
     )
 }
 
