@@ -135,6 +135,7 @@ fn serve(state: AppState, listener: TcpListener) -> Result<Server, StartupError>
             )
             .route("/readyz", web::get().to(readyz))
             .configure(provider::configure)
+            .configure(crate::api::configure)
             .default_service(web::to(not_found))
     })
     .listen(listener)
@@ -232,6 +233,7 @@ async fn seed(state: &AppState) -> Result<(), StartupError> {
             .upsert_client(&client_from_seed(c)?, now)
             .await?;
     }
+    crate::api::seed(state).await?;
     Ok(())
 }
 
