@@ -6,3 +6,6 @@ mod helpers;
 mod provider_authorize;
 mod provider_flow;
 mod provider_token;
+
+mod api_compat;
+mod api_support;

@@ -130,6 +130,100 @@ struct IdsBody {
     ids: Vec<String>,
 }
 
+/// Track ids from `?ids=a,b` (bare ids or track URIs) or `{"ids":[..]}`.
+fn ids_param(req: &HttpRequest, body: &[u8]) -> Result<Vec<String>, ApiError> {
+    let raw: Vec<String> = match Query::of(req).get("ids") {
+        Some(ids) => ids.split(',').map(str::to_owned).collect(),
+        None => {
+            json_body::<IdsBody>(body)?
+                .ok_or_else(|| ApiError::bad("Missing parameter ids"))?
+                .ids
+        }
+    };
+    parse_track_list(
+        &raw,
+        |s| SpotifyId::parse_id_or_uri(s, Kind::Track),
+        "invalid id",
+    )
+}
+
+/// Track ids from the 2026 library API's `?uris=spotify:track:..,..`; this
+/// library holds tracks only, so other kinds are refused clearly.
+fn uris_param(req: &HttpRequest) -> Result<Vec<String>, ApiError> {
+    let raw: Vec<String> = Query::of(req)
+        .get("uris")
+        .ok_or_else(|| ApiError::bad("Missing parameter uris"))?
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    parse_track_list(
+        &raw,
+        |s| SpotifyId::parse_uri(s, Kind::Track),
+        "Only spotify:track URIs are supported",
+    )
+}
+
+fn parse_track_list(
+    raw: &[String],
+    parse: impl Fn(&str) -> Option<SpotifyId>,
+    invalid: &str,
+) -> Result<Vec<String>, ApiError> {
+    if raw.is_empty() || raw.len() > 50 {
+        return Err(ApiError::bad("Too many ids requested"));
+    }
+    raw.iter()
+        .map(|s| {
+            parse(s)
+                .map(|id| id.as_str().to_owned())
+                .ok_or_else(|| ApiError::bad(invalid))
+        })
+        .collect()
+}
+
+async fn save(
+    state: &AppState,
+    bearer: &Bearer,
+    ids: Vec<String>,
+) -> Result<HttpResponse, ApiError> {
+    let user = bearer.user()?;
+    bearer.require("user-library-modify")?;
+    let existing = state.store.existing_track_ids(&ids).await?;
+    if ids.iter().any(|id| !existing.contains(id)) {
+        return Err(ApiError::bad("Payload contains a non-existing ID"));
+    }
+    ensure(state, &user).await?;
+    state
+        .store
+        .save_tracks(&user, &ids, state.clock.now())
+        .await?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+async fn remove(
+    state: &AppState,
+    bearer: &Bearer,
+    ids: Vec<String>,
+) -> Result<HttpResponse, ApiError> {
+    let user = bearer.user()?;
+    bearer.require("user-library-modify")?;
+    ensure(state, &user).await?;
+    state.store.remove_saved_tracks(&user, &ids).await?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+async fn contains(
+    state: &AppState,
+    bearer: &Bearer,
+    ids: Vec<String>,
+) -> Result<HttpResponse, ApiError> {
+    let user = bearer.user()?;
+    bearer.require("user-library-read")?;
+    ensure(state, &user).await?;
+    let saved = state.store.saved_among(&user, &ids).await?;
+    let answer: Vec<bool> = ids.iter().map(|id| saved.contains(id)).collect();
+    Ok(HttpResponse::Ok().json(answer))
+}
+
 /// PUT /v1/me/tracks?ids=a,b (or a JSON body `{"ids":[..]}`)
 pub async fn save_tracks(
     state: web::Data<AppState>,
@@ -137,37 +231,59 @@ pub async fn save_tracks(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let user = bearer.user()?;
-    bearer.require("user-library-modify")?;
-    let raw: Vec<String> = match Query::of(&req).get("ids") {
-        Some(ids) => ids.split(',').map(str::to_owned).collect(),
-        None => {
-            json_body::<IdsBody>(&body)?
-                .ok_or_else(|| ApiError::bad("Missing parameter ids"))?
-                .ids
-        }
-    };
-    if raw.is_empty() || raw.len() > 50 {
-        return Err(ApiError::bad("Too many ids requested"));
-    }
-    let ids = raw
-        .iter()
-        .map(|s| {
-            SpotifyId::parse_id_or_uri(s, Kind::Track)
-                .map(|id| id.as_str().to_owned())
-                .ok_or_else(|| ApiError::bad("invalid id"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let existing = state.store.existing_track_ids(&ids).await?;
-    if ids.iter().any(|id| !existing.contains(id)) {
-        return Err(ApiError::bad("Payload contains a non-existing ID"));
-    }
-    ensure(&state, &user).await?;
-    state
-        .store
-        .save_tracks(&user, &ids, state.clock.now())
-        .await?;
-    Ok(HttpResponse::Ok().finish())
+    bearer.user()?;
+    save(&state, &bearer, ids_param(&req, &body)?).await
+}
+
+/// DELETE /v1/me/tracks?ids=a,b
+pub async fn remove_tracks(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    bearer.user()?;
+    remove(&state, &bearer, ids_param(&req, &body)?).await
+}
+
+/// GET /v1/me/tracks/contains?ids=a,b
+pub async fn tracks_contain(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    bearer.user()?;
+    contains(&state, &bearer, ids_param(&req, &[])?).await
+}
+
+/// PUT /v1/me/library?uris=spotify:track:..
+pub async fn library_add(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    bearer.user()?;
+    save(&state, &bearer, uris_param(&req)?).await
+}
+
+/// DELETE /v1/me/library?uris=spotify:track:..
+pub async fn library_remove(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    bearer.user()?;
+    remove(&state, &bearer, uris_param(&req)?).await
+}
+
+/// GET /v1/me/library/contains?uris=spotify:track:..
+pub async fn library_contains(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    bearer.user()?;
+    contains(&state, &bearer, uris_param(&req)?).await
 }
 
 /// GET /v1/me/top/{artists|tracks}: a stable per-user ranking of the user's

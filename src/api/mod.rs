@@ -63,8 +63,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 res("/me/tracks")
                     .route(web::get().to(library::saved_tracks))
-                    .route(web::put().to(library::save_tracks)),
+                    .route(web::put().to(library::save_tracks))
+                    .route(web::delete().to(library::remove_tracks)),
             )
+            .service(res("/me/tracks/contains").route(web::get().to(library::tracks_contain)))
+            .service(
+                res("/me/library")
+                    .route(web::put().to(library::library_add))
+                    .route(web::delete().to(library::library_remove)),
+            )
+            .service(res("/me/library/contains").route(web::get().to(library::library_contains)))
             .service(res("/me/top/{kind}").route(web::get().to(library::top)))
             .service(res("/playlists/{id}").route(web::get().to(playlists::get)))
             .service(

@@ -400,6 +400,50 @@ impl Store {
         Ok(())
     }
 
+    pub async fn remove_saved_tracks(
+        &self,
+        user: &Username,
+        track_ids: &[String],
+    ) -> Result<(), StoreError> {
+        if track_ids.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "DELETE FROM saved_tracks WHERE user_id = $1 AND track_id IN ({})",
+            placeholders(2, track_ids.len())
+        );
+        let mut q = sqlx::query(&sql).bind(user.as_str());
+        for id in track_ids {
+            q = q.bind(id);
+        }
+        q.execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Which of these track ids the user has saved.
+    pub async fn saved_among(
+        &self,
+        user: &Username,
+        track_ids: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        if track_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT track_id FROM saved_tracks WHERE user_id = $1 AND track_id IN ({})",
+            placeholders(2, track_ids.len())
+        );
+        let mut q = sqlx::query(&sql).bind(user.as_str());
+        for id in track_ids {
+            q = q.bind(id);
+        }
+        q.fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>("track_id").map_err(Into::into))
+            .collect()
+    }
+
     /// Which of these track ids exist in the catalog.
     pub async fn existing_track_ids(&self, ids: &[String]) -> Result<Vec<String>, StoreError> {
         if ids.is_empty() {
