@@ -8,4 +8,7 @@ mod provider_flow;
 mod provider_token;
 
 mod api_compat;
+mod api_errors;
+mod api_player;
+mod api_scopes;
 mod api_support;

@@ -115,7 +115,13 @@ pub async fn search(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let query = Query::of(&req);
-    let q = query.get("q").map(str::trim).unwrap_or("");
+    // `query` too: Spotify's own paging links spell it that way, and clients
+    // follow those links as they are.
+    let q = query
+        .get("q")
+        .or_else(|| query.get("query"))
+        .map(str::trim)
+        .unwrap_or("");
     if q.is_empty() {
         return Err(ApiError::bad("No search query"));
     }
