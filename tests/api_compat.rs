@@ -205,6 +205,10 @@ async fn rspotify_plays_pauses_skips_and_sets_volume() {
         .unwrap();
     assert!(state.context.is_none());
     assert_eq!(track_of(state.item).id.unwrap(), second);
+    let queue = spotify.current_user_queue().await.expect("queue");
+    assert_eq!(track_of(queue.currently_playing).id.unwrap(), second);
+    assert_eq!(queue.queue.len(), 1);
+    assert_eq!(track_of(queue.queue.into_iter().next()).id.unwrap(), first);
     spotify.next_track(None).await.expect("next into the queue");
     let state = spotify
         .current_playing(None, None::<&[_]>)
@@ -353,8 +357,22 @@ async fn rspotify_reads_catalog_library_and_top_items() {
     let artist = spotify.artist(artist_id.clone()).await.expect("artist");
     assert_eq!(artist.name, by_id.artists[0].name);
     let album_id: AlbumId = by_id.album.id.clone().unwrap();
-    let album = spotify.album(album_id, None).await.expect("album");
+    let album = spotify.album(album_id.clone(), None).await.expect("album");
     assert!(album.tracks.items.iter().any(|t| t.id == by_id.id));
+    let tail = spotify
+        .album_track_manual(album_id, None, Some(2), Some(1))
+        .await
+        .expect("album tracks");
+    assert_eq!(tail.total as usize, album.tracks.items.len());
+    assert_eq!(tail.items[0].id, album.tracks.items[1].id);
+    assert_eq!(tail.offset, 1);
+
+    // Another user's lists: only the public ones.
+    let theirs = spotify
+        .user_playlists_manual(UserId::from_id("demo").unwrap(), Some(50), Some(0))
+        .await
+        .expect("a user's playlists");
+    assert_eq!(theirs.total, 3, "one's own, with playlist-read-private");
 
     let top = spotify
         .current_user_top_tracks_manual(None, Some(10), Some(0))

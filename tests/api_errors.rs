@@ -541,3 +541,44 @@ async fn private_playlists_are_hidden_from_others() {
     .await;
     expect_error(res, 403).await;
 }
+
+#[tokio::test]
+async fn oversized_bodies_are_413_in_spotifys_shape() {
+    let app = spawn_app().await;
+    let token = user_token(&app, ALL_SCOPES).await;
+    let huge = format!("{{\"name\":\"{}\"}}", "x".repeat(100 * 1024));
+    let res = app
+        .http
+        .post(format!("{}/v1/me/playlists", app.url))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, 413).await;
+}
+
+#[tokio::test]
+async fn other_users_playlists_show_only_public_ones() {
+    let app = spawn_app_with_free_user().await;
+    let demo = user_token(&app, ALL_SCOPES).await;
+    // The free user has never used the api; their library appears on demand.
+    let page = get_json(&app, &format!("/v1/users/{FREE_USER}/playlists"), &demo).await;
+    assert_eq!(page["total"], 2);
+    assert!(page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["public"] == true && p["owner"]["id"] == FREE_USER));
+    let own = get_json(&app, "/v1/users/demo/playlists?limit=1", &demo).await;
+    assert_eq!(own["total"], 3);
+    assert_eq!(own["items"].as_array().unwrap().len(), 1);
+    let no_private_scope = user_token(&app, "").await;
+    let own = get_json(&app, "/v1/users/demo/playlists", &no_private_scope).await;
+    assert_eq!(own["total"], 2);
+    let res = call(&app, "GET", "/v1/users/ghost/playlists", Some(&demo), None).await;
+    expect_error(res, 404).await;
+    let res = call(&app, "GET", "/v1/albums/abc/tracks", Some(&demo), None).await;
+    expect_error(res, 400).await;
+}

@@ -75,6 +75,36 @@ pub async fn album(
     Ok(HttpResponse::Ok().json(FullAlbum::new(&links, &a, page)))
 }
 
+/// GET /v1/albums/{id}/tracks
+pub async fn album_tracks(
+    state: web::Data<AppState>,
+    _bearer: Bearer,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let paging = Query::of(&req).paging(20, 50, 100_000)?;
+    let id = parse_id(&path)?;
+    if state.store.album(id.as_str()).await?.is_none() {
+        return Err(ApiError::not_found());
+    }
+    let tracks = state.store.album_tracks(id.as_str()).await?;
+    let links = Links::new(&state.settings.public_url());
+    let total = tracks.len() as i64;
+    let items: Vec<_> = tracks
+        .iter()
+        .skip(paging.offset as usize)
+        .take(paging.limit as usize)
+        .map(|t| SimplifiedTrack::new(&links, t))
+        .collect();
+    Ok(HttpResponse::Ok().json(Page::new(
+        &links.api(&format!("albums/{id}/tracks")),
+        &[],
+        paging,
+        total,
+        items,
+    )))
+}
+
 /// GET /v1/artists/{id}
 pub async fn artist(
     state: web::Data<AppState>,

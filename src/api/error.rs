@@ -65,6 +65,8 @@ pub enum ApiError {
     },
     #[error("Method not allowed")]
     MethodNotAllowed,
+    #[error("Request body too large")]
+    PayloadTooLarge,
     /// A player command lost the race against concurrent ones too often.
     #[error("Too many concurrent player commands; retry")]
     Busy,
@@ -127,6 +129,7 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Player { status, .. } => *status,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable(_) | Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
         }
     }

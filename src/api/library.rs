@@ -6,7 +6,7 @@ use super::catalog::{self, SplitMix64};
 use super::error::ApiError;
 use super::ids::{hex_id, Kind, SpotifyId};
 use super::model::{iso8601, FullArtist, FullTrack, Links, SavedTrack};
-use super::params::{json_body, Page, Query};
+use super::params::{json_body, Body, Page, Query};
 use crate::domain::Username;
 use crate::state::AppState;
 use crate::store::{LibrarySeed, NewDevice, NewPlaylist};
@@ -229,10 +229,10 @@ pub async fn save_tracks(
     state: web::Data<AppState>,
     bearer: Bearer,
     req: HttpRequest,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
     bearer.user()?;
-    save(&state, &bearer, ids_param(&req, &body)?).await
+    save(&state, &bearer, ids_param(&req, &body.0)?).await
 }
 
 /// DELETE /v1/me/tracks?ids=a,b
@@ -240,10 +240,10 @@ pub async fn remove_tracks(
     state: web::Data<AppState>,
     bearer: Bearer,
     req: HttpRequest,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
     bearer.user()?;
-    remove(&state, &bearer, ids_param(&req, &body)?).await
+    remove(&state, &bearer, ids_param(&req, &body.0)?).await
 }
 
 /// GET /v1/me/tracks/contains?ids=a,b

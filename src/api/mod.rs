@@ -23,19 +23,17 @@ use crate::state::AppState;
 use actix_web::{web, HttpResponse, Resource};
 use error::ApiError;
 
-/// Largest request body the api reads (playlist edits of 100 URIs fit easily).
-const MAX_BODY_BYTES: usize = 64 * 1024;
-
 /// Registers the /v1 routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/v1")
-            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .service(res("/me").route(web::get().to(me::me)))
             .service(res("/me/").route(web::get().to(me::me)))
             .service(res("/users/{user_id}").route(web::get().to(me::user)))
             .service(
-                res("/users/{user_id}/playlists").route(web::post().to(playlists::create_for_user)),
+                res("/users/{user_id}/playlists")
+                    .route(web::get().to(playlists::of_user))
+                    .route(web::post().to(playlists::create_for_user)),
             )
             .service(
                 res("/me/player")
@@ -54,7 +52,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(res("/me/player/volume").route(web::put().to(player::volume)))
             .service(res("/me/player/shuffle").route(web::put().to(player::shuffle)))
             .service(res("/me/player/repeat").route(web::put().to(player::repeat)))
-            .service(res("/me/player/queue").route(web::post().to(player::queue)))
+            .service(
+                res("/me/player/queue")
+                    .route(web::get().to(player::queue_view))
+                    .route(web::post().to(player::queue)),
+            )
             .service(
                 res("/me/playlists")
                     .route(web::get().to(playlists::mine))
@@ -87,6 +89,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .service(res("/tracks/{id}").route(web::get().to(browse::track)))
             .service(res("/albums/{id}").route(web::get().to(browse::album)))
+            .service(res("/albums/{id}/tracks").route(web::get().to(browse::album_tracks)))
             .service(res("/artists/{id}").route(web::get().to(browse::artist)))
             .service(res("/search").route(web::get().to(browse::search)))
             .default_service(web::to(|| async {

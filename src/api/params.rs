@@ -1,7 +1,11 @@
 //! Query-string and body parsing with Spotify's 400 messages, and paging.
 
 use super::error::ApiError;
-use actix_web::HttpRequest;
+use actix_web::dev::Payload;
+use actix_web::web::{Bytes, BytesMut};
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -107,6 +111,34 @@ impl<T: Serialize> Page<T> {
             total,
             items,
         }
+    }
+}
+
+/// Largest request body the api reads (100 playlist URIs fit easily).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The raw request body, read up to `MAX_BODY_BYTES`; larger bodies are a
+/// 413 in Spotify's error shape rather than actix's plain-text one.
+pub struct Body(pub Bytes);
+
+impl FromRequest for Body {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(_: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let mut buf = BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk =
+                    chunk.map_err(|_| ApiError::bad("The request body could not be read"))?;
+                if buf.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(ApiError::PayloadTooLarge);
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            Ok(Body(buf.freeze()))
+        })
     }
 }
 

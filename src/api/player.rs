@@ -6,7 +6,7 @@ use super::error::{ApiError, PlayerReason};
 use super::ids::{Kind, SpotifyId};
 use super::library::ensure;
 use super::model::{Actions, Context, Device, Devices, FullTrack, Links, PlaybackState};
-use super::params::{json_body, Query};
+use super::params::{json_body, Body, Query};
 use super::playback::{self, Durations, MAX_QUEUE};
 use crate::domain::Username;
 use crate::state::AppState;
@@ -48,6 +48,8 @@ async fn view(state: &AppState, user: &Username, full: bool) -> Result<HttpRespo
     if !full && p.track_ids.is_empty() {
         return Ok(HttpResponse::NoContent().finish());
     }
+    // `timestamp` is when the state last changed (a command), not now.
+    let changed_at = p.updated_ms;
     let durations = state.store.track_durations(&p.track_ids).await?;
     playback::settle(&mut p, super::now_ms(state), &durations);
     let links = Links::new(&state.settings.public_url());
@@ -82,7 +84,7 @@ async fn view(state: &AppState, user: &Username, full: bool) -> Result<HttpRespo
             .context_uri
             .as_deref()
             .and_then(|uri| Context::new(&links, uri)),
-        timestamp: p.updated_ms,
+        timestamp: changed_at,
         progress_ms: item
             .as_ref()
             .and_then(|_| playback::progress_for_display(&p, &durations)),
@@ -91,6 +93,40 @@ async fn view(state: &AppState, user: &Username, full: bool) -> Result<HttpRespo
         currently_playing_type: if item.is_some() { "track" } else { "unknown" },
         actions: Actions { disallows },
     }))
+}
+
+/// Tracks listed by GET /v1/me/player/queue.
+const QUEUE_PREVIEW: usize = 20;
+
+/// GET /v1/me/player/queue: the current track and what plays after it.
+pub async fn queue_view(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+) -> Result<HttpResponse, ApiError> {
+    let user = bearer.user()?;
+    bearer.require("user-read-playback-state")?;
+    ensure(&state, &user).await?;
+    let links = Links::new(&state.settings.public_url());
+    let mut current = None;
+    let mut upcoming = Vec::new();
+    if let Some(mut p) = state.store.playback(&user).await? {
+        if p.device_id.is_some() {
+            let durations = state.store.track_durations(&p.track_ids).await?;
+            playback::settle(&mut p, super::now_ms(&state), &durations);
+            let at = p.position as usize;
+            if at < p.track_ids.len() {
+                let ids: Vec<String> = p.track_ids[at..]
+                    .iter()
+                    .take(QUEUE_PREVIEW + 1)
+                    .cloned()
+                    .collect();
+                let mut tracks = state.store.tracks_by_ids(&ids).await?.into_iter();
+                current = tracks.next().map(|t| FullTrack::new(&links, &t));
+                upcoming = tracks.map(|t| FullTrack::new(&links, &t)).collect();
+            }
+        }
+    }
+    Ok(HttpResponse::Ok().json(json!({"currently_playing": current, "queue": upcoming})))
 }
 
 /// GET /v1/me/player/devices
@@ -299,11 +335,11 @@ pub async fn play(
     state: web::Data<AppState>,
     bearer: Bearer,
     req: HttpRequest,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
     let user = commander(&state, &bearer).await?;
     let device = Query::of(&req).device_id()?;
-    let plan = resolve_play(&state, &user, json_body(&body)?).await?;
+    let plan = resolve_play(&state, &user, json_body(&body.0)?).await?;
     let fallback = fallback_tracks(&state, &user).await?;
     run(&state, &user, device, |p, _| {
         match &plan {
@@ -348,10 +384,10 @@ struct TransferBody {
 pub async fn transfer(
     state: web::Data<AppState>,
     bearer: Bearer,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
     let user = commander(&state, &bearer).await?;
-    let body: TransferBody = json_body(&body)?.ok_or_else(|| ApiError::bad("Missing body"))?;
+    let body: TransferBody = json_body(&body.0)?.ok_or_else(|| ApiError::bad("Missing body"))?;
     let ids = body
         .device_ids
         .ok_or_else(|| ApiError::bad("Missing required field: device_ids"))?;

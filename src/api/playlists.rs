@@ -8,7 +8,7 @@ use super::error::ApiError;
 use super::ids::{Kind, SpotifyId};
 use super::library::ensure;
 use super::model::{FullPlaylist, Links, PlaylistItem, SimplifiedPlaylist, SnapshotId};
-use super::params::{json_body, Page, Paging, Query};
+use super::params::{json_body, Body, Page, Paging, Query};
 use crate::domain::Username;
 use crate::state::AppState;
 use crate::store::{NewPlaylist, PlaylistRecord};
@@ -31,7 +31,7 @@ pub async fn mine(
     ensure(&state, &user).await?;
     let slice = state
         .store
-        .user_playlists(&user, paging.limit, paging.offset)
+        .user_playlists(&user, false, paging.limit, paging.offset)
         .await?;
     let links = Links::new(&state.settings.public_url());
     let items: Vec<_> = slice
@@ -41,6 +41,42 @@ pub async fn mine(
         .collect();
     Ok(HttpResponse::Ok().json(Page::new(
         &links.api("me/playlists"),
+        &[],
+        paging,
+        slice.total,
+        items,
+    )))
+}
+
+/// GET /v1/users/{user_id}/playlists: public lists of anyone; a user asking
+/// for their own with playlist-read-private also sees the private ones.
+pub async fn of_user(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let paging = Query::of(&req).paging(20, 50, 100_000)?;
+    let owner = Username::parse(&path).map_err(|_| ApiError::bad("Invalid username"))?;
+    if state.store.user(&owner).await?.is_none() {
+        return Err(ApiError::not_found());
+    }
+    let own = bearer.user_opt().as_ref() == Some(&owner) && bearer.has("playlist-read-private");
+    // Seeding is deterministic, so seeding another user's library on a read
+    // shows what they would have had anyway.
+    ensure(&state, &owner).await?;
+    let slice = state
+        .store
+        .user_playlists(&owner, !own, paging.limit, paging.offset)
+        .await?;
+    let links = Links::new(&state.settings.public_url());
+    let items: Vec<_> = slice
+        .items
+        .iter()
+        .map(|p| SimplifiedPlaylist::new(&links, p))
+        .collect();
+    Ok(HttpResponse::Ok().json(Page::new(
+        &links.api(&format!("users/{owner}/playlists")),
         &[],
         paging,
         slice.total,
@@ -140,10 +176,10 @@ struct CreateBody {
 pub async fn create_mine(
     state: web::Data<AppState>,
     bearer: Bearer,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
     let user = bearer.user()?;
-    create(&state, &bearer, user, &body).await
+    create(&state, &bearer, user, &body.0).await
 }
 
 /// POST /v1/users/{user_id}/playlists: only for oneself.
@@ -151,7 +187,7 @@ pub async fn create_for_user(
     state: web::Data<AppState>,
     bearer: Bearer,
     path: web::Path<String>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
     let user = bearer.user()?;
     if path.as_str() != user.as_str() {
@@ -159,7 +195,7 @@ pub async fn create_for_user(
             "You cannot create a playlist for another user".into(),
         ));
     }
-    create(&state, &bearer, user, &body).await
+    create(&state, &bearer, user, &body.0).await
 }
 
 async fn create(
@@ -239,7 +275,7 @@ pub async fn add(
     bearer: Bearer,
     req: HttpRequest,
     path: web::Path<String>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
     let user = bearer.user()?;
     let p = readable(&state, &bearer, &path).await?;
@@ -252,7 +288,7 @@ pub async fn add(
         "playlist-modify-private"
     })?;
     let query = Query::of(&req);
-    let body: Option<AddBody> = json_body(&body)?;
+    let body: Option<AddBody> = json_body(&body.0)?;
     let (uris, position) = match body {
         Some(AddBody {
             uris: Some(uris),

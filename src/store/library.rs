@@ -182,24 +182,30 @@ impl Store {
             .transpose()
     }
 
-    /// A user's own playlists, newest first.
+    /// A user's playlists (only the public ones if `public_only`), newest
+    /// first.
     pub async fn user_playlists(
         &self,
         owner: &Username,
+        public_only: bool,
         limit: i64,
         offset: i64,
     ) -> Result<Slice<PlaylistRecord>, StoreError> {
-        let total = count(
-            self,
-            "SELECT COUNT(*) FROM playlists WHERE owner_id = $1",
-            &[owner.as_str().to_owned()],
+        // public_only: only rows with public = 1; otherwise public >= 0 (all).
+        let min_public = public_only as i64;
+        let total: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM playlists WHERE owner_id = $1 AND public >= $2",
         )
+        .bind(owner.as_str())
+        .bind(min_public)
+        .fetch_one(&self.pool)
         .await?;
         let items = sqlx::query(&format!(
-            "{PLAYLIST_SELECT} WHERE p.owner_id = $1 ORDER BY p.created_at DESC, p.id \
-             LIMIT $2 OFFSET $3"
+            "{PLAYLIST_SELECT} WHERE p.owner_id = $1 AND p.public >= $2 \
+             ORDER BY p.created_at DESC, p.id LIMIT $3 OFFSET $4"
         ))
         .bind(owner.as_str())
+        .bind(min_public)
         .bind(limit)
         .bind(offset)
         .fetch_all(&self.pool)
