@@ -325,3 +325,47 @@ async fn paging_objects_link_with_absolute_urls() {
     assert_eq!(followed["tracks"]["offset"], 6);
     assert_eq!(followed["shows"]["offset"], 6);
 }
+
+#[tokio::test]
+async fn search_treats_like_wildcards_literally_and_matches_every_word() {
+    let app = spawn_app().await;
+    let token = user_token(&app, "").await;
+    for q in ["%25", "100%25", "_", "a_b", "%5C", "%5C%25"] {
+        let body = get_json(
+            &app,
+            &format!("/v1/search?q={q}&type=track,album,artist,playlist"),
+            &token,
+        )
+        .await;
+        for kind in ["tracks", "albums", "artists", "playlists"] {
+            assert_eq!(body[kind]["total"], 0, "{q} {kind}");
+        }
+    }
+    // Every word must match; a field filter counts as its value.
+    let c = catalog::generate();
+    let artist = &c.artists[5];
+    let last_word = artist.name.split(' ').next_back().unwrap();
+    let body = get_json(
+        &app,
+        &format!("/v1/search?q=artist:{last_word}&type=artist&limit=50"),
+        &token,
+    )
+    .await;
+    let names: Vec<_> = body["artists"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(names.contains(&artist.name), "{names:?}");
+    assert!(names
+        .iter()
+        .all(|n| n.to_lowercase().contains(&last_word.to_lowercase())));
+    let none = get_json(
+        &app,
+        &format!("/v1/search?q={last_word}%20zzzznotaword&type=artist"),
+        &token,
+    )
+    .await;
+    assert_eq!(none["artists"]["total"], 0);
+}

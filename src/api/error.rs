@@ -4,6 +4,7 @@
 use crate::store::StoreError;
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
 use serde_json::json;
 
 pub const REALM: &str = "mocklink";
@@ -30,6 +31,15 @@ impl PlayerReason {
             Self::VolumeControlDisallow => "VOLUME_CONTROL_DISALLOW",
         }
     }
+}
+
+/// Spotify's error object, fields in Spotify's order.
+#[derive(Serialize)]
+struct ErrorObject {
+    status: u16,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -139,10 +149,14 @@ impl ResponseError for ApiError {
         if let Self::Unavailable(e) = self {
             tracing::error!(error = %e, "api request failed on the store");
         }
-        let mut error = json!({"status": status.as_u16(), "message": self.to_string()});
-        if let Self::Player { reason, .. } = self {
-            error["reason"] = json!(reason.as_str());
-        }
+        let error = ErrorObject {
+            status: status.as_u16(),
+            message: self.to_string(),
+            reason: match self {
+                Self::Player { reason, .. } => Some(reason.as_str()),
+                _ => None,
+            },
+        };
         let mut res = HttpResponse::build(status);
         if let Some(c) = self.challenge() {
             res.insert_header((header::WWW_AUTHENTICATE, c));
