@@ -5,7 +5,6 @@ use crate::store::StoreError;
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
-use serde_json::json;
 
 pub const REALM: &str = "mocklink";
 
@@ -31,6 +30,11 @@ impl PlayerReason {
             Self::VolumeControlDisallow => "VOLUME_CONTROL_DISALLOW",
         }
     }
+}
+
+#[derive(Serialize)]
+struct ErrorBody {
+    error: ErrorObject,
 }
 
 /// Spotify's error object, fields in Spotify's order.
@@ -165,6 +169,6 @@ impl ResponseError for ApiError {
             res.insert_header((header::RETRY_AFTER, "1"));
         }
         res.insert_header((header::CACHE_CONTROL, "no-store"));
-        res.json(json!({ "error": error }))
+        res.json(ErrorBody { error })
     }
 }
