@@ -229,13 +229,17 @@ async fn playback_is_persisted_across_a_restart() {
     )
     .await;
     put(&app, &token, "/v1/me/player/pause", None).await;
+    // A connection of the test's own, independent of the app's runtime.
     let count = |app: &TestApp| {
-        let pool = app.state.store.pool().clone();
+        let url = app.db.url.clone();
         async move {
-            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM tracks")
-                .fetch_one(&pool)
+            let store = mocklink::store::Store::connect(&url).await.unwrap();
+            let n = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM tracks")
+                .fetch_one(store.pool())
                 .await
-                .unwrap()
+                .unwrap();
+            store.close().await;
+            n
         }
     };
     let tracks_before = count(&app).await;
