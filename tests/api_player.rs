@@ -373,3 +373,46 @@ async fn search_treats_like_wildcards_literally_and_matches_every_word() {
     .await;
     assert_eq!(none["artists"]["total"], 0);
 }
+
+#[tokio::test]
+async fn deleting_a_user_removes_their_library_and_playback() {
+    let app = spawn_app().await;
+    let token = user_token(&app, ALL_SCOPES).await;
+    let device = device_ids(&app, &token).await.remove(0);
+    put(
+        &app,
+        &token,
+        &format!("/v1/me/player/play?device_id={device}"),
+        None,
+    )
+    .await;
+    let created = call(
+        &app,
+        "POST",
+        "/v1/me/playlists",
+        Some(&token),
+        Some(json!({"name": "Doomed", "public": true})),
+    )
+    .await;
+    assert_eq!(created.status(), 201);
+    let store = mocklink::store::Store::connect(&app.db.url).await.unwrap();
+    let demo = mocklink::domain::Username::parse("demo").unwrap();
+    assert!(store
+        .delete_user(&demo)
+        .await
+        .expect("cascades through api tables"));
+    for table in [
+        "playlists",
+        "devices",
+        "playback",
+        "saved_tracks",
+        "library_seeded",
+    ] {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "{table}");
+    }
+    store.close().await;
+}
