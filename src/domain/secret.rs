@@ -45,6 +45,17 @@ impl serde::Serialize for Secret {
     }
 }
 
+impl Secret {
+    /// A fresh random secret of `bytes` bytes from the OS CSPRNG, base64url
+    /// without padding (32 bytes → 43 characters, 256 bits).
+    pub fn generate(bytes: usize) -> Self {
+        use base64::Engine;
+        let mut buf = vec![0u8; bytes];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut buf);
+        Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,16 +65,5 @@ mod tests {
         let s = Secret::new("Canary-9f3e");
         assert!(!format!("{s:?}{s}").contains("Canary"));
         assert_eq!(s.hint(), "Cana…");
-    }
-}
-
-impl Secret {
-    /// A fresh random secret of `bytes` bytes from the OS CSPRNG, base64url
-    /// without padding (32 bytes → 43 characters, 256 bits).
-    pub fn generate(bytes: usize) -> Self {
-        use base64::Engine;
-        let mut buf = vec![0u8; bytes];
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut buf);
-        Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf))
     }
 }
