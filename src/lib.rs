@@ -2,6 +2,7 @@
 //! a bundled Alexa skill and a simulator of Alexa's side, in one crate.
 
 pub mod alexa;
+pub mod api;
 pub mod cli;
 pub mod clock;
 pub mod commands;

@@ -175,6 +175,9 @@ fn routes(cfg: &mut web::ServiceConfig, settings: &Settings) {
     if settings.serves(Role::Provider) {
         provider::configure(cfg);
     }
+    if settings.serves(Role::Api) {
+        crate::api::configure(cfg);
+    }
     if settings.serves(Role::Skill) {
         crate::skill::configure(cfg);
     }
@@ -294,6 +297,7 @@ async fn seed(state: &AppState) -> Result<(), StartupError> {
             .upsert_client(&client_from_seed(c)?, now)
             .await?;
     }
+    crate::api::seed(state).await?;
     Ok(())
 }
 

@@ -8,17 +8,25 @@
 //! keeps the build independent of a live database.
 
 mod alexa;
+mod catalog;
 mod clients;
 mod failures;
 mod grants;
 mod keys;
+mod library;
+mod player;
 mod sessions;
 mod users;
 
 pub use alexa::{AlexaLink, AlexaUser, FlowEntry, LinkAttempt};
+pub use catalog::{
+    AlbumRecord, ArtistRecord, NewAlbum, NewArtist, NewCatalog, NewTrack, Slice, TrackRecord,
+};
 pub use clients::{Client, RefreshPolicy};
 pub use grants::{CodeRecord, Grant, LinkedApp, NewCode, RefreshRecord};
 pub use keys::StoredKey;
+pub use library::{LibrarySeed, NewPlaylist, PlaylistEntry, PlaylistRecord};
+pub use player::{DeviceRecord, NewDevice, PlaybackRecord};
 pub use sessions::Session;
 pub use users::{NewUser, User};
 

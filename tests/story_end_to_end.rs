@@ -1,7 +1,6 @@
-//! Tests that need the Spotify-like api (`GET /v1/me`, `/v1/me/player/...`),
-//! which is built on another branch. Once it is merged: rename this file to
-//! `tests/pending_api.rs` and add `mod pending_api;` to `tests/main.rs`.
-//! They are written against Spotify's documented shapes and our skill.
+//! The seed's story across all four roles: the simulator links, the skill
+//! calls the api with the linked token and answers by name; revocation sends
+//! the user back to linking.
 
 use crate::alexa_support::*;
 use crate::helpers::*;
@@ -12,7 +11,9 @@ use serde_json::json;
 #[tokio::test]
 async fn the_demo_story_behaves_end_to_end() {
     let mut out = Vec::new();
-    let ok = mocklink::alexa::demo::run(&mut out).await.expect("the demo runs");
+    let ok = mocklink::alexa::demo::run(&mut out)
+        .await
+        .expect("the demo runs");
     assert!(ok, "{}", String::from_utf8_lossy(&out));
 }
 
@@ -24,14 +25,20 @@ async fn a_linked_user_hears_their_display_name() {
     let r = talk(&app, &id, json!({"utterance": "open mock music"})).await;
     assert_eq!(r["linked"], json!(true));
     assert!(
-        r["speech"].as_str().unwrap().starts_with("Welcome to mock music, Demo User."),
+        r["speech"]
+            .as_str()
+            .unwrap()
+            .starts_with("Welcome to mock music, Demo User."),
         "{r}"
     );
     assert_eq!(r["session_open"], json!(true));
     // What's playing: an answer, not a card and not an error.
     let r = talk(&app, &id, json!({"utterance": "what's playing"})).await;
     assert!(r["card"].is_null() && r["error"].is_null(), "{r}");
-    assert!(!r["speech"].as_str().unwrap().contains("link your account"), "{r}");
+    assert!(
+        !r["speech"].as_str().unwrap().contains("link your account"),
+        "{r}"
+    );
 }
 
 #[tokio::test]
@@ -74,7 +81,10 @@ async fn the_skill_greets_by_name_with_a_token_from_the_provider() {
     let res = app
         .http
         .post(format!("{}/alexa/skill", app.url))
-        .json(&envelope(launch(app.clock.now()), Some(token.access_token().secret())))
+        .json(&envelope(
+            launch(app.clock.now()),
+            Some(token.access_token().secret()),
+        ))
         .send()
         .await
         .unwrap();

@@ -1,0 +1,102 @@
+//! Bearer-token authentication for /v1 (RFC 6750, header only) and the scope
+//! and user checks handlers ask for.
+
+use super::error::ApiError;
+use crate::domain::Username;
+use crate::provider::tokens::{self, AccessClaims, VerifyError};
+use crate::state::AppState;
+use actix_web::dev::Payload;
+use actix_web::{http::header, web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+
+/// A verified access token.
+#[derive(Debug, Clone)]
+pub struct Bearer(pub AccessClaims);
+
+impl Bearer {
+    /// Fails with 403 unless the token carries `scope`.
+    pub fn require(&self, scope: &'static str) -> Result<(), ApiError> {
+        if self.0.has_scope(scope) {
+            Ok(())
+        } else {
+            Err(ApiError::InsufficientScope(scope))
+        }
+    }
+
+    /// Fails with 403 unless the token carries at least one of `scopes`.
+    pub fn require_any(&self, scopes: &[&'static str]) -> Result<(), ApiError> {
+        match scopes.iter().find(|s| self.0.has_scope(s)) {
+            Some(_) => Ok(()),
+            None => Err(ApiError::InsufficientScope(
+                scopes.first().copied().unwrap_or(""),
+            )),
+        }
+    }
+
+    pub fn has(&self, scope: &str) -> bool {
+        self.0.has_scope(scope)
+    }
+
+    /// The user behind a user token. Client-credentials tokens have none:
+    /// like Spotify, /v1/me and everything under it answer them 401.
+    pub fn user(&self) -> Result<Username, ApiError> {
+        if !self.0.is_user_token() {
+            return Err(ApiError::UserRequired);
+        }
+        Username::parse(&self.0.sub).map_err(|_| ApiError::InvalidToken)
+    }
+
+    /// The user, if this is a user token (catalog endpoints accept both).
+    pub fn user_opt(&self) -> Option<Username> {
+        self.user().ok()
+    }
+}
+
+impl FromRequest for Bearer {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = extract_token(req);
+        Box::pin(async move {
+            let token = token?;
+            let state = state.ok_or(ApiError::InvalidToken)?;
+            authenticate(&state, &token).await.map(Bearer)
+        })
+    }
+}
+
+/// Reads the token from the Authorization header. A token in the query
+/// string is never accepted (RFC 9700 §4.3.2): alone it counts as no token,
+/// next to a header it is a malformed request.
+pub fn extract_token(req: &HttpRequest) -> Result<String, ApiError> {
+    let in_query =
+        form_urlencoded::parse(req.query_string().as_bytes()).any(|(k, _)| k == "access_token");
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Err(ApiError::NoToken);
+    };
+    if in_query {
+        return Err(ApiError::TwoMethods);
+    }
+    let value = value.to_str().map_err(|_| ApiError::NotBearer)?;
+    let (scheme, token) = value.split_once(' ').ok_or(ApiError::NotBearer)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(ApiError::NotBearer);
+    }
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(ApiError::InvalidToken);
+    }
+    Ok(token.to_owned())
+}
+
+/// The one place the api verifies tokens (the provider owns the rules:
+/// signature, pinned algorithm, iss, aud, exp, revocation).
+pub async fn authenticate(state: &AppState, token: &str) -> Result<AccessClaims, ApiError> {
+    tokens::verify(state, token).await.map_err(|e| match e {
+        VerifyError::Invalid | VerifyError::Revoked => ApiError::InvalidToken,
+        VerifyError::Expired => ApiError::ExpiredToken,
+        VerifyError::Store(s) => ApiError::Unavailable(s),
+    })
+}

@@ -1,0 +1,221 @@
+//! The catalog: tracks, albums and artists by id, and search. Readable with
+//! any valid token, including client-credentials ones.
+
+use super::auth::Bearer;
+use super::error::ApiError;
+use super::ids::SpotifyId;
+use super::model::{
+    FullAlbum, FullArtist, FullTrack, Links, SimplifiedAlbum, SimplifiedPlaylist, SimplifiedTrack,
+};
+use super::params::{Page, Paging, Query};
+use crate::state::AppState;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{Map, Value};
+
+const SEARCH_TYPES: &[&str] = &[
+    "album",
+    "artist",
+    "playlist",
+    "track",
+    "show",
+    "episode",
+    "audiobook",
+];
+const MAX_QUERY_CHARS: usize = 250;
+const MAX_WORDS: usize = 10;
+
+fn parse_id(raw: &str) -> Result<SpotifyId, ApiError> {
+    SpotifyId::parse(raw).ok_or_else(|| ApiError::bad("invalid id"))
+}
+
+/// GET /v1/tracks/{id}
+pub async fn track(
+    state: web::Data<AppState>,
+    _bearer: Bearer,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&path)?;
+    let t = state
+        .store
+        .track(id.as_str())
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let links = Links::new(&state.settings.public_url());
+    Ok(HttpResponse::Ok().json(FullTrack::new(&links, &t)))
+}
+
+/// GET /v1/albums/{id}, with its tracks as a paging object.
+pub async fn album(
+    state: web::Data<AppState>,
+    _bearer: Bearer,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&path)?;
+    let a = state
+        .store
+        .album(id.as_str())
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let tracks = state.store.album_tracks(id.as_str()).await?;
+    let links = Links::new(&state.settings.public_url());
+    let items: Vec<_> = tracks
+        .iter()
+        .map(|t| SimplifiedTrack::new(&links, t))
+        .collect();
+    let page = Page::new(
+        &links.api(&format!("albums/{id}/tracks")),
+        &[],
+        Paging {
+            limit: 50,
+            offset: 0,
+        },
+        items.len() as i64,
+        items,
+    );
+    Ok(HttpResponse::Ok().json(FullAlbum::new(&links, &a, page)))
+}
+
+/// GET /v1/albums/{id}/tracks
+pub async fn album_tracks(
+    state: web::Data<AppState>,
+    _bearer: Bearer,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let paging = Query::of(&req).paging(20, 50, 100_000)?;
+    let id = parse_id(&path)?;
+    if state.store.album(id.as_str()).await?.is_none() {
+        return Err(ApiError::not_found());
+    }
+    let tracks = state.store.album_tracks(id.as_str()).await?;
+    let links = Links::new(&state.settings.public_url());
+    let total = tracks.len() as i64;
+    let items: Vec<_> = tracks
+        .iter()
+        .skip(paging.offset as usize)
+        .take(paging.limit as usize)
+        .map(|t| SimplifiedTrack::new(&links, t))
+        .collect();
+    Ok(HttpResponse::Ok().json(Page::new(
+        &links.api(&format!("albums/{id}/tracks")),
+        &[],
+        paging,
+        total,
+        items,
+    )))
+}
+
+/// GET /v1/artists/{id}
+pub async fn artist(
+    state: web::Data<AppState>,
+    _bearer: Bearer,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&path)?;
+    let a = state
+        .store
+        .artist(id.as_str())
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let links = Links::new(&state.settings.public_url());
+    Ok(HttpResponse::Ok().json(FullArtist::new(&links, &a)))
+}
+
+/// The words of a query, lowercased; `field:value` filters count as their
+/// value (the mock matches every word against the whole item).
+pub fn search_words(q: &str) -> Vec<String> {
+    q.split_whitespace()
+        .map(|w| {
+            w.rsplit(':')
+                .next()
+                .unwrap_or(w)
+                .trim_matches('"')
+                .to_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .take(MAX_WORDS)
+        .collect()
+}
+
+/// GET /v1/search?q=&type=&limit=&offset=: one paging object per requested
+/// type, each following `limit`/`offset` exactly.
+pub async fn search(
+    state: web::Data<AppState>,
+    _bearer: Bearer,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let query = Query::of(&req);
+    // `query` too: Spotify's own paging links spell it that way, and clients
+    // follow those links as they are.
+    let q = query
+        .get("q")
+        .or_else(|| query.get("query"))
+        .map(str::trim)
+        .unwrap_or("");
+    if q.is_empty() {
+        return Err(ApiError::bad("No search query"));
+    }
+    if q.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::bad("Query too long"));
+    }
+    let type_param = query
+        .get("type")
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::bad("Missing parameter type"))?;
+    let mut types: Vec<&str> = Vec::new();
+    for t in type_param.split(',') {
+        if !SEARCH_TYPES.contains(&t) {
+            return Err(ApiError::bad(format!("Bad search type field {t}")));
+        }
+        if !types.contains(&t) {
+            types.push(t);
+        }
+    }
+    let paging = query.paging(20, 50, 1000)?;
+    let words = search_words(q);
+    if words.is_empty() {
+        return Err(ApiError::bad("No search query"));
+    }
+    let links = Links::new(&state.settings.public_url());
+    let href = links.api("search");
+    let extra = [("query", q), ("type", type_param)];
+    let (limit, offset) = (paging.limit, paging.offset);
+    let mut out = Map::new();
+    for t in types {
+        let page = match t {
+            "track" => {
+                let s = state.store.search_tracks(&words, limit, offset).await?;
+                let items: Vec<_> = s.items.iter().map(|x| FullTrack::new(&links, x)).collect();
+                serde_json::to_value(Page::new(&href, &extra, paging, s.total, items))
+            }
+            "album" => {
+                let s = state.store.search_albums(&words, limit, offset).await?;
+                let items: Vec<_> = s
+                    .items
+                    .iter()
+                    .map(|x| SimplifiedAlbum::new(&links, x))
+                    .collect();
+                serde_json::to_value(Page::new(&href, &extra, paging, s.total, items))
+            }
+            "artist" => {
+                let s = state.store.search_artists(&words, limit, offset).await?;
+                let items: Vec<_> = s.items.iter().map(|x| FullArtist::new(&links, x)).collect();
+                serde_json::to_value(Page::new(&href, &extra, paging, s.total, items))
+            }
+            "playlist" => {
+                let s = state.store.search_playlists(&words, limit, offset).await?;
+                let items: Vec<_> = s
+                    .items
+                    .iter()
+                    .map(|x| SimplifiedPlaylist::new(&links, x))
+                    .collect();
+                serde_json::to_value(Page::new(&href, &extra, paging, s.total, items))
+            }
+            // The catalog has no podcasts or audiobooks: empty, well-formed pages.
+            _ => serde_json::to_value(Page::<Value>::new(&href, &extra, paging, 0, Vec::new())),
+        }
+        .map_err(|e| ApiError::bad(format!("cannot encode results: {e}")))?;
+        out.insert(format!("{t}s"), page);
+    }
+    Ok(HttpResponse::Ok().json(Value::Object(out)))
+}

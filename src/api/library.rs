@@ -1,0 +1,345 @@
+//! Per-user seeded library (devices, playlists, saved tracks), saved tracks
+//! and top items.
+
+use super::auth::Bearer;
+use super::catalog::{self, SplitMix64};
+use super::error::ApiError;
+use super::ids::{hex_id, Kind, SpotifyId};
+use super::model::{iso8601, FullArtist, FullTrack, Links, SavedTrack};
+use super::params::{json_body, Body, Page, Query};
+use crate::domain::Username;
+use crate::state::AppState;
+use crate::store::{LibrarySeed, NewDevice, NewPlaylist};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+const SEEDED_PLAYLISTS: &[(&str, &str, bool, usize)] = &[
+    ("Morning Commute", "Songs for the way in", true, 12),
+    ("Focus Flow", "Instrumental-ish, for deep work", true, 15),
+    ("Late Night Drive", "Just for me", false, 10),
+];
+const SAVED_TRACKS: usize = 30;
+const MAX_TOP: usize = 50;
+
+/// Seeds the user's library on first use (a one-row probe afterwards).
+pub async fn ensure(state: &AppState, user: &Username) -> Result<(), ApiError> {
+    if state.store.library_seeded(user).await? {
+        return Ok(());
+    }
+    let seed = library_seed(user, state.clock.now());
+    state
+        .store
+        .seed_library(user, &seed, state.clock.now(), super::now_ms(state))
+        .await?;
+    Ok(())
+}
+
+/// The deterministic starting library of `user`.
+pub fn library_seed(user: &Username, now: i64) -> LibrarySeed {
+    let tracks: Vec<String> = catalog::generate()
+        .tracks
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    let pick = |seed: &str, n: usize| {
+        let mut rng = SplitMix64::from_seed(seed);
+        let mut out: Vec<String> = Vec::with_capacity(n);
+        while out.len() < n.min(tracks.len()) {
+            let t = &tracks[rng.below(tracks.len() as u64) as usize];
+            if !out.contains(t) {
+                out.push(t.clone());
+            }
+        }
+        out
+    };
+    let devices = [
+        ("Kitchen speaker", "Speaker", 60, true),
+        ("Living room TV", "TV", 35, false),
+        ("Phone", "Smartphone", 80, true),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (name, kind, vol, supports))| NewDevice {
+        id: hex_id(&format!("mocklink:device:{user}:{i}"), 40),
+        name: name.to_string(),
+        device_type: kind.to_string(),
+        volume_percent: *vol,
+        supports_volume: *supports,
+    })
+    .collect();
+    let playlists = SEEDED_PLAYLISTS
+        .iter()
+        .enumerate()
+        .map(|(i, (name, description, public, n))| NewPlaylist {
+            id: SpotifyId::derive(&format!("mocklink:playlist:{user}:{i}"))
+                .as_str()
+                .to_owned(),
+            name: name.to_string(),
+            description: description.to_string(),
+            public: *public,
+            collaborative: false,
+            track_ids: pick(&format!("{user}:playlist:{i}"), *n),
+        })
+        .collect();
+    let saved_tracks = pick(&format!("{user}:saved"), SAVED_TRACKS)
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| (id, now - 7 * 3600 * (i as i64 + 1)))
+        .collect();
+    LibrarySeed {
+        devices,
+        playlists,
+        saved_tracks,
+    }
+}
+
+/// GET /v1/me/tracks
+pub async fn saved_tracks(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let user = bearer.user()?;
+    bearer.require("user-library-read")?;
+    let paging = Query::of(&req).paging(20, 50, 100_000)?;
+    ensure(&state, &user).await?;
+    let slice = state
+        .store
+        .saved_tracks(&user, paging.limit, paging.offset)
+        .await?;
+    let links = Links::new(&state.settings.public_url());
+    let items = slice
+        .items
+        .iter()
+        .map(|(at, t)| SavedTrack {
+            added_at: iso8601(*at),
+            track: FullTrack::new(&links, t),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(Page::new(
+        &links.api("me/tracks"),
+        &[],
+        paging,
+        slice.total,
+        items,
+    )))
+}
+
+#[derive(Deserialize)]
+struct IdsBody {
+    ids: Vec<String>,
+}
+
+/// Track ids from `?ids=a,b` (bare ids or track URIs) or `{"ids":[..]}`.
+fn ids_param(req: &HttpRequest, body: &[u8]) -> Result<Vec<String>, ApiError> {
+    let raw: Vec<String> = match Query::of(req).get("ids") {
+        Some(ids) => ids.split(',').map(str::to_owned).collect(),
+        None => {
+            json_body::<IdsBody>(body)?
+                .ok_or_else(|| ApiError::bad("Missing parameter ids"))?
+                .ids
+        }
+    };
+    parse_track_list(
+        &raw,
+        |s| SpotifyId::parse_id_or_uri(s, Kind::Track),
+        "invalid id",
+    )
+}
+
+/// Track ids from the 2026 library API's `?uris=spotify:track:..,..`; this
+/// library holds tracks only, so other kinds are refused clearly.
+fn uris_param(req: &HttpRequest) -> Result<Vec<String>, ApiError> {
+    let raw: Vec<String> = Query::of(req)
+        .get("uris")
+        .ok_or_else(|| ApiError::bad("Missing parameter uris"))?
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    parse_track_list(
+        &raw,
+        |s| SpotifyId::parse_uri(s, Kind::Track),
+        "Only spotify:track URIs are supported",
+    )
+}
+
+fn parse_track_list(
+    raw: &[String],
+    parse: impl Fn(&str) -> Option<SpotifyId>,
+    invalid: &str,
+) -> Result<Vec<String>, ApiError> {
+    if raw.is_empty() || raw.len() > 50 {
+        return Err(ApiError::bad("Too many ids requested"));
+    }
+    raw.iter()
+        .map(|s| {
+            parse(s)
+                .map(|id| id.as_str().to_owned())
+                .ok_or_else(|| ApiError::bad(invalid))
+        })
+        .collect()
+}
+
+async fn save(
+    state: &AppState,
+    bearer: &Bearer,
+    ids: Vec<String>,
+) -> Result<HttpResponse, ApiError> {
+    let user = bearer.user()?;
+    bearer.require("user-library-modify")?;
+    let existing = state.store.existing_track_ids(&ids).await?;
+    if ids.iter().any(|id| !existing.contains(id)) {
+        return Err(ApiError::bad("Payload contains a non-existing ID"));
+    }
+    ensure(state, &user).await?;
+    state
+        .store
+        .save_tracks(&user, &ids, state.clock.now())
+        .await?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+async fn remove(
+    state: &AppState,
+    bearer: &Bearer,
+    ids: Vec<String>,
+) -> Result<HttpResponse, ApiError> {
+    let user = bearer.user()?;
+    bearer.require("user-library-modify")?;
+    ensure(state, &user).await?;
+    state.store.remove_saved_tracks(&user, &ids).await?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+async fn contains(
+    state: &AppState,
+    bearer: &Bearer,
+    ids: Vec<String>,
+) -> Result<HttpResponse, ApiError> {
+    let user = bearer.user()?;
+    bearer.require("user-library-read")?;
+    ensure(state, &user).await?;
+    let saved = state.store.saved_among(&user, &ids).await?;
+    let answer: Vec<bool> = ids.iter().map(|id| saved.contains(id)).collect();
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+/// PUT /v1/me/tracks?ids=a,b (or a JSON body `{"ids":[..]}`)
+pub async fn save_tracks(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    req: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    bearer.user()?;
+    save(&state, &bearer, ids_param(&req, &body.0)?).await
+}
+
+/// DELETE /v1/me/tracks?ids=a,b
+pub async fn remove_tracks(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    req: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    bearer.user()?;
+    remove(&state, &bearer, ids_param(&req, &body.0)?).await
+}
+
+/// GET /v1/me/tracks/contains?ids=a,b
+pub async fn tracks_contain(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    bearer.user()?;
+    contains(&state, &bearer, ids_param(&req, &[])?).await
+}
+
+/// PUT /v1/me/library?uris=spotify:track:..
+pub async fn library_add(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    bearer.user()?;
+    save(&state, &bearer, uris_param(&req)?).await
+}
+
+/// DELETE /v1/me/library?uris=spotify:track:..
+pub async fn library_remove(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    bearer.user()?;
+    remove(&state, &bearer, uris_param(&req)?).await
+}
+
+/// GET /v1/me/library/contains?uris=spotify:track:..
+pub async fn library_contains(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    bearer.user()?;
+    contains(&state, &bearer, uris_param(&req)?).await
+}
+
+/// GET /v1/me/top/{artists|tracks}: a stable per-user ranking of the user's
+/// saved tracks, different for each `time_range`.
+pub async fn top(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let user = bearer.user()?;
+    let kind = path.into_inner();
+    if kind != "artists" && kind != "tracks" {
+        return Err(ApiError::NotFound("Service not found".into()));
+    }
+    bearer.require("user-top-read")?;
+    let q = Query::of(&req);
+    let range = q.get("time_range").unwrap_or("medium_term");
+    if !["short_term", "medium_term", "long_term"].contains(&range) {
+        return Err(ApiError::bad("Invalid time range"));
+    }
+    let paging = q.paging(20, 50, 100_000)?;
+    ensure(&state, &user).await?;
+    let saved = state.store.saved_tracks(&user, 500, 0).await?.items;
+    let mut ranked: Vec<_> = saved.into_iter().map(|(_, t)| t).collect();
+    ranked.sort_by_key(|t| crate::store::digest(&format!("{user}:{range}:{}", t.id)));
+    ranked.truncate(MAX_TOP);
+    let links = Links::new(&state.settings.public_url());
+    let href = links.api(&format!("me/top/{kind}"));
+    let extra = [("time_range", range)];
+    let window = |total: usize| {
+        let start = (paging.offset as usize).min(total);
+        start..(start + paging.limit as usize).min(total)
+    };
+    if kind == "tracks" {
+        let items: Vec<_> = ranked[window(ranked.len())]
+            .iter()
+            .map(|t| FullTrack::new(&links, t))
+            .collect();
+        return Ok(HttpResponse::Ok().json(Page::new(
+            &href,
+            &extra,
+            paging,
+            ranked.len() as i64,
+            items,
+        )));
+    }
+    let mut artist_ids: Vec<String> = Vec::new();
+    for t in &ranked {
+        if !artist_ids.contains(&t.album.artist_id) {
+            artist_ids.push(t.album.artist_id.clone());
+        }
+    }
+    let total = artist_ids.len();
+    let wanted = artist_ids[window(total)].to_vec();
+    let artists = state.store.artists_by_ids(&wanted).await?;
+    let items: Vec<_> = artists.iter().map(|a| FullArtist::new(&links, a)).collect();
+    Ok(HttpResponse::Ok().json(Page::new(&href, &extra, paging, total as i64, items)))
+}

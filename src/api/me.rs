@@ -1,0 +1,45 @@
+//! The current user's profile and public profiles.
+
+use super::auth::Bearer;
+use super::error::ApiError;
+use super::model::{Links, PrivateUser, PublicUser};
+use crate::domain::Username;
+use crate::state::AppState;
+use actix_web::{web, HttpResponse};
+
+/// GET /v1/me (and /v1/me/): basics for any user token; `email` with
+/// user-read-email; `country`, `product`, `explicit_content` with
+/// user-read-private.
+pub async fn me(state: web::Data<AppState>, bearer: Bearer) -> Result<HttpResponse, ApiError> {
+    let id = bearer.user()?;
+    // A token whose user was deleted is revoked with its grants; this is the
+    // narrow race where the token was verified just before.
+    let user = state.store.user(&id).await?.ok_or(ApiError::InvalidToken)?;
+    let links = Links::new(&state.settings.public_url());
+    Ok(HttpResponse::Ok().json(PrivateUser::new(
+        &links,
+        &user,
+        bearer.has("user-read-email"),
+        bearer.has("user-read-private"),
+    )))
+}
+
+/// GET /v1/users/{user_id}: any valid token, user or client.
+pub async fn user(
+    state: web::Data<AppState>,
+    _bearer: Bearer,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = Username::parse(&path).map_err(|_| ApiError::bad("Invalid username"))?;
+    let user = state
+        .store
+        .user(&id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let links = Links::new(&state.settings.public_url());
+    Ok(HttpResponse::Ok().json(PublicUser::new(
+        &links,
+        user.id.as_str(),
+        &user.display_name,
+    )))
+}

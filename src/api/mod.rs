@@ -1,0 +1,121 @@
+//! The api role: a Spotify-shaped Web API under /v1, behind the provider's
+//! access tokens, that real Spotify clients can be pointed at.
+//!
+//! Token rules: header-only Bearer JWTs, verified by the provider
+//! (`auth::authenticate`). Client-credentials tokens read the catalog,
+//! search, public playlists and public profiles; anything about "the current
+//! user" (/v1/me...) answers them 401 "Valid user authentication required".
+
+pub mod auth;
+pub mod browse;
+pub mod catalog;
+pub mod error;
+pub mod ids;
+pub mod library;
+pub mod me;
+pub mod model;
+pub mod params;
+pub mod playback;
+pub mod player;
+pub mod playlists;
+
+use crate::state::AppState;
+use actix_web::{web, HttpResponse, Resource};
+use error::ApiError;
+
+/// Registers the /v1 routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/v1")
+            .service(res("/me").route(web::get().to(me::me)))
+            .service(res("/me/").route(web::get().to(me::me)))
+            .service(res("/users/{user_id}").route(web::get().to(me::user)))
+            .service(
+                res("/users/{user_id}/playlists")
+                    .route(web::get().to(playlists::of_user))
+                    .route(web::post().to(playlists::create_for_user)),
+            )
+            .service(
+                res("/me/player")
+                    .route(web::get().to(player::state))
+                    .route(web::put().to(player::transfer)),
+            )
+            .service(
+                res("/me/player/currently-playing").route(web::get().to(player::currently_playing)),
+            )
+            .service(res("/me/player/devices").route(web::get().to(player::devices)))
+            .service(res("/me/player/play").route(web::put().to(player::play)))
+            .service(res("/me/player/pause").route(web::put().to(player::pause)))
+            .service(res("/me/player/next").route(web::post().to(player::next)))
+            .service(res("/me/player/previous").route(web::post().to(player::previous)))
+            .service(res("/me/player/seek").route(web::put().to(player::seek)))
+            .service(res("/me/player/volume").route(web::put().to(player::volume)))
+            .service(res("/me/player/shuffle").route(web::put().to(player::shuffle)))
+            .service(res("/me/player/repeat").route(web::put().to(player::repeat)))
+            .service(
+                res("/me/player/queue")
+                    .route(web::get().to(player::queue_view))
+                    .route(web::post().to(player::queue)),
+            )
+            .service(
+                res("/me/playlists")
+                    .route(web::get().to(playlists::mine))
+                    .route(web::post().to(playlists::create_mine)),
+            )
+            .service(
+                res("/me/tracks")
+                    .route(web::get().to(library::saved_tracks))
+                    .route(web::put().to(library::save_tracks))
+                    .route(web::delete().to(library::remove_tracks)),
+            )
+            .service(res("/me/tracks/contains").route(web::get().to(library::tracks_contain)))
+            .service(
+                res("/me/library")
+                    .route(web::put().to(library::library_add))
+                    .route(web::delete().to(library::library_remove)),
+            )
+            .service(res("/me/library/contains").route(web::get().to(library::library_contains)))
+            .service(res("/me/top/{kind}").route(web::get().to(library::top)))
+            .service(res("/playlists/{id}").route(web::get().to(playlists::get)))
+            .service(
+                res("/playlists/{id}/items")
+                    .route(web::get().to(playlists::items))
+                    .route(web::post().to(playlists::add)),
+            )
+            .service(
+                res("/playlists/{id}/tracks")
+                    .route(web::get().to(playlists::items))
+                    .route(web::post().to(playlists::add)),
+            )
+            .service(res("/tracks/{id}").route(web::get().to(browse::track)))
+            .service(res("/albums/{id}").route(web::get().to(browse::album)))
+            .service(res("/albums/{id}/tracks").route(web::get().to(browse::album_tracks)))
+            .service(res("/artists/{id}").route(web::get().to(browse::artist)))
+            .service(res("/search").route(web::get().to(browse::search)))
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(ApiError::NotFound("Service not found".into()))
+            })),
+    );
+}
+
+/// A resource whose other methods answer 405 in Spotify's error shape.
+fn res(path: &str) -> Resource {
+    web::resource(path).default_service(web::to(|| async {
+        Err::<HttpResponse, _>(ApiError::MethodNotAllowed)
+    }))
+}
+
+/// Seeds the catalog at start-up if the database has none.
+pub async fn seed(state: &AppState) -> Result<(), crate::store::StoreError> {
+    catalog::seed(state).await
+}
+
+/// The server clock in Unix milliseconds: real time plus the test clock's
+/// offset, so progress advances with `Clock::advance` as with wall time.
+pub fn now_ms(state: &AppState) -> i64 {
+    let real = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    real + state.clock.offset() * 1000
+}

@@ -1,0 +1,247 @@
+//! The player's rules, without HTTP or database: how progress advances with
+//! time and what each command does to the stored playback row.
+//!
+//! Device activation: every user has a few seeded devices, none active, so a
+//! fresh user's `GET /v1/me/player` is 204 and commands answer 404
+//! NO_ACTIVE_DEVICE, as on Spotify when no app is open. A device becomes
+//! active through `PUT /v1/me/player` (transfer) or any command given
+//! `?device_id=`; it stays active until another one is chosen.
+
+use super::error::PlayerReason;
+use crate::store::PlaybackRecord;
+use std::collections::HashMap;
+
+/// Longest play order kept (a context longer than this is cut).
+pub const MAX_QUEUE: usize = 1000;
+/// `previous` within this much of a track's start goes to the previous track;
+/// later it restarts the current one (Spotify's behaviour).
+pub const RESTART_THRESHOLD_MS: i64 = 3000;
+
+/// Track durations by id, for the tracks of the play order.
+pub type Durations = HashMap<String, i64>;
+
+fn duration(d: &Durations, id: &str) -> i64 {
+    // Never zero, so the loop below always makes progress.
+    d.get(id).copied().unwrap_or(180_000).max(1000)
+}
+
+pub fn current_track(p: &PlaybackRecord) -> Option<&str> {
+    p.track_ids.get(p.position as usize).map(String::as_str)
+}
+
+/// Brings the row to `now_ms`: progress advances while playing, rolling into
+/// the next tracks; at the end of the order with repeat off, playback returns
+/// to the first track, paused.
+pub fn settle(p: &mut PlaybackRecord, now_ms: i64, d: &Durations) {
+    if p.is_playing && !p.track_ids.is_empty() {
+        let mut progress = p.progress_ms + (now_ms - p.updated_ms).max(0);
+        let len = p.track_ids.len() as i64;
+        let mut steps = 0;
+        loop {
+            let Some(id) = current_track(p) else {
+                p.position = 0;
+                break;
+            };
+            let dur = duration(d, id);
+            if progress < dur {
+                break;
+            }
+            steps += 1;
+            if steps > 100_000 {
+                progress = 0;
+                break;
+            }
+            if p.repeat_state == "track" {
+                progress %= dur;
+                continue;
+            }
+            progress -= dur;
+            if p.position + 1 < len {
+                p.position += 1;
+                p.queued = (p.queued - 1).max(0);
+            } else if p.repeat_state == "context" {
+                p.position = 0;
+                p.queued = 0;
+            } else {
+                p.position = 0;
+                p.queued = 0;
+                p.is_playing = false;
+                progress = 0;
+                break;
+            }
+        }
+        p.progress_ms = progress;
+    }
+    p.updated_ms = now_ms;
+}
+
+/// Loads a new play order and starts it.
+pub fn start(
+    p: &mut PlaybackRecord,
+    context_uri: Option<String>,
+    mut track_ids: Vec<String>,
+    index: usize,
+    position_ms: i64,
+) {
+    track_ids.truncate(MAX_QUEUE);
+    p.position = index.min(track_ids.len().saturating_sub(1)) as i64;
+    p.context_uri = context_uri;
+    p.track_ids = track_ids;
+    p.queued = 0;
+    p.progress_ms = position_ms.max(0);
+    p.is_playing = true;
+}
+
+pub fn resume(p: &mut PlaybackRecord, position_ms: Option<i64>) {
+    if let Some(ms) = position_ms {
+        p.progress_ms = ms.max(0);
+    }
+    p.is_playing = true;
+}
+
+pub fn pause(p: &mut PlaybackRecord) -> Result<(), PlayerReason> {
+    if !p.is_playing {
+        return Err(PlayerReason::AlreadyPaused);
+    }
+    p.is_playing = false;
+    Ok(())
+}
+
+pub fn next(p: &mut PlaybackRecord) -> Result<(), PlayerReason> {
+    let len = p.track_ids.len() as i64;
+    if len == 0 {
+        return Err(PlayerReason::NoNextTrack);
+    }
+    if p.position + 1 < len {
+        p.position += 1;
+        p.queued = (p.queued - 1).max(0);
+    } else if p.repeat_state == "off" {
+        return Err(PlayerReason::NoNextTrack);
+    } else {
+        p.position = 0;
+        p.queued = 0;
+    }
+    p.progress_ms = 0;
+    p.is_playing = true;
+    Ok(())
+}
+
+pub fn previous(p: &mut PlaybackRecord) -> Result<(), PlayerReason> {
+    if p.track_ids.is_empty() {
+        return Err(PlayerReason::NoPrevTrack);
+    }
+    if p.progress_ms < RESTART_THRESHOLD_MS && p.position > 0 {
+        p.position -= 1;
+    }
+    p.progress_ms = 0;
+    p.is_playing = true;
+    Ok(())
+}
+
+pub fn seek(p: &mut PlaybackRecord, position_ms: i64, d: &Durations) {
+    let dur = current_track(p).map(|id| duration(d, id)).unwrap_or(0);
+    p.progress_ms = position_ms.clamp(0, dur);
+}
+
+/// Queued tracks play after the current one, in the order they were queued.
+pub fn enqueue(p: &mut PlaybackRecord, track_id: String) {
+    if p.track_ids.is_empty() {
+        start(p, None, vec![track_id], 0, 0);
+        return;
+    }
+    let at = ((p.position + 1 + p.queued) as usize).min(p.track_ids.len());
+    p.track_ids.insert(at, track_id);
+    p.track_ids.truncate(MAX_QUEUE);
+    p.queued += 1;
+}
+
+/// The current progress clamped to the track's length (for display).
+pub fn progress_for_display(p: &PlaybackRecord, d: &Durations) -> Option<i64> {
+    current_track(p).map(|id| p.progress_ms.min(duration(d, id)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(ids: &[&str]) -> PlaybackRecord {
+        PlaybackRecord {
+            device_id: Some("dev".into()),
+            context_uri: None,
+            track_ids: ids.iter().map(|s| s.to_string()).collect(),
+            position: 0,
+            queued: 0,
+            progress_ms: 0,
+            is_playing: true,
+            shuffle: false,
+            repeat_state: "off".into(),
+            updated_ms: 0,
+            version: 0,
+        }
+    }
+
+    fn durations() -> Durations {
+        [("a", 10_000), ("b", 20_000), ("c", 30_000)]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect()
+    }
+
+    #[test]
+    fn progress_advances_and_rolls_into_the_next_track() {
+        let mut p = row(&["a", "b", "c"]);
+        settle(&mut p, 4_000, &durations());
+        assert_eq!((p.position, p.progress_ms), (0, 4_000));
+        settle(&mut p, 15_000, &durations());
+        assert_eq!((p.position, p.progress_ms), (1, 5_000));
+    }
+
+    #[test]
+    fn the_end_of_the_order_pauses_on_the_first_track_unless_repeating() {
+        let mut p = row(&["a", "b"]);
+        settle(&mut p, 31_000, &durations());
+        assert!(!p.is_playing);
+        assert_eq!((p.position, p.progress_ms), (0, 0));
+
+        let mut p = row(&["a", "b"]);
+        p.repeat_state = "context".into();
+        settle(&mut p, 31_000, &durations());
+        assert!(p.is_playing);
+        assert_eq!((p.position, p.progress_ms), (0, 1_000));
+
+        let mut p = row(&["a", "b"]);
+        p.repeat_state = "track".into();
+        settle(&mut p, 25_000, &durations());
+        assert_eq!((p.position, p.progress_ms), (0, 5_000));
+    }
+
+    #[test]
+    fn paused_playback_does_not_advance() {
+        let mut p = row(&["a"]);
+        p.is_playing = false;
+        p.progress_ms = 3_000;
+        settle(&mut p, 9_000, &durations());
+        assert_eq!(p.progress_ms, 3_000);
+        assert_eq!(pause(&mut p), Err(PlayerReason::AlreadyPaused));
+    }
+
+    #[test]
+    fn next_previous_and_the_queue() {
+        let mut p = row(&["a", "b", "c"]);
+        enqueue(&mut p, "q1".into());
+        enqueue(&mut p, "q2".into());
+        assert_eq!(p.track_ids, ["a", "q1", "q2", "b", "c"]);
+        next(&mut p).unwrap();
+        assert_eq!(current_track(&p), Some("q1"));
+        p.progress_ms = 10_000;
+        previous(&mut p).unwrap();
+        assert_eq!((current_track(&p), p.progress_ms), (Some("q1"), 0));
+        previous(&mut p).unwrap();
+        assert_eq!(current_track(&p), Some("a"));
+        p.position = 4;
+        assert_eq!(next(&mut p), Err(PlayerReason::NoNextTrack));
+        p.repeat_state = "context".into();
+        next(&mut p).unwrap();
+        assert_eq!(current_track(&p), Some("a"));
+    }
+}

@@ -1,0 +1,584 @@
+//! /v1/me/player: state, devices and commands. The rules live in
+//! `playback`; this module loads, checks (scope, Premium, device) and saves.
+
+use super::auth::Bearer;
+use super::error::{ApiError, PlayerReason};
+use super::ids::{Kind, SpotifyId};
+use super::library::ensure;
+use super::model::{Actions, Context, Device, Devices, FullTrack, Links, PlaybackState};
+use super::params::{json_body, Body, Query};
+use super::playback::{self, Durations, MAX_QUEUE};
+use crate::domain::Username;
+use crate::state::AppState;
+use crate::store::PlaybackRecord;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Map};
+
+/// Attempts before a command gives up on concurrent changes.
+const RETRIES: usize = 8;
+/// Tracks of an artist context.
+const ARTIST_CONTEXT_TRACKS: i64 = 10;
+
+/// GET /v1/me/player: 204 when no device is active.
+pub async fn state(state: web::Data<AppState>, bearer: Bearer) -> Result<HttpResponse, ApiError> {
+    let user = bearer.user()?;
+    bearer.require("user-read-playback-state")?;
+    view(&state, &user, true).await
+}
+
+/// GET /v1/me/player/currently-playing: 204 when nothing is loaded.
+pub async fn currently_playing(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+) -> Result<HttpResponse, ApiError> {
+    let user = bearer.user()?;
+    bearer.require_any(&["user-read-currently-playing", "user-read-playback-state"])?;
+    view(&state, &user, false).await
+}
+
+async fn view(state: &AppState, user: &Username, full: bool) -> Result<HttpResponse, ApiError> {
+    ensure(state, user).await?;
+    let Some(mut p) = state.store.playback(user).await? else {
+        return Ok(HttpResponse::NoContent().finish());
+    };
+    let Some(device_id) = p.device_id.clone() else {
+        return Ok(HttpResponse::NoContent().finish());
+    };
+    if !full && p.track_ids.is_empty() {
+        return Ok(HttpResponse::NoContent().finish());
+    }
+    // `timestamp` is when the state last changed (a command), not now.
+    let changed_at = p.updated_ms;
+    let durations = state.store.track_durations(&p.track_ids).await?;
+    playback::settle(&mut p, super::now_ms(state), &durations);
+    let links = Links::new(&state.settings.public_url());
+    let item = match playback::current_track(&p) {
+        Some(id) => state.store.track(id).await?,
+        None => None,
+    };
+    let device = if full {
+        state
+            .store
+            .devices(user)
+            .await?
+            .iter()
+            .find(|d| d.id == device_id)
+            .map(|d| Device::new(d, true))
+    } else {
+        None
+    };
+    let mut disallows = Map::new();
+    disallows.insert(
+        if p.is_playing { "resuming" } else { "pausing" }.into(),
+        json!(true),
+    );
+    if p.repeat_state == "off" && p.position + 1 >= p.track_ids.len() as i64 {
+        disallows.insert("skipping_next".into(), json!(true));
+    }
+    Ok(HttpResponse::Ok().json(PlaybackState {
+        device,
+        repeat_state: full.then(|| p.repeat_state.clone()),
+        shuffle_state: full.then_some(p.shuffle),
+        context: p
+            .context_uri
+            .as_deref()
+            .and_then(|uri| Context::new(&links, uri)),
+        timestamp: changed_at,
+        progress_ms: item
+            .as_ref()
+            .and_then(|_| playback::progress_for_display(&p, &durations)),
+        is_playing: p.is_playing && item.is_some(),
+        item: item.as_ref().map(|t| FullTrack::new(&links, t)),
+        currently_playing_type: if item.is_some() { "track" } else { "unknown" },
+        actions: Actions { disallows },
+    }))
+}
+
+/// Tracks listed by GET /v1/me/player/queue.
+const QUEUE_PREVIEW: usize = 20;
+
+/// GET /v1/me/player/queue: the current track and what plays after it.
+pub async fn queue_view(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+) -> Result<HttpResponse, ApiError> {
+    let user = bearer.user()?;
+    bearer.require("user-read-playback-state")?;
+    ensure(&state, &user).await?;
+    let links = Links::new(&state.settings.public_url());
+    let mut current = None;
+    let mut upcoming = Vec::new();
+    if let Some(mut p) = state.store.playback(&user).await? {
+        if p.device_id.is_some() {
+            let durations = state.store.track_durations(&p.track_ids).await?;
+            playback::settle(&mut p, super::now_ms(&state), &durations);
+            let at = p.position as usize;
+            if at < p.track_ids.len() {
+                let ids: Vec<String> = p.track_ids[at..]
+                    .iter()
+                    .take(QUEUE_PREVIEW + 1)
+                    .cloned()
+                    .collect();
+                let mut tracks = state.store.tracks_by_ids(&ids).await?.into_iter();
+                current = tracks.next().map(|t| FullTrack::new(&links, &t));
+                upcoming = tracks.map(|t| FullTrack::new(&links, &t)).collect();
+            }
+        }
+    }
+    Ok(HttpResponse::Ok().json(json!({"currently_playing": current, "queue": upcoming})))
+}
+
+/// GET /v1/me/player/devices
+pub async fn devices(state: web::Data<AppState>, bearer: Bearer) -> Result<HttpResponse, ApiError> {
+    let user = bearer.user()?;
+    bearer.require("user-read-playback-state")?;
+    ensure(&state, &user).await?;
+    let active = state.store.playback(&user).await?.and_then(|p| p.device_id);
+    let devices = state.store.devices(&user).await?;
+    Ok(HttpResponse::Ok().json(Devices {
+        devices: devices
+            .iter()
+            .map(|d| Device::new(d, active.as_deref() == Some(d.id.as_str())))
+            .collect(),
+    }))
+}
+
+/// Checks every command shares: a user token with the modify scope, and a
+/// Premium account (free accounts get 403 PREMIUM_REQUIRED, as on Spotify).
+async fn commander(state: &AppState, bearer: &Bearer) -> Result<Username, ApiError> {
+    let user = bearer.user()?;
+    bearer.require("user-modify-playback-state")?;
+    let account = state
+        .store
+        .user(&user)
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
+    if account.product != "premium" {
+        return Err(ApiError::player(PlayerReason::PremiumRequired));
+    }
+    ensure(state, &user).await?;
+    Ok(user)
+}
+
+/// Loads the playback row, activates `device` if given (else requires an
+/// active one), brings it to now, applies `apply` and saves it, retrying if a
+/// concurrent command got there first.
+async fn run(
+    state: &AppState,
+    user: &Username,
+    device: Option<String>,
+    mut apply: impl FnMut(&mut PlaybackRecord, &Durations) -> Result<(), ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(d) = &device {
+        let devices = state.store.devices(user).await?;
+        if !devices.iter().any(|x| &x.id == d) {
+            return Err(ApiError::NotFound("Device not found".into()));
+        }
+    }
+    for _ in 0..RETRIES {
+        let mut p = state
+            .store
+            .playback(user)
+            .await?
+            .ok_or(ApiError::player(PlayerReason::NoActiveDevice))?;
+        match &device {
+            Some(d) => p.device_id = Some(d.clone()),
+            None if p.device_id.is_none() => {
+                return Err(ApiError::player(PlayerReason::NoActiveDevice))
+            }
+            None => {}
+        }
+        let durations = state.store.track_durations(&p.track_ids).await?;
+        playback::settle(&mut p, super::now_ms(state), &durations);
+        apply(&mut p, &durations)?;
+        if state.store.save_playback(user, &p).await? {
+            return Ok(HttpResponse::NoContent().finish());
+        }
+    }
+    Err(ApiError::Busy)
+}
+
+#[derive(Deserialize)]
+struct PlayBody {
+    context_uri: Option<String>,
+    uris: Option<Vec<String>>,
+    offset: Option<OffsetBody>,
+    position_ms: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct OffsetBody {
+    position: Option<i64>,
+    uri: Option<String>,
+}
+
+/// What `play` was asked to do, resolved against the catalog.
+enum PlayPlan {
+    Resume(Option<i64>),
+    Start {
+        context: Option<String>,
+        ids: Vec<String>,
+        index: usize,
+        position_ms: i64,
+    },
+}
+
+async fn resolve_play(
+    state: &AppState,
+    user: &Username,
+    body: Option<PlayBody>,
+) -> Result<PlayPlan, ApiError> {
+    let Some(body) = body else {
+        return Ok(PlayPlan::Resume(None));
+    };
+    if body.position_ms.is_some_and(|p| p < 0) {
+        return Err(ApiError::bad("Invalid position_ms"));
+    }
+    let (context, ids) = match (&body.context_uri, &body.uris) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad(
+                "Only one of context_uri and uris may be given",
+            ))
+        }
+        (None, None) => return Ok(PlayPlan::Resume(body.position_ms)),
+        (Some(uri), None) => (Some(uri.clone()), context_tracks(state, user, uri).await?),
+        (None, Some(uris)) => {
+            if uris.is_empty() || uris.len() > MAX_QUEUE {
+                return Err(ApiError::bad("Invalid number of uris"));
+            }
+            let ids = uris
+                .iter()
+                .map(|u| {
+                    SpotifyId::parse_uri(u, Kind::Track)
+                        .map(|id| id.as_str().to_owned())
+                        .ok_or_else(|| ApiError::bad(format!("Invalid track uri: {u}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let existing = state.store.existing_track_ids(&ids).await?;
+            if ids.iter().any(|id| !existing.contains(id)) {
+                return Err(ApiError::bad("Payload contains a non-existing ID"));
+            }
+            (None, ids)
+        }
+    };
+    if ids.is_empty() {
+        return Err(ApiError::bad("The context has no tracks"));
+    }
+    let index = match body.offset {
+        None => 0,
+        Some(OffsetBody {
+            position: Some(p), ..
+        }) => usize::try_from(p)
+            .ok()
+            .filter(|p| *p < ids.len())
+            .ok_or_else(|| ApiError::bad("Invalid offset"))?,
+        Some(OffsetBody { uri: Some(u), .. }) => {
+            let id = SpotifyId::parse_uri(&u, Kind::Track)
+                .ok_or_else(|| ApiError::bad(format!("Invalid track uri: {u}")))?;
+            ids.iter()
+                .position(|x| x == id.as_str())
+                .ok_or_else(|| ApiError::bad("Invalid offset"))?
+        }
+        Some(_) => return Err(ApiError::bad("Invalid offset")),
+    };
+    Ok(PlayPlan::Start {
+        context,
+        ids,
+        index,
+        position_ms: body.position_ms.unwrap_or(0),
+    })
+}
+
+/// The tracks of an album, a playlist the user may read, or an artist.
+async fn context_tracks(
+    state: &AppState,
+    user: &Username,
+    uri: &str,
+) -> Result<Vec<String>, ApiError> {
+    let invalid = || ApiError::bad("Invalid context uri");
+    let rest = uri.strip_prefix("spotify:").ok_or_else(invalid)?;
+    let (kind, raw) = rest.split_once(':').ok_or_else(invalid)?;
+    let id = SpotifyId::parse(raw).ok_or_else(invalid)?;
+    let ids = match kind {
+        "album" => state.store.album_tracks(id.as_str()).await?,
+        "artist" => {
+            state
+                .store
+                .artist_top_tracks(id.as_str(), ARTIST_CONTEXT_TRACKS)
+                .await?
+        }
+        "playlist" => {
+            let p = state
+                .store
+                .playlist(id.as_str())
+                .await?
+                .filter(|p| p.public || p.owner_id == user.as_str())
+                .ok_or_else(ApiError::not_found)?;
+            return state
+                .store
+                .playlist_track_ids(&p.id)
+                .await
+                .map_err(Into::into);
+        }
+        _ => return Err(invalid()),
+    };
+    if ids.is_empty() {
+        return Err(ApiError::not_found());
+    }
+    Ok(ids.into_iter().map(|t| t.id).collect())
+}
+
+/// PUT /v1/me/player/play: starts a context or tracks, or resumes. Resuming
+/// with nothing loaded starts the user's saved tracks.
+pub async fn play(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    req: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    let user = commander(&state, &bearer).await?;
+    let device = Query::of(&req).device_id()?;
+    let plan = resolve_play(&state, &user, json_body(&body.0)?).await?;
+    let fallback = fallback_tracks(&state, &user).await?;
+    run(&state, &user, device, |p, _| {
+        match &plan {
+            PlayPlan::Resume(_) if p.track_ids.is_empty() => {
+                if fallback.is_empty() {
+                    return Err(ApiError::bad("Nothing to play"));
+                }
+                playback::start(p, None, fallback.clone(), 0, 0)
+            }
+            PlayPlan::Resume(pos) => playback::resume(p, *pos),
+            PlayPlan::Start {
+                context,
+                ids,
+                index,
+                position_ms,
+            } => playback::start(p, context.clone(), ids.clone(), *index, *position_ms),
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// The user's saved tracks, newest first, for a resume with nothing loaded.
+async fn fallback_tracks(state: &AppState, user: &Username) -> Result<Vec<String>, ApiError> {
+    Ok(state
+        .store
+        .saved_tracks(user, 50, 0)
+        .await?
+        .items
+        .into_iter()
+        .map(|(_, t)| t.id)
+        .collect())
+}
+
+#[derive(Deserialize)]
+struct TransferBody {
+    device_ids: Option<Vec<String>>,
+    play: Option<bool>,
+}
+
+/// PUT /v1/me/player: transfers playback to (and so activates) one device.
+pub async fn transfer(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    let user = commander(&state, &bearer).await?;
+    let body: TransferBody = json_body(&body.0)?.ok_or_else(|| ApiError::bad("Missing body"))?;
+    let ids = body
+        .device_ids
+        .ok_or_else(|| ApiError::bad("Missing required field: device_ids"))?;
+    let device = match ids.as_slice() {
+        [one] if !one.is_empty() && one.len() <= 64 => one.clone(),
+        [_] => return Err(ApiError::bad("Invalid device id")),
+        [] => return Err(ApiError::bad("Missing required field: device_ids")),
+        _ => return Err(ApiError::bad("Only one device_id is supported")),
+    };
+    let play = body.play.unwrap_or(false);
+    let fallback = fallback_tracks(&state, &user).await?;
+    run(&state, &user, Some(device), |p, _| {
+        if play {
+            if p.track_ids.is_empty() {
+                playback::start(p, None, fallback.clone(), 0, 0);
+            } else {
+                playback::resume(p, None);
+            }
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// PUT /v1/me/player/pause
+pub async fn pause(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let user = commander(&state, &bearer).await?;
+    let device = Query::of(&req).device_id()?;
+    run(&state, &user, device, |p, _| {
+        playback::pause(p).map_err(ApiError::player)
+    })
+    .await
+}
+
+/// POST /v1/me/player/next
+pub async fn next(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let user = commander(&state, &bearer).await?;
+    let device = Query::of(&req).device_id()?;
+    run(&state, &user, device, |p, _| {
+        playback::next(p).map_err(ApiError::player)
+    })
+    .await
+}
+
+/// POST /v1/me/player/previous
+pub async fn previous(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let user = commander(&state, &bearer).await?;
+    let device = Query::of(&req).device_id()?;
+    run(&state, &user, device, |p, _| {
+        playback::previous(p).map_err(ApiError::player)
+    })
+    .await
+}
+
+/// PUT /v1/me/player/seek?position_ms=
+pub async fn seek(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let user = commander(&state, &bearer).await?;
+    let q = Query::of(&req);
+    let position = q
+        .get("position_ms")
+        .ok_or_else(|| ApiError::bad("Missing parameter position_ms"))?
+        .parse::<i64>()
+        .ok()
+        .filter(|p| *p >= 0)
+        .ok_or_else(|| ApiError::bad("Invalid position_ms"))?;
+    run(&state, &user, q.device_id()?, |p, d| {
+        playback::seek(p, position, d);
+        Ok(())
+    })
+    .await
+}
+
+/// PUT /v1/me/player/shuffle?state=true|false
+pub async fn shuffle(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let user = commander(&state, &bearer).await?;
+    let q = Query::of(&req);
+    let on = match q.get("state") {
+        Some("true") => true,
+        Some("false") => false,
+        Some(_) => return Err(ApiError::bad("Invalid state")),
+        None => return Err(ApiError::bad("Missing parameter state")),
+    };
+    // Recorded and reported; the play order itself is left as it is.
+    run(&state, &user, q.device_id()?, |p, _| {
+        p.shuffle = on;
+        Ok(())
+    })
+    .await
+}
+
+/// PUT /v1/me/player/repeat?state=track|context|off
+pub async fn repeat(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let user = commander(&state, &bearer).await?;
+    let q = Query::of(&req);
+    let mode = match q.get("state") {
+        Some(s @ ("track" | "context" | "off")) => s.to_owned(),
+        Some(_) => return Err(ApiError::bad("Invalid state")),
+        None => return Err(ApiError::bad("Missing parameter state")),
+    };
+    run(&state, &user, q.device_id()?, |p, _| {
+        p.repeat_state = mode.clone();
+        Ok(())
+    })
+    .await
+}
+
+/// POST /v1/me/player/queue?uri=spotify:track:…
+pub async fn queue(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let user = commander(&state, &bearer).await?;
+    let q = Query::of(&req);
+    let uri = q
+        .get("uri")
+        .ok_or_else(|| ApiError::bad("Missing parameter uri"))?;
+    let id = SpotifyId::parse_uri(uri, Kind::Track)
+        .ok_or_else(|| ApiError::bad(format!("Invalid track uri: {uri}")))?;
+    if state.store.track(id.as_str()).await?.is_none() {
+        return Err(ApiError::not_found());
+    }
+    run(&state, &user, q.device_id()?, |p, _| {
+        playback::enqueue(p, id.as_str().to_owned());
+        Ok(())
+    })
+    .await
+}
+
+/// PUT /v1/me/player/volume?volume_percent=0..100: on the given or the
+/// active device; devices that cannot change volume answer 403.
+pub async fn volume(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let user = commander(&state, &bearer).await?;
+    let q = Query::of(&req);
+    let volume = q
+        .get("volume_percent")
+        .ok_or_else(|| ApiError::bad("Missing parameter volume_percent"))?
+        .parse::<i64>()
+        .ok()
+        .filter(|v| (0..=100).contains(v))
+        .ok_or_else(|| ApiError::bad("Invalid volume_percent"))?;
+    let target = match q.device_id()? {
+        Some(d) => d,
+        None => state
+            .store
+            .playback(&user)
+            .await?
+            .and_then(|p| p.device_id)
+            .ok_or(ApiError::player(PlayerReason::NoActiveDevice))?,
+    };
+    let device = state
+        .store
+        .devices(&user)
+        .await?
+        .into_iter()
+        .find(|d| d.id == target)
+        .ok_or_else(|| ApiError::NotFound("Device not found".into()))?;
+    if !device.supports_volume {
+        return Err(ApiError::player(PlayerReason::VolumeControlDisallow));
+    }
+    state
+        .store
+        .set_device_volume(&user, &device.id, volume)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,584 @@
+//! Every way a /v1 request can fail, over raw HTTP: the status, Spotify's
+//! `{"error":{"status","message"}}` body and the RFC 6750 challenge.
+
+use crate::api_support::*;
+use crate::helpers::*;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use mocklink::api::catalog;
+use serde_json::json;
+
+fn challenge(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("www-authenticate")
+        .expect("a WWW-Authenticate challenge")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn track_id() -> String {
+    catalog::generate().tracks[0].id.clone()
+}
+
+#[tokio::test]
+async fn no_token_is_401_with_a_bare_bearer_challenge() {
+    let app = spawn_app().await;
+    let res = call(&app, "GET", "/v1/me", None, None).await;
+    let c = challenge(&res);
+    assert_eq!(c, "Bearer realm=\"mocklink\"");
+    let err = expect_error(res, 401).await;
+    assert_eq!(err["message"], "No token provided");
+}
+
+#[tokio::test]
+async fn a_token_in_the_query_string_is_refused() {
+    let app = spawn_app().await;
+    let token = user_token(&app, "").await;
+    let res = app
+        .http
+        .get(format!("{}/v1/me?access_token={token}", app.url))
+        .send()
+        .await
+        .unwrap();
+    let err = expect_error(res, 401).await;
+    assert_eq!(err["message"], "No token provided");
+
+    // Header and query at once is a malformed request.
+    let res = app
+        .http
+        .get(format!("{}/v1/me?access_token={token}", app.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert!(challenge(&res).contains("error=\"invalid_request\""));
+    expect_error(res, 400).await;
+}
+
+#[tokio::test]
+async fn a_non_bearer_authorization_header_is_400() {
+    let app = spawn_app().await;
+    let res = app
+        .http
+        .get(format!("{}/v1/me", app.url))
+        .basic_auth("demo", Some("demo"))
+        .send()
+        .await
+        .unwrap();
+    let err = expect_error(res, 400).await;
+    assert_eq!(err["message"], "Only valid bearer authentication supported");
+}
+
+#[tokio::test]
+async fn garbage_forged_and_tampered_tokens_are_invalid() {
+    let app = spawn_app().await;
+    let real = user_token(&app, "user-read-email").await;
+    let parts: Vec<&str> = real.split('.').collect();
+    let mut claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    claims["scope"] = json!("user-read-email user-read-private");
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(claims.to_string()),
+        parts[2]
+    );
+    let header: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+    let none_header = json!({"alg": "none", "typ": "at+jwt", "kid": header["kid"]});
+    let alg_none = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(none_header.to_string()),
+        parts[1]
+    );
+    for bad in ["not-a-jwt", "a.b.c", tampered.as_str(), alg_none.as_str()] {
+        let res = call(&app, "GET", "/v1/me", Some(bad), None).await;
+        assert!(challenge(&res).contains("error=\"invalid_token\""), "{bad}");
+        let err = expect_error(res, 401).await;
+        assert_eq!(err["message"], "Invalid access token", "{bad}");
+    }
+    // The real one still works.
+    let res = call(&app, "GET", "/v1/me", Some(&real), None).await;
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn an_expired_token_says_so() {
+    let app = spawn_app().await;
+    let token = user_token(&app, "").await;
+    app.clock.advance(3600 + 60);
+    let res = call(&app, "GET", "/v1/me/", Some(&token), None).await;
+    assert!(challenge(&res).contains("error=\"invalid_token\""));
+    let err = expect_error(res, 401).await;
+    assert_eq!(err["message"], "The access token expired");
+}
+
+#[tokio::test]
+async fn a_revoked_token_is_invalid() {
+    let app = spawn_app().await;
+    let token = user_token(&app, "").await;
+    assert_eq!(
+        call(&app, "GET", "/v1/me", Some(&token), None)
+            .await
+            .status(),
+        200
+    );
+    let res = app
+        .http
+        .post(format!("{}/api/revoke", app.url))
+        .basic_auth(DEMO_CLIENT, Some(DEMO_SECRET))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let revoked_soon = eventually(std::time::Duration::from_secs(3), async || {
+        call(&app, "GET", "/v1/me", Some(&token), None)
+            .await
+            .status()
+            == 401
+    })
+    .await;
+    assert!(revoked_soon, "revocation takes effect");
+    let res = call(&app, "GET", "/v1/me", Some(&token), None).await;
+    assert!(challenge(&res).contains("error=\"invalid_token\""));
+    let err = expect_error(res, 401).await;
+    assert_eq!(err["message"], "Invalid access token");
+}
+
+#[tokio::test]
+async fn a_missing_scope_is_403_insufficient_scope() {
+    let app = spawn_app().await;
+    let token = user_token(&app, "user-read-email").await;
+    let res = call(&app, "GET", "/v1/me/player", Some(&token), None).await;
+    let c = challenge(&res);
+    assert!(c.contains("error=\"insufficient_scope\""), "{c}");
+    assert!(c.contains("scope=\"user-read-playback-state\""), "{c}");
+    let err = expect_error(res, 403).await;
+    assert_eq!(err["message"], "Insufficient client scope");
+}
+
+#[tokio::test]
+async fn client_credentials_read_the_catalog_but_not_the_user() {
+    let app = spawn_app().await;
+    let token = client_token(&app).await;
+    for path in [
+        "/v1/me",
+        "/v1/me/",
+        "/v1/me/player",
+        "/v1/me/playlists",
+        "/v1/me/tracks",
+        "/v1/me/top/tracks",
+    ] {
+        let res = call(&app, "GET", path, Some(&token), None).await;
+        assert!(
+            challenge(&res).contains("error=\"invalid_token\""),
+            "{path}"
+        );
+        let err = expect_error(res, 401).await;
+        assert_eq!(
+            err["message"], "Valid user authentication required",
+            "{path}"
+        );
+    }
+    let res = call(&app, "PUT", "/v1/me/player/pause", Some(&token), None).await;
+    expect_error(res, 401).await;
+    for path in [
+        format!("/v1/tracks/{}", track_id()),
+        "/v1/search?q=the&type=track,artist,album,playlist".into(),
+        "/v1/users/demo".into(),
+    ] {
+        let res = call(&app, "GET", &path, Some(&token), None).await;
+        assert_eq!(res.status(), 200, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn malformed_and_unknown_ids() {
+    let app = spawn_app().await;
+    let token = user_token(&app, "").await;
+    let unknown = "0000000000000000000000";
+    for kind in ["tracks", "albums", "artists", "playlists"] {
+        for bad in [
+            "abc",
+            "6rqhFgbbKwnb9MLmUQDh-6",
+            "6rqhFgbbKwnb9MLmUQDhG6x",
+            "%00",
+        ] {
+            let res = call(
+                &app,
+                "GET",
+                &format!("/v1/{kind}/{bad}"),
+                Some(&token),
+                None,
+            )
+            .await;
+            expect_error(res, 400).await;
+        }
+        let res = call(
+            &app,
+            "GET",
+            &format!("/v1/{kind}/{unknown}"),
+            Some(&token),
+            None,
+        )
+        .await;
+        expect_error(res, 404).await;
+    }
+    let res = call(&app, "GET", "/v1/users/NOT%20A%20USER", Some(&token), None).await;
+    expect_error(res, 400).await;
+    let res = call(&app, "GET", "/v1/users/nobody", Some(&token), None).await;
+    expect_error(res, 404).await;
+}
+
+#[tokio::test]
+async fn bad_query_parameters_are_400() {
+    let app = spawn_app().await;
+    let token = user_token(&app, ALL_SCOPES).await;
+    let cases = [
+        ("/v1/search?type=track", "No search query"),
+        ("/v1/search?q=%20&type=track", "No search query"),
+        ("/v1/search?q=the", "Missing parameter type"),
+        ("/v1/search?q=the&type=song", "Bad search type field song"),
+        ("/v1/search?q=the&type=track&limit=0", "Invalid limit"),
+        ("/v1/search?q=the&type=track&limit=51", "Invalid limit"),
+        ("/v1/search?q=the&type=track&limit=ten", "Invalid limit"),
+        ("/v1/search?q=the&type=track&offset=-1", "Invalid offset"),
+        ("/v1/search?q=the&type=track&offset=1001", "Invalid offset"),
+        (
+            "/v1/search?q=the&type=track&offset=99999999999999999999",
+            "Invalid offset",
+        ),
+        ("/v1/me/tracks?limit=51", "Invalid limit"),
+        ("/v1/me/playlists?offset=x", "Invalid offset"),
+        ("/v1/me/top/tracks?time_range=forever", "Invalid time range"),
+    ];
+    for (path, message) in cases {
+        let res = call(&app, "GET", path, Some(&token), None).await;
+        let err = expect_error(res, 400).await;
+        assert_eq!(err["message"], message, "{path}");
+    }
+    let long = "a".repeat(300);
+    let res = call(
+        &app,
+        "GET",
+        &format!("/v1/search?q={long}&type=track"),
+        Some(&token),
+        None,
+    )
+    .await;
+    expect_error(res, 400).await;
+}
+
+#[tokio::test]
+async fn bad_bodies_are_400_never_500() {
+    let app = spawn_app().await;
+    let token = user_token(&app, ALL_SCOPES).await;
+    let raw = |method: &str, path: &str, body: &'static str| {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        app.http
+            .request(method, format!("{}{}", app.url, path))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let cases = [
+        ("PUT", "/v1/me/player/play", "{"),
+        ("PUT", "/v1/me/player/play", "[1,2]"),
+        ("PUT", "/v1/me/player/play", r#"{"uris":"spotify:track:x"}"#),
+        (
+            "PUT",
+            "/v1/me/player/play",
+            r#"{"uris":["spotify:track:nope"]}"#,
+        ),
+        (
+            "PUT",
+            "/v1/me/player/play",
+            r#"{"context_uri":"spotify:show:0000000000000000000000"}"#,
+        ),
+        ("PUT", "/v1/me/player/play", r#"{"position_ms":-5}"#),
+        ("PUT", "/v1/me/player", "{}"),
+        ("PUT", "/v1/me/player", r#"{"device_ids":["a","b"]}"#),
+        ("POST", "/v1/me/playlists", ""),
+        ("POST", "/v1/me/playlists", r#"{"name":5}"#),
+        ("POST", "/v1/me/playlists", r#"{"name":"  "}"#),
+        (
+            "POST",
+            "/v1/me/playlists",
+            r#"{"name":"x","public":true,"collaborative":true}"#,
+        ),
+        ("POST", "/v1/users/demo/playlists", "nonsense"),
+        ("PUT", "/v1/me/tracks", r#"{"ids":"x"}"#),
+        ("PUT", "/v1/me/tracks?ids=abc", ""),
+        (
+            "PUT",
+            "/v1/me/library?uris=spotify:album:0000000000000000000000",
+            "",
+        ),
+    ];
+    for (method, path, body) in cases {
+        let res = raw(method, path, body).await.unwrap();
+        let err = expect_error(res, 400).await;
+        assert!(
+            !err["message"].as_str().unwrap().is_empty(),
+            "{method} {path} {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn playlist_edits_validate_uris_and_positions() {
+    let app = spawn_app().await;
+    let token = user_token(&app, ALL_SCOPES).await;
+    let created: serde_json::Value = call(
+        &app,
+        "POST",
+        "/v1/me/playlists",
+        Some(&token),
+        Some(json!({"name": "Validation"})),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let path = format!("/v1/playlists/{}/items", created["id"].as_str().unwrap());
+    let t = format!("spotify:track:{}", track_id());
+    let too_many: Vec<String> = (0..101).map(|_| t.clone()).collect();
+    for body in [
+        json!({"uris": []}),
+        json!({"uris": ["spotify:episode:0000000000000000000000"]}),
+        json!({"uris": [t, "spotify:track:0000000000000000000000"]}),
+        json!({"uris": [t], "position": -1}),
+        json!({"uris": too_many}),
+        json!({"position": 0}),
+    ] {
+        let res = call(&app, "POST", &path, Some(&token), Some(body.clone())).await;
+        expect_error(res, 400).await;
+    }
+    let res = call(
+        &app,
+        "POST",
+        &format!("{path}?uris={t}"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert!(body["snapshot_id"].is_string());
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_in_spotifys_shape() {
+    let app = spawn_app().await;
+    let token = user_token(&app, "").await;
+    let res = call(&app, "GET", "/v1/does/not/exist", Some(&token), None).await;
+    expect_error(res, 404).await;
+    let res = call(&app, "GET", "/v1/me/top/albums", Some(&token), None).await;
+    expect_error(res, 404).await;
+    let res = call(&app, "DELETE", "/v1/me", Some(&token), None).await;
+    expect_error(res, 405).await;
+    let res = call(&app, "POST", "/v1/me/player/pause", Some(&token), None).await;
+    expect_error(res, 405).await;
+}
+
+#[tokio::test]
+async fn free_accounts_may_look_but_not_control_playback() {
+    let app = spawn_app_with_free_user().await;
+    let token = user_token_as(&app, FREE_USER, FREE_PASSWORD, ALL_SCOPES).await;
+    let me = get_json(&app, "/v1/me", &token).await;
+    assert_eq!(me["product"], "free");
+    let res = call(&app, "GET", "/v1/me/player", Some(&token), None).await;
+    assert_eq!(res.status(), 204);
+    let devices = device_ids(&app, &token).await;
+    for (method, path) in [
+        (
+            "PUT",
+            format!("/v1/me/player/play?device_id={}", devices[0]),
+        ),
+        ("PUT", "/v1/me/player/pause".into()),
+        ("POST", "/v1/me/player/next".into()),
+        ("PUT", "/v1/me/player/volume?volume_percent=10".into()),
+    ] {
+        let res = call(&app, method, &path, Some(&token), None).await;
+        let err = expect_error(res, 403).await;
+        assert_eq!(err["reason"], "PREMIUM_REQUIRED", "{path}");
+        assert_eq!(err["message"], "Player command failed: Premium required");
+    }
+}
+
+#[tokio::test]
+async fn commands_without_an_active_device_are_404_no_active_device() {
+    let app = spawn_app().await;
+    let token = user_token(&app, ALL_SCOPES).await;
+    for (method, path) in [
+        ("PUT", "/v1/me/player/play"),
+        ("PUT", "/v1/me/player/pause"),
+        ("POST", "/v1/me/player/next"),
+        ("POST", "/v1/me/player/previous"),
+        ("PUT", "/v1/me/player/volume?volume_percent=10"),
+        ("PUT", "/v1/me/player/shuffle?state=true"),
+    ] {
+        let res = call(&app, method, path, Some(&token), None).await;
+        let err = expect_error(res, 404).await;
+        assert_eq!(err["reason"], "NO_ACTIVE_DEVICE", "{path}");
+        assert_eq!(
+            err["message"],
+            "Player command failed: No active device found"
+        );
+    }
+    let res = call(
+        &app,
+        "PUT",
+        "/v1/me/player/play?device_id=0123456789",
+        Some(&token),
+        None,
+    )
+    .await;
+    let err = expect_error(res, 404).await;
+    assert_eq!(err["message"], "Device not found");
+}
+
+#[tokio::test]
+async fn player_parameters_and_restrictions() {
+    let app = spawn_app().await;
+    let token = user_token(&app, ALL_SCOPES).await;
+    let devices = device_ids(&app, &token).await;
+    let res = call(
+        &app,
+        "PUT",
+        &format!("/v1/me/player/play?device_id={}", devices[0]),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 204);
+    for path in [
+        "/v1/me/player/volume?volume_percent=101",
+        "/v1/me/player/volume?volume_percent=-1",
+        "/v1/me/player/volume",
+        "/v1/me/player/shuffle?state=yes",
+        "/v1/me/player/repeat?state=all",
+        "/v1/me/player/seek?position_ms=-3",
+    ] {
+        let res = call(&app, "PUT", path, Some(&token), None).await;
+        expect_error(res, 400).await;
+    }
+    let res = call(
+        &app,
+        "POST",
+        "/v1/me/player/queue?uri=spotify:album:x",
+        Some(&token),
+        None,
+    )
+    .await;
+    expect_error(res, 400).await;
+    // The TV's volume cannot be changed.
+    let res = call(
+        &app,
+        "PUT",
+        &format!(
+            "/v1/me/player/volume?volume_percent=10&device_id={}",
+            devices[1]
+        ),
+        Some(&token),
+        None,
+    )
+    .await;
+    let err = expect_error(res, 403).await;
+    assert_eq!(err["reason"], "VOLUME_CONTROL_DISALLOW");
+    // Pausing twice is a restriction violation, as on Spotify.
+    let res = call(&app, "PUT", "/v1/me/player/pause", Some(&token), None).await;
+    assert_eq!(res.status(), 204);
+    let res = call(&app, "PUT", "/v1/me/player/pause", Some(&token), None).await;
+    let err = expect_error(res, 403).await;
+    assert_eq!(err["reason"], "ALREADY_PAUSED");
+}
+
+#[tokio::test]
+async fn private_playlists_are_hidden_from_others() {
+    let app = spawn_app().await;
+    let owner = user_token(&app, ALL_SCOPES).await;
+    let client = client_token(&app).await;
+    let mine = get_json(&app, "/v1/me/playlists", &owner).await;
+    let private = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["public"] == false)
+        .expect("a seeded private playlist")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = call(
+        &app,
+        "GET",
+        &format!("/v1/playlists/{private}"),
+        Some(&client),
+        None,
+    )
+    .await;
+    expect_error(res, 404).await;
+    let res = call(
+        &app,
+        "GET",
+        &format!("/v1/playlists/{private}"),
+        Some(&owner),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    // Another user's playlist cannot be created or edited.
+    let res = call(
+        &app,
+        "POST",
+        "/v1/users/someone/playlists",
+        Some(&owner),
+        Some(json!({"name": "x"})),
+    )
+    .await;
+    expect_error(res, 403).await;
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_413_in_spotifys_shape() {
+    let app = spawn_app().await;
+    let token = user_token(&app, ALL_SCOPES).await;
+    let huge = format!("{{\"name\":\"{}\"}}", "x".repeat(100 * 1024));
+    let res = app
+        .http
+        .post(format!("{}/v1/me/playlists", app.url))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, 413).await;
+}
+
+#[tokio::test]
+async fn other_users_playlists_show_only_public_ones() {
+    let app = spawn_app_with_free_user().await;
+    let demo = user_token(&app, ALL_SCOPES).await;
+    // The free user has never used the api; their library appears on demand.
+    let page = get_json(&app, &format!("/v1/users/{FREE_USER}/playlists"), &demo).await;
+    assert_eq!(page["total"], 2);
+    assert!(page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["public"] == true && p["owner"]["id"] == FREE_USER));
+    let own = get_json(&app, "/v1/users/demo/playlists?limit=1", &demo).await;
+    assert_eq!(own["total"], 3);
+    assert_eq!(own["items"].as_array().unwrap().len(), 1);
+    let no_private_scope = user_token(&app, "").await;
+    let own = get_json(&app, "/v1/users/demo/playlists", &no_private_scope).await;
+    assert_eq!(own["total"], 2);
+    let res = call(&app, "GET", "/v1/users/ghost/playlists", Some(&demo), None).await;
+    expect_error(res, 404).await;
+    let res = call(&app, "GET", "/v1/albums/abc/tracks", Some(&demo), None).await;
+    expect_error(res, 400).await;
+}
