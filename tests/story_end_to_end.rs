@@ -97,3 +97,29 @@ async fn the_skill_greets_by_name_with_a_token_from_the_provider() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn play_a_song_then_ask_whats_playing_like_on_an_echo() {
+    let app = spawn_app().await;
+    let id = new_user(&app).await;
+    link(&app, &id).await;
+    // Nothing is active yet; the skill plays on the user's speaker, as an Echo would.
+    let catalog = mocklink::store::Store::connect(&app.db.url).await.unwrap();
+    let track: String = sqlx::query_scalar("SELECT name FROM tracks ORDER BY id LIMIT 1")
+        .fetch_one(catalog.pool())
+        .await
+        .unwrap();
+    catalog.close().await;
+    let r = talk(&app, &id, json!({"utterance": format!("play {track}")})).await;
+    let speech = r["speech"].as_str().unwrap().to_owned();
+    // "Playing <track> by <artist>." — whichever track the search ranked first.
+    let playing = speech
+        .strip_prefix("Playing ")
+        .and_then(|rest| rest.split(" by ").next())
+        .unwrap_or_else(|| panic!("{r}"))
+        .to_owned();
+    let r = talk(&app, &id, json!({"utterance": "what's playing"})).await;
+    assert!(r["speech"].as_str().unwrap().contains(&playing), "{r}");
+    let r = talk(&app, &id, json!({"utterance": "pause"})).await;
+    assert!(r["speech"].as_str().unwrap().starts_with("Paused"), "{r}");
+}

@@ -212,11 +212,64 @@ impl ApiClient {
     }
 
     /// `PUT /me/player/play`, with a track uri or resuming.
+    ///
+    /// An Echo is itself a Spotify Connect device, so "play" on Alexa plays
+    /// there even when no device is active: with 404 NO_ACTIVE_DEVICE, this
+    /// picks the user's first speaker (else first device) and plays on it.
     pub async fn play(&self, token: &str, uri: Option<&str>) -> Result<(), ApiError> {
         let body = uri.map(|u| serde_json::json!({ "uris": [u] }));
-        self.send(reqwest::Method::PUT, "/me/player/play", token, &[], body)
-            .await
-            .map(drop)
+        let first = self
+            .send(
+                reqwest::Method::PUT,
+                "/me/player/play",
+                token,
+                &[],
+                body.clone(),
+            )
+            .await;
+        match first {
+            Err(ApiError::NotFound { reason }) if reason == "NO_ACTIVE_DEVICE" => {
+                let Some(device) = self.speaker(token).await? else {
+                    return Err(ApiError::NotFound { reason });
+                };
+                self.send(
+                    reqwest::Method::PUT,
+                    "/me/player/play",
+                    token,
+                    &[("device_id", device.as_str())],
+                    body,
+                )
+                .await
+                .map(drop)
+            }
+            other => other.map(drop),
+        }
+    }
+
+    /// `GET /me/player/devices`: the id of the first speaker, else the first device.
+    async fn speaker(&self, token: &str) -> Result<Option<String>, ApiError> {
+        #[derive(Deserialize)]
+        struct Devices {
+            devices: Vec<DeviceInfo>,
+        }
+        #[derive(Deserialize)]
+        struct DeviceInfo {
+            id: Option<String>,
+            #[serde(rename = "type")]
+            kind: String,
+        }
+        let body = self
+            .send(reqwest::Method::GET, "/me/player/devices", token, &[], None)
+            .await?
+            .unwrap_or_default();
+        let list: Devices =
+            serde_json::from_slice(&body).map_err(|e| ApiError::BadResponse(e.to_string()))?;
+        let pick = list
+            .devices
+            .iter()
+            .find(|d| d.kind == "Speaker" && d.id.is_some())
+            .or_else(|| list.devices.iter().find(|d| d.id.is_some()));
+        Ok(pick.and_then(|d| d.id.clone()))
     }
 
     /// `PUT /me/player/pause`
