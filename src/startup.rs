@@ -117,16 +117,25 @@ pub async fn prepare(settings: Settings, clock: Clock) -> Result<AppState, Start
     Ok(state)
 }
 
-/// Key rotations made by another instance (or the CLI) become visible here
-/// within a few seconds; verification also reloads at once on an unknown kid.
+/// Background upkeep: key rotations made by another instance (or the CLI)
+/// become visible within a few seconds (verification also reloads at once on
+/// an unknown kid), and once a minute expired sessions, spent codes and
+/// never-redeemed grants are swept away.
 fn spawn_key_refresher(state: AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(5));
         tick.tick().await;
-        loop {
+        for n in 1u64.. {
             tick.tick().await;
             if let Err(e) = state.keys.reload(&state.store).await {
                 tracing::warn!(error = %e, "could not refresh signing keys");
+            }
+            if n % 12 == 0 {
+                match state.store.sweep(state.clock.now()).await {
+                    Ok(0) => {}
+                    Ok(rows) => tracing::debug!(rows, "swept expired sessions, codes and grants"),
+                    Err(e) => tracing::warn!(error = %e, "could not sweep expired rows"),
+                }
             }
         }
     });

@@ -199,3 +199,35 @@ async fn a_revocation_on_one_instance_is_seen_by_another_within_a_second() {
     .await;
     assert!(seen, "B saw the revocation within the cache lifetime");
 }
+
+#[tokio::test]
+async fn expired_sessions_spent_codes_and_abandoned_grants_are_swept() {
+    let app = spawn_app().await;
+    let code = app.demo_code("user-read-private").await; // never redeemed
+    let store = &app.state.store;
+    let count = async |table: &str| -> i64 {
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+    };
+    assert_eq!((count("auth_codes").await, count("grants").await), (1, 1));
+    assert!(count("sessions").await >= 1);
+    assert_eq!(
+        store.sweep(app.clock.now()).await.unwrap(),
+        0,
+        "nothing is old yet"
+    );
+    let later = app.clock.now() + 2 * 24 * 3600;
+    assert!(store.sweep(later).await.unwrap() >= 3);
+    assert_eq!(
+        (
+            count("auth_codes").await,
+            count("grants").await,
+            count("sessions").await
+        ),
+        (0, 0, 0)
+    );
+    let (status, _) = app.exchange_demo_code(&code).await;
+    assert_eq!(status, 400);
+}

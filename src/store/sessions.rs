@@ -52,6 +52,29 @@ impl Store {
         .transpose()
     }
 
+    /// Deletes expired sessions, spent or expired codes and grants that were
+    /// never redeemed within a day; returns how many rows went.
+    pub async fn sweep(&self, now: i64) -> Result<u64, StoreError> {
+        let day = 24 * 3600;
+        let mut rows = 0;
+        for (sql, cutoff) in [
+            ("DELETE FROM sessions WHERE expires_at <= $1", now),
+            // Kept a day past expiry so a late replay is still recognised.
+            ("DELETE FROM auth_codes WHERE expires_at <= $1", now - day),
+            (
+                "DELETE FROM grants WHERE activated_at IS NULL AND created_at <= $1",
+                now - day,
+            ),
+        ] {
+            rows += sqlx::query(sql)
+                .bind(cutoff)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        }
+        Ok(rows)
+    }
+
     /// Deletes a session and, opportunistically, every expired one.
     pub async fn delete_session(&self, id_hash: &str, now: i64) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1 OR expires_at <= $2")
