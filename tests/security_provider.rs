@@ -376,3 +376,48 @@ async fn item14_logs_of_a_full_flow_contain_no_password_secret_code_or_token() {
         assert!(!logs.contains(&value), "the logs contain the {what}");
     }
 }
+
+#[tokio::test]
+async fn item12_parallel_wrong_passwords_get_at_most_the_limit_of_answers() {
+    let app = std::sync::Arc::new(spawn_app().await);
+    let page = app
+        .browser
+        .get(app.demo_authorize_url("", &[]))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = form_value(&page, "csrf_token").unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let (app, csrf) = (app.clone(), csrf.clone());
+        tasks.push(tokio::spawn(async move {
+            app.post_form(
+                "/login",
+                &[
+                    ("csrf_token", &csrf),
+                    ("return_to", "/"),
+                    ("username", "demo"),
+                    ("password", "wrong"),
+                ],
+            )
+            .await
+            .status()
+            .as_u16()
+        }));
+    }
+    let mut answered = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            200 => answered += 1,
+            429 => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(
+        answered <= 5,
+        "{answered} guesses were answered; the limit is 5"
+    );
+}

@@ -298,7 +298,7 @@ pub async fn login(
         &name.to_ascii_lowercase(),
         throttle::client_ip(&req, &state),
     );
-    if let Some(wait) = attempt.blocked_for(&state).await? {
+    let throttled = |wait: i64| {
         tracing::warn!(event = "login_throttled", "too many failed logins");
         let minutes = (wait + 59) / 60;
         let message = format!(
@@ -319,7 +319,11 @@ pub async fn login(
             actix_web::http::header::RETRY_AFTER,
             actix_web::http::header::HeaderValue::from(wait),
         );
-        return Ok(res);
+        res
+    };
+    // Cheap check first: a blocked attempt costs no password hashing.
+    if let Some(wait) = attempt.blocked_for(&state).await? {
+        return Ok(throttled(wait));
     }
     let user = match Username::parse(&name.to_ascii_lowercase()) {
         Ok(u) => state.store.user(&u).await?,
@@ -332,7 +336,9 @@ pub async fn login(
     .await;
     let Some(user) = user.filter(|_| ok) else {
         tracing::info!(event = "login_failed", "login failed");
-        attempt.failed(&state).await?;
+        if let Some(wait) = attempt.failed(&state).await? {
+            return Ok(throttled(wait));
+        }
         return Ok(login_page(
             &state,
             &session,
@@ -343,7 +349,9 @@ pub async fn login(
             name,
         ));
     };
-    attempt.succeeded(&state).await?;
+    if let Some(wait) = attempt.succeeded(&state).await? {
+        return Ok(throttled(wait));
+    }
     // A new session id at login defeats session fixation.
     session::end(&state, &session).await?;
     let (_, cookie) = session::start(&state, Some(user.id.clone())).await?;

@@ -107,7 +107,9 @@ pub async fn authenticate(
     }
     let result = check(state, &id, secret, allow_public).await;
     if let Err(OAuthError::InvalidClient(_)) = &result {
-        attempt.failed(state).await?;
+        if let Some(wait) = attempt.failed(state).await? {
+            return Err(OAuthError::TooManyAttempts(wait));
+        }
     }
     result
 }

@@ -93,6 +93,10 @@ struct KeySet {
 pub struct KeyRing {
     set: Arc<RwLock<Arc<KeySet>>>,
     rng: SystemRandom,
+    /// When an unknown `kid` last triggered a reload: such reloads are
+    /// limited to one a second, so forged kids cannot make every request
+    /// re-read and re-parse the keys.
+    last_lookup_reload: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
 }
 
 impl KeyRing {
@@ -116,6 +120,7 @@ impl KeyRing {
         Ok(Self {
             set: Arc::new(RwLock::new(Arc::new(set))),
             rng: SystemRandom::new(),
+            last_lookup_reload: Default::default(),
         })
     }
 
@@ -124,6 +129,22 @@ impl KeyRing {
         let set = build_set(&store.signing_keys().await?)?;
         *self.set.write().expect("key lock poisoned") = Arc::new(set);
         Ok(())
+    }
+
+    /// Reloads because a token named an unknown `kid` (perhaps a key another
+    /// instance just created), at most once a second. False if throttled.
+    pub async fn reload_for_unknown_kid(&self, store: &Store) -> Result<bool, KeyError> {
+        {
+            let mut last = self
+                .last_lookup_reload
+                .lock()
+                .expect("reload lock poisoned");
+            if last.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1)) {
+                return Ok(false);
+            }
+            *last = Some(std::time::Instant::now());
+        }
+        self.reload(store).await.map(|()| true)
     }
 
     fn current(&self) -> Arc<KeySet> {

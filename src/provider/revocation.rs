@@ -46,14 +46,13 @@ impl RevocationCache {
         if map.len() >= MAX_ENTRIES {
             map.clear();
         }
-        map.insert(
-            key,
-            if revoked {
-                Entry::Revoked
-            } else {
-                Entry::Live(Instant::now())
-            },
-        );
+        // A late "live" answer (read before a concurrent revocation on this
+        // instance) must never overwrite "revoked".
+        if revoked {
+            map.insert(key, Entry::Revoked);
+        } else if !matches!(map.get(&key), Some(Entry::Revoked)) {
+            map.insert(key, Entry::Live(Instant::now()));
+        }
     }
 
     /// True if the grant is revoked, expired out of existence, or deleted.
@@ -101,5 +100,22 @@ impl RevocationCache {
         store.revoke_jti(jti, expires_at, now).await?;
         self.remember(format!("j:{jti}"), true);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_late_live_answer_never_overwrites_revoked() {
+        let cache = RevocationCache::default();
+        cache.remember("g:1".into(), true);
+        cache.remember("g:1".into(), false);
+        assert_eq!(cache.lookup("g:1"), Some(true));
+        cache.remember("g:2".into(), false);
+        assert_eq!(cache.lookup("g:2"), Some(false));
+        cache.remember("g:2".into(), true);
+        assert_eq!(cache.lookup("g:2"), Some(true));
     }
 }

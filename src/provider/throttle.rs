@@ -12,6 +12,9 @@ use std::net::IpAddr;
 pub const WINDOW_SECONDS: i64 = 15 * 60;
 /// Failed logins allowed per account and address within the window.
 pub const LOGIN_FAILURES_PER_ACCOUNT: i64 = 5;
+/// Failed logins allowed per account from all addresses together (slows a
+/// distributed guesser; the window still ends, so no lock is permanent).
+pub const LOGIN_FAILURES_PER_ACCOUNT_ANY_ADDRESS: i64 = 20;
 /// Failures (logins and client authentications) allowed per address.
 pub const FAILURES_PER_ADDRESS: i64 = 50;
 /// Failed client authentications allowed per client and address.
@@ -28,6 +31,10 @@ impl Attempt {
         Self {
             keys: vec![
                 (format!("login:{user}@{ip}"), LOGIN_FAILURES_PER_ACCOUNT),
+                (
+                    format!("login:{user}"),
+                    LOGIN_FAILURES_PER_ACCOUNT_ANY_ADDRESS,
+                ),
                 (format!("ip:{ip}"), FAILURES_PER_ADDRESS),
             ],
         }
@@ -60,26 +67,74 @@ impl Attempt {
         Ok(wait)
     }
 
-    pub async fn failed(&self, state: &AppState) -> Result<(), StoreError> {
+    /// Records a failure after re-checking the limits under a per-key lock,
+    /// so parallel attempts cannot all slip in before the first failure is
+    /// written: once the limit is reached, every further attempt answers
+    /// "blocked", whatever its outcome. `Some(wait)` if this one is refused.
+    pub async fn failed(&self, state: &AppState) -> Result<Option<i64>, StoreError> {
+        let _turn = self.lock().await;
+        if let Some(wait) = self.blocked_for(state).await? {
+            return Ok(Some(wait));
+        }
         let keys: Vec<String> = self.keys.iter().map(|(k, _)| k.clone()).collect();
         state
             .store
             .record_failures(&keys, state.clock.now(), WINDOW_SECONDS)
-            .await
+            .await?;
+        Ok(None)
     }
 
-    /// A success forgets the account's failures (not the address's).
-    pub async fn succeeded(&self, state: &AppState) -> Result<(), StoreError> {
-        state.store.clear_failures(&self.keys[0].0).await
+    /// A success, checked against the limits under the same lock (a right
+    /// password after the limit is still refused); it then forgets the
+    /// account-and-address failures. `Some(wait)` if refused.
+    pub async fn succeeded(&self, state: &AppState) -> Result<Option<i64>, StoreError> {
+        let _turn = self.lock().await;
+        if let Some(wait) = self.blocked_for(state).await? {
+            return Ok(Some(wait));
+        }
+        state.store.clear_failures(&self.keys[0].0).await?;
+        Ok(None)
+    }
+
+    /// Serialises attempts on this attempt's first key within this process.
+    async fn lock(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        use std::collections::HashMap;
+        use std::sync::{Arc, LazyLock, Mutex, Weak};
+        type Locks = Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>;
+        static LOCKS: LazyLock<Locks> = LazyLock::new(Default::default);
+        let lock = {
+            let mut map = LOCKS.lock().expect("throttle locks poisoned");
+            if map.len() > 10_000 {
+                map.retain(|_, w| w.strong_count() > 0);
+            }
+            let key = &self.keys[0].0;
+            match map.get(key).and_then(Weak::upgrade) {
+                Some(l) => l,
+                None => {
+                    let l = Arc::new(tokio::sync::Mutex::new(()));
+                    map.insert(key.clone(), Arc::downgrade(&l));
+                    l
+                }
+            }
+        };
+        lock.lock_owned().await
     }
 }
 
-/// The address a request comes from: the TCP peer, or the first
-/// `X-Forwarded-For`/`Forwarded` entry when the operator trusts their proxy.
+/// The address a request comes from: the TCP peer, or, when the operator
+/// trusts their proxy, the LAST `X-Forwarded-For` entry — the one that proxy
+/// appended. Earlier entries are whatever the client chose to send.
 pub fn client_ip(req: &actix_web::HttpRequest, state: &AppState) -> Option<IpAddr> {
     if state.settings.trust_forwarded_headers {
-        let info = req.connection_info();
-        if let Some(ip) = info.realip_remote_addr().and_then(parse_host) {
+        let last = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .last();
+        if let Some(ip) = last.and_then(parse_host) {
             return Some(ip);
         }
     }

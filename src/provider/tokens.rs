@@ -103,10 +103,14 @@ pub async fn verify_signature(state: &AppState, token: &str) -> Result<AccessCla
         Some(k) => k,
         None => {
             // Possibly a key another instance just created: look once more.
-            state.keys.reload(&state.store).await.map_err(|e| match e {
-                KeyError::Store(s) => VerifyError::Store(s),
-                _ => VerifyError::Invalid,
-            })?;
+            state
+                .keys
+                .reload_for_unknown_kid(&state.store)
+                .await
+                .map_err(|e| match e {
+                    KeyError::Store(s) => VerifyError::Store(s),
+                    _ => VerifyError::Invalid,
+                })?;
             state.keys.decoding_key(kid).ok_or(VerifyError::Invalid)?
         }
     };
