@@ -7,6 +7,7 @@
 //! the same code on both. Queries are runtime-checked (`sqlx::query`), which
 //! keeps the build independent of a live database.
 
+mod cache;
 mod clients;
 mod failures;
 mod grants;
@@ -73,6 +74,7 @@ pub enum StoreError {
 pub struct Store {
     pool: AnyPool,
     kind: DatabaseKind,
+    cache: cache::ReadCache,
 }
 
 impl Store {
@@ -115,7 +117,11 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(connect_err)?;
-        Ok(Self { pool, kind })
+        Ok(Self {
+            pool,
+            kind,
+            cache: Default::default(),
+        })
     }
 
     /// Applies pending migrations.
