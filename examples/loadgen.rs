@@ -329,7 +329,10 @@ async fn refresh(o: Arc<Opts>) -> Res<serde_json::Value> {
     let mut chains = Vec::new();
     for w in 0..o.conns {
         let code = authorize_code(&http, &o, &cookie, w as u64).await?;
-        chains.push(Mutex::new(field(&redeem(&http, &o, &code).await?, "refresh_token")?));
+        chains.push(Mutex::new(field(
+            &redeem(&http, &o, &code).await?,
+            "refresh_token",
+        )?));
     }
     let chains = Arc::new(chains);
     let stats = Stats::new();
@@ -435,8 +438,10 @@ async fn user_token(o: Arc<Opts>) -> Res<serde_json::Value> {
     let cookie = logged_in_with_consent(&http, &o).await?;
     let code = authorize_code(&http, &o, &cookie, 7).await?;
     let v = redeem(&http, &o, &code).await?;
-    Ok(serde_json::json!({ "access_token": field(&v, "access_token")?,
-                           "refresh_token": field(&v, "refresh_token")? }))
+    Ok(
+        serde_json::json!({ "access_token": field(&v, "access_token")?,
+                           "refresh_token": field(&v, "refresh_token")? }),
+    )
 }
 
 /// Time from exec to the first 200 from `/healthz`, polled every 0.5 ms.
@@ -479,7 +484,9 @@ fn startup(o: &Opts) -> Res<serde_json::Value> {
     let _ = child.kill();
     let _ = child.wait();
     let d = result?;
-    Ok(serde_json::json!({ "startup_ms": d.as_secs_f64() * 1000.0, "rss_kb_at_first_answer": rss_kb }))
+    Ok(
+        serde_json::json!({ "startup_ms": d.as_secs_f64() * 1000.0, "rss_kb_at_first_answer": rss_kb }),
+    )
 }
 
 fn main() {

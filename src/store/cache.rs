@@ -19,9 +19,12 @@ pub const TTL: Duration = Duration::from_millis(900);
 /// Entries kept before a map starts over (bounds memory).
 const MAX_ENTRIES: usize = 10_000;
 
+/// A client (or its absence) and when it was read.
+type ClientEntry = (Instant, Option<Client>);
+
 #[derive(Clone, Default)]
 pub struct ReadCache {
-    clients: Arc<Mutex<HashMap<String, (Instant, Option<Client>)>>>,
+    clients: Arc<Mutex<HashMap<String, ClientEntry>>>,
     clean: Arc<Mutex<HashMap<String, Instant>>>,
 }
 
