@@ -11,6 +11,7 @@ impl Store {
         for key in keys {
             self.cache.forget_clean(key);
         }
+        let _gate = self.write_gate().await;
         let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM auth_failures WHERE failed_at <= $1")
             .bind(now - window)
