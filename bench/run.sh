@@ -266,11 +266,14 @@ if [ "${BENCH_POSTGRES:-1}" != 0 ] && command -v psql >/dev/null; then
 fi
 
 # ---------------------------------------------------------------- the peer
-if [ "${BENCH_PEER:-1}" != 0 ]; then
+PEER_DIR=$WORK/peer
+if [ "${BENCH_PEER:-1}" != 0 ] && ! { command -v node >/dev/null && command -v npm >/dev/null; }; then
+    log "peer: skipped (node and npm are needed for oauth2-mock-server)"
+elif [ "${BENCH_PEER:-1}" != 0 ] && ! (mkdir -p "$PEER_DIR" && cd "$PEER_DIR" &&
+        npm install --silent --no-audit --no-fund oauth2-mock-server >/dev/null 2>&1); then
+    log "peer: skipped (npm install oauth2-mock-server failed)"
+elif [ "${BENCH_PEER:-1}" != 0 ]; then
     log "peer: oauth2-mock-server (npm) on the same load"
-    PEER_DIR=$WORK/peer
-    mkdir -p "$PEER_DIR"
-    (cd "$PEER_DIR" && npm install --silent --no-audit --no-fund oauth2-mock-server >/dev/null 2>&1)
     PEER_VERSION=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["version"])' "$PEER_DIR/node_modules/oauth2-mock-server/package.json")
     record peer.version "{\"version\": \"$PEER_VERSION\", \"node\": \"$(node --version)\"}"
     node -e '
