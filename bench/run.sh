@@ -74,8 +74,9 @@ command -v python3 >/dev/null || { echo "python3 is required" >&2; exit 1; }
 
 log "building the release binary and the load driver"
 cargo build --release --quiet --bin mocklink --example loadgen
-BIN=$ROOT/target/release/mocklink
-LOADGEN=$ROOT/target/release/examples/loadgen
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+BIN=$TARGET/release/mocklink
+LOADGEN=$TARGET/release/examples/loadgen
 
 if [ "${BENCH_CEILING:-1}" != 0 ]; then
     log "criterion: one core's signing and verification rate (benches/signing.rs)"
@@ -84,7 +85,7 @@ if [ "${BENCH_CEILING:-1}" != 0 ]; then
         || { cat "$WORK/criterion.txt" >&2; exit 1; }
     for alg in RS256 ES256; do
         for fn in sign_keyring verify_jsonwebtoken; do
-            f=target/criterion/$alg/$fn/new/estimates.json
+            f=$TARGET/criterion/$alg/$fn/new/estimates.json
             ns=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["mean"]["point_estimate"])' "$f")
             record "ceiling.$alg.$fn" "{\"ns\": $ns, \"per_core\": $(python3 -c "print(1e9/$ns)"), \"cores\": $CORES}"
         done
