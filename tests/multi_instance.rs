@@ -231,3 +231,91 @@ async fn expired_sessions_spent_codes_and_abandoned_grants_are_swept() {
     let (status, _) = app.exchange_demo_code(&code).await;
     assert_eq!(status, 400);
 }
+
+/// Client records and "no recent failures" are cached for under a second
+/// (issue 8: no database round trips before the work of a token request), so
+/// another instance's failures and client changes take effect within a second.
+#[tokio::test]
+async fn failures_and_client_changes_on_one_instance_reach_the_other_within_a_second() {
+    let (a, b) = two_instances().await;
+    let cc = "grant_type=client_credentials";
+    assert_eq!(
+        a.token_request(cc, Some((DEMO_CLIENT, DEMO_SECRET)))
+            .await
+            .status(),
+        200,
+        "a has now seen the client without failures"
+    );
+    for _ in 0..10 {
+        let res = b.token_request(cc, Some((DEMO_CLIENT, "wrong"))).await;
+        assert_eq!(res.status(), 401);
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(
+        a.token_request(cc, Some((DEMO_CLIENT, DEMO_SECRET)))
+            .await
+            .status(),
+        429,
+        "b's failures count on a within a second"
+    );
+
+    // A client changed through one instance's store: the other sees it within a second.
+    let (c, d) = two_instances().await;
+    assert_eq!(
+        c.token_request(cc, Some((DEMO_CLIENT, DEMO_SECRET)))
+            .await
+            .status(),
+        200
+    );
+    let mut client = d
+        .state
+        .store
+        .client(&mocklink::domain::ClientId::parse(DEMO_CLIENT).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    client.secret_hash = Some(mocklink::store::digest("rotated-secret"));
+    d.state.store.upsert_client(&client, 0).await.unwrap();
+    assert_eq!(
+        d.token_request(cc, Some((DEMO_CLIENT, "rotated-secret")))
+            .await
+            .status(),
+        200,
+        "the instance that changed it sees the change at once"
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(
+        c.token_request(cc, Some((DEMO_CLIENT, DEMO_SECRET)))
+            .await
+            .status(),
+        401
+    );
+}
+
+/// Many refresh-token chains rotating at once (each a write transaction):
+/// on SQLite they queue in the store's write gate, none fails or sees
+/// `database is locked`.
+#[tokio::test]
+async fn concurrent_rotations_of_many_chains_all_succeed() {
+    let app = Arc::new(spawn_app().await);
+    let mut chains = Vec::new();
+    for _ in 0..16 {
+        chains.push(app.demo_tokens("user-read-private").await.1);
+    }
+    for _ in 0..3 {
+        let tasks: Vec<_> = chains
+            .iter()
+            .cloned()
+            .map(|r| {
+                let app = app.clone();
+                tokio::spawn(async move { app.refresh_demo(&r).await })
+            })
+            .collect();
+        chains.clear();
+        for t in tasks {
+            let (status, json) = t.await.unwrap();
+            assert_eq!(status, 200, "{json}");
+            chains.push(json["refresh_token"].as_str().unwrap().to_owned());
+        }
+    }
+}

@@ -100,6 +100,7 @@ impl Store {
     }
 
     async fn write_client(&self, c: &Client, now: i64, replace: bool) -> Result<(), StoreError> {
+        self.cache.forget_client(c.id.as_str());
         let on_conflict = if replace {
             "DO UPDATE SET name = excluded.name, secret_hash = excluded.secret_hash, \
              redirect_uris = excluded.redirect_uris, scopes = excluded.scopes, \
@@ -133,14 +134,20 @@ impl Store {
         Ok(())
     }
 
+    /// The client, read from the database at most once a second (see `cache`).
     pub async fn client(&self, id: &ClientId) -> Result<Option<Client>, StoreError> {
-        sqlx::query(&format!("SELECT {COLUMNS} FROM clients WHERE id = $1"))
+        if let Some(hit) = self.cache.client(id.as_str()) {
+            return Ok(hit);
+        }
+        let client = sqlx::query(&format!("SELECT {COLUMNS} FROM clients WHERE id = $1"))
             .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await?
             .as_ref()
             .map(from_row)
-            .transpose()
+            .transpose()?;
+        self.cache.remember_client(id.as_str(), client.clone());
+        Ok(client)
     }
 
     pub async fn clients(&self) -> Result<Vec<Client>, StoreError> {
@@ -153,6 +160,7 @@ impl Store {
     }
 
     pub async fn delete_client(&self, id: &ClientId) -> Result<bool, StoreError> {
+        self.cache.forget_client(id.as_str());
         let res = sqlx::query("DELETE FROM clients WHERE id = $1")
             .bind(id.as_str())
             .execute(&self.pool)

@@ -8,6 +8,10 @@ impl Store {
         now: i64,
         window: i64,
     ) -> Result<(), StoreError> {
+        for key in keys {
+            self.cache.forget_clean(key);
+        }
+        let _gate = self.write_gate().await;
         let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM auth_failures WHERE failed_at <= $1")
             .bind(now - window)
@@ -24,12 +28,16 @@ impl Store {
         Ok(())
     }
 
-    /// Failures of `key` after `since`, and the oldest of them.
+    /// Failures of `key` after `since`, and the oldest of them. A key seen
+    /// without failures is not read again for up to a second (see `cache`).
     pub async fn failures_since(
         &self,
         key: &str,
         since: i64,
     ) -> Result<(i64, Option<i64>), StoreError> {
+        if self.cache.is_clean(key) {
+            return Ok((0, None));
+        }
         let row: (i64, Option<i64>) = sqlx::query_as(
             "SELECT COUNT(*), MIN(failed_at) FROM auth_failures WHERE key = $1 AND failed_at > $2",
         )
@@ -37,6 +45,9 @@ impl Store {
         .bind(since)
         .fetch_one(&self.pool)
         .await?;
+        if row.0 == 0 {
+            self.cache.remember_clean(key);
+        }
         Ok(row)
     }
 

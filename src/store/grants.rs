@@ -80,6 +80,7 @@ pub struct NewCode<'a> {
 impl Store {
     /// Creates a pending grant and its authorization code.
     pub async fn insert_code(&self, c: &NewCode<'_>, now: i64) -> Result<(), StoreError> {
+        let _gate = self.write_gate().await;
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO grants (id, user_id, client_id, scopes, created_at, expires_at) \
@@ -153,6 +154,7 @@ impl Store {
         refresh_hash: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
+        let _gate = self.write_gate().await;
         let mut tx = self.pool.begin().await?;
         let claimed = sqlx::query(
             "UPDATE auth_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL",
@@ -207,6 +209,7 @@ impl Store {
         grant_id: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
+        let _gate = self.write_gate().await;
         let mut tx = self.pool.begin().await?;
         let res = sqlx::query(
             "UPDATE refresh_tokens SET rotated_at = $1 WHERE token_hash = $2 AND rotated_at IS NULL",
@@ -343,6 +346,7 @@ impl Store {
     /// Records one revoked access token until its natural expiry, and prunes
     /// the entries whose tokens have expired anyway.
     pub async fn revoke_jti(&self, jti: &str, expires_at: i64, now: i64) -> Result<(), StoreError> {
+        let _gate = self.write_gate().await;
         let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM revoked_tokens WHERE expires_at < $1")
             .bind(now - 120)

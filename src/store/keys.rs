@@ -35,6 +35,7 @@ impl Store {
 
     /// Adds a key and retires every other active key, atomically.
     pub async fn add_signing_key(&self, key: &StoredKey) -> Result<(), StoreError> {
+        let _gate = self.write_gate().await;
         let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL")
             .bind(key.created_at)

@@ -1,0 +1,247 @@
+#!/usr/bin/env python3
+"""Turns bench/run.sh's results (one JSON object per line) into the Markdown
+report (docs/benchmarks.md) and prints the same tables. Every figure comes
+from the results file; nothing here is a constant but the issue's targets."""
+
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+
+results_path, report_path, secs, conns, threads, login_workers, note = sys.argv[1:8]
+R = {}
+with open(results_path) as f:
+    for line in f:
+        d = json.loads(line)
+        R[d.pop("key")] = d
+
+
+def get(key, field, default=None):
+    return R.get(key, {}).get(field, default)
+
+
+def sh(*cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
+    except Exception:
+        return "?"
+
+
+cores = os.cpu_count()
+cpu = "?"
+with open("/proc/cpuinfo") as f:
+    for line in f:
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+commit = sh("git", "rev-parse", "--short", "HEAD")
+dirty = sh("git", "status", "--porcelain", "--untracked-files=no")
+if dirty and dirty != "?":
+    commit += " (with uncommitted changes)"
+load = open("/proc/loadavg").read().split()[:3]
+now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def ceiling(alg):
+    per_core = get(f"ceiling.{alg}.sign_keyring", "per_core")
+    return per_core * cores if per_core else None
+
+
+healthz = get("sqlite.healthz", "rps")
+peer_cc = get("peer.RS256.cc", "rps")
+peer_cc_es = get("peer.ES256.cc", "rps")
+peer_jwks = get("peer.jwks", "rps")
+
+# (label, key, unit, peer rps, ceiling rps, ceiling name)
+rows = [
+    ("0 `GET /healthz` (framework ceiling)", "sqlite.healthz", "req/s", None, None, ""),
+    ("1 client_credentials RS256", "sqlite.cc", "req/s", peer_cc, ceiling("RS256"), "RS256 signing"),
+    ("1 client_credentials ES256", "es256.cc", "req/s", peer_cc, ceiling("ES256"), "ES256 signing"),
+    ("2 refresh_token rotation", "sqlite.refresh", "req/s", None, ceiling("RS256"), "RS256 signing"),
+    ("3 authorization_code redemption", "sqlite.code", "req/s", None, ceiling("RS256"), "RS256 signing"),
+    ("4 `GET /v1/me`", "sqlite.me", "req/s", None, healthz, "/healthz"),
+    ("5 `POST /api/introspect`", "sqlite.introspect", "req/s", None, healthz, "/healthz"),
+    ("6 `GET /.well-known/jwks.json`", "sqlite.jwks", "req/s", peer_jwks, healthz, "/healthz"),
+    ("7 linking flow (authorize → 302 → token)", "sqlite.flow", "flows/s", None, ceiling("RS256"), "RS256 signing"),
+    ("8 skill LaunchRequest", "sqlite.skill", "req/s", None, healthz, "/healthz"),
+    ("1 client_credentials RS256", "postgres.cc", "req/s", peer_cc, ceiling("RS256"), "RS256 signing"),
+    ("2 refresh_token rotation", "postgres.refresh", "req/s", None, ceiling("RS256"), "RS256 signing"),
+    ("3 authorization_code redemption", "postgres.code", "req/s", None, ceiling("RS256"), "RS256 signing"),
+    ("4 `GET /v1/me`", "postgres.me", "req/s", None, healthz, "/healthz (SQLite run)"),
+    ("5 `POST /api/introspect`", "postgres.introspect", "req/s", None, healthz, "/healthz (SQLite run)"),
+    ("peer: client_credentials (RS256)", "peer.RS256.cc", "req/s", None, None, ""),
+    ("peer: client_credentials (ES256 key)", "peer.ES256.cc", "req/s", None, None, ""),
+    ("peer: JWKS", "peer.jwks", "req/s", None, None, ""),
+]
+
+pressure_path = get("sqlite.pressure_path", "path", "?")
+
+
+def fmt(x, spec="{:,.0f}"):
+    return "–" if x is None else spec.format(x)
+
+
+def mb(kb):
+    return None if kb is None else kb / 1024
+
+
+lines = []
+out = lines.append
+out("# Benchmarks")
+out("")
+out("Written by `bench/run.sh` (issue 8); every figure below comes from that run. "
+    "Re-run with `bench/run.sh` (`BENCH_SECONDS=2 bench/run.sh` for a quick one).")
+out("")
+out(f"- **Machine:** {cores} cores, {cpu}, {platform.system()} {platform.release()}; "
+    f"load average at report time {' '.join(load)}")
+out(f"- **Commit:** {commit}; **date:** {now}")
+out(f"- **Load:** {secs} s per case, {conns} connections (wrk with {threads} threads, or "
+    f"{conns} workers of `examples/loadgen.rs` for the stateful cases), on loopback; the load "
+    f"generator shares the machine's cores with the server.")
+backends = ["SQLite (temporary file, WAL)"]
+if "postgres.cc" in R:
+    backends.append("PostgreSQL (temporary database on 127.0.0.1:5432)")
+out(f"- **Backends:** {', '.join(backends)}")
+if "peer.version" in R:
+    out(f"- **Peer:** npm `oauth2-mock-server` {get('peer.version', 'version')} on Node.js "
+        f"{get('peer.version', 'node')}, same load")
+if note:
+    out(f"- **Note:** {note}")
+out("")
+out("## Throughput and latency")
+out("")
+out("| case | backend | rate | p50 ms | p99 ms | errors | ours/peer | fraction of ceiling | RSS after (MB) |")
+out("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+for label, key, unit, peer, ceil, ceil_name in rows:
+    if key not in R:
+        continue
+    d = R[key]
+    backend = key.split(".")[0].replace("es256", "sqlite").replace("peer", "peer")
+    if "skipped" in d:
+        out(f"| {label} | {backend} | {d['skipped']} | | | | | | |")
+        continue
+    rps = d.get("rps")
+    ratio = f"{rps / peer:.1f}×" if peer and rps is not None else "–"
+    if key == "es256.cc" and peer_cc_es:
+        ratio += f" ({rps / peer_cc_es:.1f}× its ES256)"
+    frac = f"{rps / ceil:.0%} of {ceil_name} {ceil:,.0f}/s" if ceil and rps is not None else "–"
+    out(f"| {label} | {backend} | {fmt(rps)} {unit} | {fmt(d.get('p50_ms'), '{:.2f}')} | "
+        f"{fmt(d.get('p99_ms'), '{:.2f}')} | {d.get('errors', 0)} | {ratio} | {frac} | "
+        f"{fmt(mb(d.get('rss_kb')), '{:.1f}')} |")
+out("")
+
+if "sqlite.pressure" in R:
+    p, lg = R["sqlite.pressure"], R.get("sqlite.logins", {})
+    out("## Login pressure")
+    out("")
+    out(f"`{pressure_path}` measured while {login_workers} workers log in as fast as they can "
+        f"(`GET /authorize` for the form, then `POST /login`: argon2id m=19456 KiB, t=2, p=1).")
+    out("")
+    out("| what | rate | p50 ms | p99 ms | errors |")
+    out("|---|---:|---:|---:|---:|")
+    alone_key = "sqlite.me" if pressure_path == "/v1/me" else "sqlite.introspect"
+    a = R.get(alone_key, {})
+    out(f"| `{pressure_path}` alone | {fmt(a.get('rps'))} req/s | {fmt(a.get('p50_ms'), '{:.2f}')} | {fmt(a.get('p99_ms'), '{:.2f}')} | {a.get('errors', '–')} |")
+    out(f"| `{pressure_path}` during logins | {fmt(p.get('rps'))} req/s | {fmt(p.get('p50_ms'), '{:.2f}')} | {fmt(p.get('p99_ms'), '{:.2f}')} | {p.get('errors')} |")
+    out(f"| logins (page + form) | {fmt(lg.get('rps'), '{:,.1f}')} /s | {fmt(lg.get('p50_ms'), '{:.1f}')} | {fmt(lg.get('p99_ms'), '{:.1f}')} | {lg.get('errors', '–')} |")
+    out("")
+
+out("## Ceilings (criterion, `benches/signing.rs`, one core)")
+out("")
+out("| algorithm | sign (KeyRing, aws-lc-rs) | verify (jsonwebtoken, aws-lc-rs) | signing ceiling × cores |")
+out("|---|---:|---:|---:|")
+for alg in ("RS256", "ES256"):
+    s, v = R.get(f"ceiling.{alg}.sign_keyring"), R.get(f"ceiling.{alg}.verify_jsonwebtoken")
+    if s and v:
+        out(f"| {alg} | {s['per_core']:,.0f}/s ({s['ns'] / 1000:.1f} µs) | {v['per_core']:,.0f}/s "
+            f"({v['ns'] / 1000:.1f} µs) | {s['per_core'] * cores:,.0f}/s |")
+out("")
+
+out("## Start-up and memory")
+out("")
+out("| what | value |")
+out("|---|---:|")
+for kind in ("existing", "empty"):
+    vals = [get(f"startup.{kind}.{i}", "startup_ms") for i in (1, 2, 3)]
+    vals = [v for v in vals if v is not None]
+    if vals:
+        out(f"| exec → first `/healthz` 200, {kind} SQLite database (median of {len(vals)}; all: "
+            f"{', '.join(f'{v:.1f}' for v in vals)}) | {statistics.median(vals):.1f} ms |")
+for be in ("sqlite", "postgres"):
+    if f"{be}.idle" in R:
+        out(f"| idle RSS after start ({be}) | {mb(get(f'{be}.idle', 'rss_kb')):.1f} MB |")
+    if f"{be}.server" in R:
+        out(f"| RSS at the end of the {be} run | {mb(get(f'{be}.server', 'rss_kb_end')):.1f} MB |")
+reps = [get(f"sqlite.repeat{i}", "rss_kb") for i in (1, 2, 3)]
+if all(r is not None for r in reps):
+    out(f"| RSS after client_credentials, then after 3 more runs of it | "
+        f"{mb(get('sqlite.cc', 'rss_kb')):.1f} → {' → '.join(f'{mb(r):.1f}' for r in reps)} MB |")
+if get("sqlite.logins", "rss_kb") is not None:
+    out(f"| RSS after the login pressure ({login_workers} concurrent logins, argon2 m=19 MiB) | "
+        f"{mb(get('sqlite.logins', 'rss_kb')):.1f} MB |")
+for be in ("sqlite", "postgres", "es256"):
+    if f"{be}.server" in R:
+        out(f"| `database is locked` lines in the server log ({be}) | {get(f'{be}.server', 'database_locked_lines')} |")
+out("")
+
+# Targets of issue 8, checked against this run.
+checks = []
+
+
+def check(name, ok, detail):
+    checks.append((name, "met" if ok else ("not measured" if ok is None else "**not met**"), detail))
+
+
+def ge(a, b):
+    return None if a is None or b is None else a >= b
+
+
+cc = get("sqlite.cc", "rps")
+check("cc RS256 ≥ 3× peer", ge(cc, 3 * peer_cc if peer_cc else None),
+      f"{fmt(cc)} vs peer {fmt(peer_cc)}")
+c = ceiling("RS256")
+check("cc RS256 ≥ 70% of signing ceiling", ge(cc, 0.7 * c if c else None),
+      f"{fmt(cc)} vs ceiling {fmt(c)}")
+es = get("es256.cc", "rps")
+check("cc ES256 ≥ 10× peer", ge(es, 10 * peer_cc if peer_cc else None), f"{fmt(es)} vs peer {fmt(peer_cc)}")
+me = get("sqlite.me", "rps")
+check("/v1/me ≥ 50% of /healthz", ge(me, 0.5 * healthz if healthz else None),
+      f"{fmt(me)} vs /healthz {fmt(healthz)}" if me else "not served by this build")
+intro = get("sqlite.introspect", "rps")
+check("introspection ≥ 16,000 req/s", ge(intro, 16000), f"{fmt(intro)} (SQLite)")
+ref = get("sqlite.refresh", "rps")
+locked = get("sqlite.server", "database_locked_lines")
+check("refresh ≥ 3,000 req/s on SQLite", ge(ref, 3000), f"{fmt(ref)}")
+check("no `database is locked` (SQLite)", None if locked is None else locked == 0, f"{locked} log lines")
+slow = [(k, v["p99_ms"]) for k, v in R.items()
+        if "p99_ms" in v and not k.startswith("peer") and k not in ("sqlite.logins",) and not v.get("failed")]
+bad = [f"{k} {p:.1f} ms" for k, p in slow if p >= 10]
+check("p99 < 10 ms except login", not bad, ", ".join(bad) if bad else f"{len(slow)} measurements")
+su = [get(f"startup.existing.{i}", "startup_ms") for i in (1, 2, 3)]
+su = [v for v in su if v is not None]
+check("start-up < 50 ms on an existing database", ge(50, statistics.median(su)) if su else None,
+      f"{statistics.median(su):.1f} ms" if su else "")
+idle = get("sqlite.idle", "rss_kb")
+check("idle RSS < 20 MB", None if idle is None else idle < 20 * 1024, f"{fmt(mb(idle), '{:.1f}')} MB")
+
+out("## Targets of issue 8")
+out("")
+out("| target | result | this run |")
+out("|---|---|---|")
+for name, res, detail in checks:
+    out(f"| {name} | {res} | {detail} |")
+out("")
+
+text = "\n".join(lines)
+print(text)
+analysis = ""
+if os.path.exists(report_path):
+    old = open(report_path).read()
+    marker = "<!-- analysis -->"
+    if marker in old:
+        analysis = "\n" + old[old.index(marker):]
+with open(report_path, "w") as f:
+    f.write(text + "\n" + analysis)

@@ -1,0 +1,521 @@
+//! The load driver of `bench/run.sh` for what wrk cannot express: stateful
+//! cases (a refresh-token chain per worker, the multi-step linking flow, codes
+//! minted then redeemed once each), logins, seeding, and start-up timing.
+//!
+//! Every mode talks to one loopback base URL with keep-alive connections, runs
+//! a fixed number of concurrent workers, stops at a time bound (and, where it
+//! applies, a count bound), and prints one JSON line:
+//! `{"requests":…,"errors":…,"seconds":…,"rps":…,"p50_ms":…,"p99_ms":…,"error_samples":[…]}`.
+//!
+//! ```text
+//! cargo run --release --example loadgen -- <mode> --url http://127.0.0.1:PORT [--conns 64] [--seconds 10]
+//! modes: refresh | code | flow | login | user-token | startup --port P -- CMD…
+//! ```
+
+use hdrhistogram::Histogram;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const CLIENT: &str = "alexa-skill";
+const SECRET: &str = "alexa-skill-secret";
+const REDIRECT: &str = "https://pitangui.amazon.com/api/skill/link/M2AB3CD4EF5GHI";
+const SCOPE: &str = "user-read-private user-read-email user-read-playback-state";
+
+type Res<T> = Result<T, String>;
+
+struct Opts {
+    mode: String,
+    url: String,
+    conns: usize,
+    seconds: f64,
+    max: u64,
+    username: String,
+    password: String,
+    rest: Vec<String>,
+    port: u16,
+}
+
+fn parse_args() -> Opts {
+    let mut args = std::env::args().skip(1);
+    let mut o = Opts {
+        mode: args.next().unwrap_or_default(),
+        url: "http://127.0.0.1:8080".into(),
+        conns: 64,
+        seconds: 10.0,
+        max: 1_000_000,
+        username: "demo".into(),
+        password: "demo".into(),
+        rest: Vec::new(),
+        port: 0,
+    };
+    while let Some(a) = args.next() {
+        let mut val = || args.next().expect("option needs a value");
+        match a.as_str() {
+            "--url" => o.url = val(),
+            "--conns" => o.conns = val().parse().expect("--conns"),
+            "--seconds" => o.seconds = val().parse().expect("--seconds"),
+            "--max" => o.max = val().parse().expect("--max"),
+            "--user" => o.username = val(),
+            "--password" => o.password = val(),
+            "--port" => o.port = val().parse().expect("--port"),
+            "--" => {
+                o.rest = args.collect();
+                break;
+            }
+            other => panic!("unknown option {other}"),
+        }
+    }
+    o.url = o.url.trim_end_matches('/').to_owned();
+    o
+}
+
+/// What the workers of one measured phase share.
+struct Stats {
+    hist: Mutex<Histogram<u64>>,
+    ok: AtomicU64,
+    errors: AtomicU64,
+    samples: Mutex<Vec<String>>,
+}
+
+impl Stats {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            hist: Mutex::new(Histogram::new_with_bounds(1, 60_000_000, 3).expect("histogram")),
+            ok: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+            samples: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn record(&self, started: Instant, result: Res<()>) {
+        let us = started.elapsed().as_micros().max(1) as u64;
+        let _ = self.hist.lock().unwrap().record(us.min(60_000_000));
+        match result {
+            Ok(()) => {
+                self.ok.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => {
+                self.errors.fetch_add(1, Ordering::Relaxed);
+                let mut s = self.samples.lock().unwrap();
+                if s.len() < 5 && !s.contains(&e) {
+                    s.push(e);
+                }
+            }
+        }
+    }
+
+    fn report(&self, seconds: f64, extra: &[(&str, serde_json::Value)]) -> serde_json::Value {
+        let h = self.hist.lock().unwrap();
+        let ok = self.ok.load(Ordering::Relaxed);
+        let errors = self.errors.load(Ordering::Relaxed);
+        let mut v = serde_json::json!({
+            "requests": ok + errors,
+            "ok": ok,
+            "errors": errors,
+            "seconds": seconds,
+            "rps": ok as f64 / seconds,
+            "p50_ms": h.value_at_quantile(0.50) as f64 / 1000.0,
+            "p99_ms": h.value_at_quantile(0.99) as f64 / 1000.0,
+            "max_ms": h.max() as f64 / 1000.0,
+            "error_samples": *self.samples.lock().unwrap(),
+        });
+        for (k, x) in extra {
+            v[*k] = x.clone();
+        }
+        v
+    }
+}
+
+fn http_client(conns: usize) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(conns)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("http client")
+}
+
+fn authorize_url(base: &str, state: u64) -> String {
+    let q: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("response_type", "code")
+        .append_pair("client_id", CLIENT)
+        .append_pair("redirect_uri", REDIRECT)
+        .append_pair("state", &format!("s{state}"))
+        .append_pair("scope", SCOPE)
+        .finish();
+    format!("{base}/authorize?{q}")
+}
+
+fn hidden(html: &str, name: &str) -> Res<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .ok_or_else(|| format!("no {name} in page"))?
+        + marker.len();
+    let end = html[start..].find('"').ok_or("unterminated value")?;
+    Ok(html[start..start + end].to_owned())
+}
+
+fn session_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.contains("mocklink_session=") && !c.contains("mocklink_session=;"))
+        .map(|c| c.split(';').next().unwrap_or("").to_owned())
+}
+
+/// Logs in through the pages; returns the logged-in session cookie.
+async fn login(http: &reqwest::Client, o: &Opts, n: u64) -> Res<String> {
+    let res = http
+        .get(authorize_url(&o.url, n))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let cookie = session_cookie(&res).ok_or("no session cookie on the login page")?;
+    let page = res.text().await.map_err(|e| e.to_string())?;
+    let csrf = hidden(&page, "csrf_token")?;
+    let return_to = format!(
+        "/authorize?{}",
+        authorize_url("", n).split_once('?').unwrap().1
+    );
+    let res = http
+        .post(format!("{}/login", o.url))
+        .header("Cookie", &cookie)
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("return_to", return_to.as_str()),
+            ("username", o.username.as_str()),
+            ("password", o.password.as_str()),
+        ])
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if res.status().as_u16() != 303 {
+        return Err(format!("login answered {}", res.status()));
+    }
+    session_cookie(&res).ok_or_else(|| "login set no session".into())
+}
+
+/// Logs in and grants consent once, so that later authorizations redirect at once.
+async fn logged_in_with_consent(http: &reqwest::Client, o: &Opts) -> Res<String> {
+    let cookie = login(http, o, 0).await?;
+    let res = http
+        .get(authorize_url(&o.url, 1))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if res.status().as_u16() == 302 {
+        return Ok(cookie); // consent already remembered
+    }
+    let page = res.text().await.map_err(|e| e.to_string())?;
+    let csrf = hidden(&page, "csrf_token")?;
+    let query = authorize_url("", 1).split_once('?').unwrap().1.to_owned();
+    let res = http
+        .post(format!("{}/consent", o.url))
+        .header("Cookie", &cookie)
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("authorization_request", query.as_str()),
+            ("decision", "allow"),
+        ])
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if res.status().as_u16() != 303 {
+        return Err(format!("consent answered {}", res.status()));
+    }
+    Ok(cookie)
+}
+
+/// `GET /authorize` with a session whose consent is remembered: the code.
+async fn authorize_code(http: &reqwest::Client, o: &Opts, cookie: &str, n: u64) -> Res<String> {
+    let res = http
+        .get(authorize_url(&o.url, n))
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if res.status().as_u16() != 302 {
+        return Err(format!("authorize answered {}", res.status()));
+    }
+    let loc = res
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .ok_or("no Location")?;
+    let url = url::Url::parse(loc).map_err(|e| e.to_string())?;
+    url.query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .ok_or_else(|| format!("no code in redirect: {}", url.query().unwrap_or("")))
+}
+
+async fn token(http: &reqwest::Client, o: &Opts, form: &[(&str, &str)]) -> Res<serde_json::Value> {
+    let res = http
+        .post(format!("{}/api/token", o.url))
+        .basic_auth(CLIENT, Some(SECRET))
+        .form(form)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = res.status();
+    let body = res.text().await.map_err(|e| e.to_string())?;
+    if !status.is_success() {
+        return Err(format!("token {status}: {}", &body[..body.len().min(160)]));
+    }
+    serde_json::from_str(&body).map_err(|e| e.to_string())
+}
+
+async fn redeem(http: &reqwest::Client, o: &Opts, code: &str) -> Res<serde_json::Value> {
+    token(
+        http,
+        o,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await
+}
+
+fn field(v: &serde_json::Value, name: &str) -> Res<String> {
+    v[name]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("no {name} in token response"))
+}
+
+/// Runs `conns` workers until the deadline or `max` iterations in total.
+async fn run_workers<F, Fut>(o: &Opts, stats: Arc<Stats>, work: F) -> f64
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Res<()>> + Send,
+{
+    let work = Arc::new(work);
+    let deadline = Instant::now() + Duration::from_secs_f64(o.seconds);
+    let counter = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut handles = Vec::new();
+    for w in 0..o.conns {
+        let (work, stats, counter, max) = (work.clone(), stats.clone(), counter.clone(), o.max);
+        handles.push(tokio::spawn(async move {
+            while Instant::now() < deadline {
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                if n >= max {
+                    break;
+                }
+                let t = Instant::now();
+                let r = work(w, n).await;
+                stats.record(t, r);
+            }
+        }));
+    }
+    for h in handles {
+        let _ = h.await;
+    }
+    started.elapsed().as_secs_f64()
+}
+
+/// Case 2: each worker owns a refresh-token chain and rotates it.
+async fn refresh(o: Arc<Opts>) -> Res<serde_json::Value> {
+    let http = http_client(o.conns);
+    let cookie = logged_in_with_consent(&http, &o).await?;
+    let mut chains = Vec::new();
+    for w in 0..o.conns {
+        let code = authorize_code(&http, &o, &cookie, w as u64).await?;
+        chains.push(Mutex::new(field(
+            &redeem(&http, &o, &code).await?,
+            "refresh_token",
+        )?));
+    }
+    let chains = Arc::new(chains);
+    let stats = Stats::new();
+    let (h, oo) = (http.clone(), o.clone());
+    let secs = run_workers(&o, stats.clone(), move |w, _| {
+        let (http, o, chains) = (h.clone(), oo.clone(), chains.clone());
+        async move {
+            let current = chains[w].lock().unwrap().clone();
+            let v = token(
+                &http,
+                &o,
+                &[("grant_type", "refresh_token"), ("refresh_token", &current)],
+            )
+            .await?;
+            *chains[w].lock().unwrap() = field(&v, "refresh_token")?;
+            Ok(())
+        }
+    })
+    .await;
+    Ok(stats.report(secs, &[]))
+}
+
+/// Case 3: codes minted first (for at most the same time), then each redeemed once.
+async fn code(o: Arc<Opts>) -> Res<serde_json::Value> {
+    let http = http_client(o.conns);
+    let cookie = Arc::new(logged_in_with_consent(&http, &o).await?);
+    let codes = Arc::new(Mutex::new(Vec::new()));
+    let mint = Stats::new();
+    let (h, oo, c2, ck) = (http.clone(), o.clone(), codes.clone(), cookie.clone());
+    let mint_secs = run_workers(&o, mint.clone(), move |_, n| {
+        let (http, o, codes, cookie) = (h.clone(), oo.clone(), c2.clone(), ck.clone());
+        async move {
+            let code = authorize_code(&http, &o, &cookie, n).await?;
+            codes.lock().unwrap().push(code);
+            Ok(())
+        }
+    })
+    .await;
+    let codes = Arc::new(std::mem::take(&mut *codes.lock().unwrap()));
+    let redeem_opts = Arc::new(Opts {
+        max: codes.len() as u64,
+        mode: o.mode.clone(),
+        url: o.url.clone(),
+        rest: Vec::new(),
+        username: o.username.clone(),
+        password: o.password.clone(),
+        ..*o
+    });
+    let stats = Stats::new();
+    let (h, oo, cs) = (http.clone(), redeem_opts.clone(), codes.clone());
+    let secs = run_workers(&redeem_opts, stats.clone(), move |_, n| {
+        let (http, o, codes) = (h.clone(), oo.clone(), cs.clone());
+        async move {
+            redeem(&http, &o, &codes[n as usize]).await?;
+            Ok(())
+        }
+    })
+    .await;
+    Ok(stats.report(
+        secs,
+        &[
+            ("codes_minted", codes.len().into()),
+            ("mint", mint.report(mint_secs, &[])),
+        ],
+    ))
+}
+
+/// Case 7: authorize (session, consent remembered) → 302 with code → token, per flow.
+async fn flow(o: Arc<Opts>) -> Res<serde_json::Value> {
+    let http = http_client(o.conns);
+    let cookie = Arc::new(logged_in_with_consent(&http, &o).await?);
+    let stats = Stats::new();
+    let (h, oo) = (http.clone(), o.clone());
+    let secs = run_workers(&o, stats.clone(), move |_, n| {
+        let (http, o, cookie) = (h.clone(), oo.clone(), cookie.clone());
+        async move {
+            let code = authorize_code(&http, &o, &cookie, n).await?;
+            let v = redeem(&http, &o, &code).await?;
+            field(&v, "access_token")?;
+            Ok(())
+        }
+    })
+    .await;
+    Ok(stats.report(secs, &[]))
+}
+
+/// Login pressure: each iteration opens the login page and posts the form (argon2).
+async fn logins(o: Arc<Opts>) -> Res<serde_json::Value> {
+    let http = http_client(o.conns);
+    let stats = Stats::new();
+    let (h, oo) = (http.clone(), o.clone());
+    let secs = run_workers(&o, stats.clone(), move |_, n| {
+        let (http, o) = (h.clone(), oo.clone());
+        async move { login(&http, &o, n).await.map(|_| ()) }
+    })
+    .await;
+    Ok(stats.report(secs, &[]))
+}
+
+/// Prints a user's access token (for /v1/me, introspection, the skill).
+async fn user_token(o: Arc<Opts>) -> Res<serde_json::Value> {
+    let http = http_client(2);
+    let cookie = logged_in_with_consent(&http, &o).await?;
+    let code = authorize_code(&http, &o, &cookie, 7).await?;
+    let v = redeem(&http, &o, &code).await?;
+    Ok(
+        serde_json::json!({ "access_token": field(&v, "access_token")?,
+                           "refresh_token": field(&v, "refresh_token")? }),
+    )
+}
+
+/// Time from exec to the first 200 from `/healthz`, polled every 0.5 ms.
+fn startup(o: &Opts) -> Res<serde_json::Value> {
+    let (cmd, args) = o.rest.split_first().ok_or("startup needs -- CMD")?;
+    let started = Instant::now();
+    let mut child = std::process::Command::new(cmd)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let deadline = started + Duration::from_secs(20);
+    let mut result = Err("no answer within 20 s".to_owned());
+    while Instant::now() < deadline {
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", o.port)) {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+            let _ = s.write_all(
+                b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+            );
+            let mut buf = [0u8; 12];
+            if s.read_exact(&mut buf).is_ok() && buf.starts_with(b"HTTP/1.1 200") {
+                result = Ok(started.elapsed());
+                break;
+            }
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            result = Err(format!("server exited: {status}"));
+            break;
+        }
+        std::thread::sleep(Duration::from_micros(500));
+    }
+    let rss_kb = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        });
+    let _ = child.kill();
+    let _ = child.wait();
+    let d = result?;
+    Ok(
+        serde_json::json!({ "startup_ms": d.as_secs_f64() * 1000.0, "rss_kb_at_first_answer": rss_kb }),
+    )
+}
+
+fn main() {
+    let o = Arc::new(parse_args());
+    let out = if o.mode == "startup" {
+        startup(&o)
+    } else {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            match o.mode.as_str() {
+                "refresh" => refresh(o.clone()).await,
+                "code" => code(o.clone()).await,
+                "flow" => flow(o.clone()).await,
+                "login" => logins(o.clone()).await,
+                "user-token" => user_token(o.clone()).await,
+                m => Err(format!(
+                    "unknown mode '{m}' (refresh | code | flow | login | user-token | startup)"
+                )),
+            }
+        })
+    };
+    match out {
+        Ok(v) => println!("{v}"),
+        Err(e) => {
+            eprintln!("loadgen {}: {e}", o.mode);
+            std::process::exit(1);
+        }
+    }
+}
