@@ -18,6 +18,7 @@ mod cli;
 mod compose;
 mod durability;
 mod multi_instance;
+mod openapi;
 mod provider_authorize;
 mod provider_flow;
 mod provider_token;

@@ -6,7 +6,7 @@ pub mod demo;
 pub mod link;
 pub mod oauth;
 pub mod talk;
-mod web;
+pub(crate) mod web;
 
 use crate::config::Settings;
 use crate::skill::model::LanguageModel;
