@@ -23,6 +23,7 @@ mod provider_authorize;
 mod provider_flow;
 mod provider_token;
 mod security_properties;
+mod security_properties_api;
 mod security_provider;
 mod security_transport;
 mod skill_endpoint;
