@@ -169,10 +169,18 @@ impl ResponseError for AlexaError {
 /// The simulated user, or 404.
 pub async fn user(state: &AppState, id: &str) -> Result<AlexaUser, AlexaError> {
     let not_found = || AlexaError::NotFound(format!("There is no simulated Alexa user {id}."));
-    if !id.starts_with("amzn1.ask.account.") || id.len() > 200 {
+    if !id.starts_with("amzn1.ask.account.") || id.len() > 200 || !is_plain_id(id) {
         return Err(not_found());
     }
     state.store.alexa_user(id).await?.ok_or_else(not_found)
+}
+
+/// Ids this simulator hands out are ASCII letters, digits, `.`, `-` and `_`;
+/// anything else (a NUL above all, which PostgreSQL refuses in text) cannot
+/// name a user or a flow and never reaches the database.
+pub(crate) fn is_plain_id(id: &str) -> bool {
+    id.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
 }
 
 /// Creates a simulated Alexa user with a fresh `amzn1.ask.account.…` id.

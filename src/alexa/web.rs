@@ -463,7 +463,7 @@ fn flow_row(e: &FlowEntry) -> FlowRow {
 }
 
 async fn flow_entries(state: &AppState, flow: &str) -> Result<Vec<FlowEntry>, AlexaError> {
-    let entries = if flow.len() <= 64 {
+    let entries = if flow.len() <= 64 && super::is_plain_id(flow) {
         state.store.flow(flow).await?
     } else {
         Vec::new()
