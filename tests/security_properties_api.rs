@@ -744,3 +744,46 @@ async fn a_nul_in_a_simulated_user_or_flow_id_is_404_not_503() {
         assert_eq!(app.get(path).await.status(), 404, "{path}");
     }
 }
+
+/// Found after the property above, on PostgreSQL: a NUL in free text reached
+/// a query and the answer was 503 "Service unavailable".
+#[tokio::test]
+async fn a_nul_in_search_playlist_or_simulated_user_text_is_400_not_503() {
+    let app = spawn_app().await;
+    let token = user_token(&app, ALL_SCOPES).await;
+    let before = fingerprint(&app).await;
+    let cases = [
+        (
+            "GET",
+            "/v1/search?q=%00&type=track,album,artist,playlist",
+            None,
+        ),
+        ("GET", "/v1/search?q=blue%00&type=track", None),
+        ("POST", "/v1/me/playlists", Some(json!({"name": "a\u{0}b"}))),
+        (
+            "POST",
+            "/v1/users/demo/playlists",
+            Some(json!({"name": "ok", "description": "\u{0}"})),
+        ),
+    ];
+    for (method, path, body) in cases {
+        let res = call(&app, method, path, Some(&token), body).await;
+        let status = res.status().as_u16();
+        let ctype = content_type(&res);
+        let text = res.text().await.unwrap();
+        assert_eq!(status, 400, "{method} {path}: {text}");
+        spotify_error(status, &ctype, &text).unwrap();
+    }
+    let res = call(
+        &app,
+        "POST",
+        "/alexa/api/users",
+        None,
+        Some(json!({"name": "a\u{0}b"})),
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    let ctype = content_type(&res);
+    described_error(&ctype, &res.text().await.unwrap()).unwrap();
+    assert_eq!(fingerprint(&app).await, before);
+}

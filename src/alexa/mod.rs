@@ -191,6 +191,11 @@ pub async fn create_user(state: &AppState, name: Option<&str>) -> Result<AlexaUs
             "A name is at most 60 characters.".into(),
         ));
     }
+    if name.is_some_and(|n| n.chars().any(char::is_control)) {
+        return Err(AlexaError::BadRequest(
+            "A name cannot contain control characters.".into(),
+        ));
+    }
     let count = state.store.alexa_users().await?.len();
     let name = name
         .map(str::to_owned)

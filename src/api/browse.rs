@@ -198,6 +198,10 @@ pub async fn search(
     if q.chars().count() > MAX_QUERY_CHARS {
         return Err(ApiError::bad("Query too long"));
     }
+    // No stored name has a NUL, and PostgreSQL refuses one in a text parameter.
+    if q.contains('\0') {
+        return Err(ApiError::bad("Invalid search query"));
+    }
     let type_param = query
         .get("type")
         .filter(|t| !t.is_empty())

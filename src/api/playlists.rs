@@ -273,6 +273,12 @@ async fn create(
     if description.chars().count() > MAX_DESCRIPTION {
         return Err(ApiError::bad("Playlist description too long"));
     }
+    // PostgreSQL refuses NUL in text; Spotify has no names with one either.
+    if name.contains('\0') || description.contains('\0') {
+        return Err(ApiError::bad(
+            "Invalid character in playlist name or description",
+        ));
+    }
     if collaborative && public {
         return Err(ApiError::bad("Collaborative playlists can only be private"));
     }
