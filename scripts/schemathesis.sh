@@ -29,11 +29,9 @@ for _ in $(seq 1 100); do
 done
 curl -fs "$base/healthz" >/dev/null || { cat "$work/server.log"; exit 1; }
 
-# A client-credentials token reaches the catalog; /v1/me... answer it 401, as
-# documented. Set MOCKLINK_SCHEMATHESIS_TOKEN to a user token to go further.
-token="${MOCKLINK_SCHEMATHESIS_TOKEN:-}"
-[ -n "$token" ] || token="$(curl -fs -u alexa-skill:alexa-skill-secret -d grant_type=client_credentials \
-    "$base/api/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
+# The demo user's token with every scope, through the login and consent pages,
+# so the /v1/me... operations get past authentication.
+token="$(python3 scripts/user_token.py "$base")"
 
 status=0
 "$work/venv/bin/schemathesis" run "$base/openapi.json" \
