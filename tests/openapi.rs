@@ -239,3 +239,55 @@ async fn openapi_json_documents_the_error_shapes_and_the_bearer_scopes() {
     let token = &doc["paths"]["/api/token"]["post"]["requestBody"]["content"];
     assert!(token["application/x-www-form-urlencoded"].is_object());
 }
+
+/// The property names of `schema` in the document.
+fn properties(doc: &serde_json::Value, schema: &str) -> BTreeSet<String> {
+    doc["components"]["schemas"][schema]["properties"]
+        .as_object()
+        .unwrap_or_else(|| panic!("schema {schema}"))
+        .keys()
+        .cloned()
+        .collect()
+}
+
+fn keys(v: &serde_json::Value) -> BTreeSet<String> {
+    v.as_object().unwrap().keys().cloned().collect()
+}
+
+/// The schemas written for bodies built with `json!` (metadata, introspection)
+/// name exactly the fields the handlers send.
+#[tokio::test]
+async fn documented_schemas_match_what_the_handlers_send() {
+    let app = spawn_app().await;
+    let doc: serde_json::Value = app.get("/openapi.json").await.json().await.unwrap();
+    let metadata: serde_json::Value = app
+        .get("/.well-known/oauth-authorization-server")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(keys(&metadata), properties(&doc, "ServerMetadata"));
+    let (access, refresh) = app.demo_tokens("user-read-private").await;
+    let documented = properties(&doc, "Introspection");
+    for token in [&access, &refresh] {
+        let sent = keys(&app.introspect(token).await);
+        assert!(sent.is_subset(&documented), "{sent:?} vs {documented:?}");
+    }
+    assert_eq!(keys(&app.introspect(&access).await).len(), documented.len());
+    let jwks: serde_json::Value = app
+        .get("/.well-known/jwks.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(keys(&jwks), properties(&doc, "Jwks"));
+    let res = app
+        .http
+        .post(format!("{}/alexa/api/users/nobody/disable", app.url))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    let error: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(keys(&error), properties(&doc, "AlexaErrorBody"));
+}
