@@ -8,6 +8,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod domain;
+pub mod openapi;
 pub mod provider;
 pub mod skill;
 pub mod startup;

@@ -176,11 +176,9 @@ fn serve(state: AppState, listener: TcpListener) -> Result<Server, StartupError>
 
 /// Every role's routes, mounted only where this instance serves the role.
 fn routes(cfg: &mut web::ServiceConfig, settings: &Settings) {
-    cfg.route(
-        "/healthz",
-        web::get().to(|| async { HttpResponse::Ok().body("ok") }),
-    )
-    .route("/readyz", web::get().to(readyz));
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
+        .route("/openapi.json", web::get().to(crate::openapi::openapi_json));
     if settings.serves(Role::Provider) {
         provider::configure(cfg);
     }
@@ -228,7 +226,18 @@ fn security_headers() -> middleware::DefaultHeaders {
         .add(("X-Content-Type-Options", "nosniff"))
 }
 
-async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+/// `GET /healthz`: liveness.
+#[utoipa::path(get, path = "/healthz", tag = "ops",
+    responses((status = 200, description = "`ok`", content_type = "text/plain")))]
+pub(crate) async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().body("ok")
+}
+
+/// `GET /readyz`: the database answers and is migrated.
+#[utoipa::path(get, path = "/readyz", tag = "ops",
+    responses((status = 200, description = "`ready`", content_type = "text/plain"),
+              (status = 503, description = "Migrations pending or database unavailable", content_type = "text/plain")))]
+pub(crate) async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     match state.store.ready().await {
         Ok(true) => HttpResponse::Ok().body("ready"),
         Ok(false) => HttpResponse::ServiceUnavailable().body("migrations pending"),

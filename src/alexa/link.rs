@@ -14,7 +14,7 @@ use oauth2::{
 /// How long Alexa waits for the user to come back from the login page.
 const ATTEMPT_TTL_SECONDS: i64 = 1800;
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Enabled {
     pub authorize_url: String,
     pub flow_id: String,

@@ -6,7 +6,7 @@ pub mod demo;
 pub mod link;
 pub mod oauth;
 pub mod talk;
-mod web;
+pub(crate) mod web;
 
 use crate::config::Settings;
 use crate::skill::model::LanguageModel;
@@ -169,10 +169,18 @@ impl ResponseError for AlexaError {
 /// The simulated user, or 404.
 pub async fn user(state: &AppState, id: &str) -> Result<AlexaUser, AlexaError> {
     let not_found = || AlexaError::NotFound(format!("There is no simulated Alexa user {id}."));
-    if !id.starts_with("amzn1.ask.account.") || id.len() > 200 {
+    if !id.starts_with("amzn1.ask.account.") || id.len() > 200 || !is_plain_id(id) {
         return Err(not_found());
     }
     state.store.alexa_user(id).await?.ok_or_else(not_found)
+}
+
+/// Ids this simulator hands out are ASCII letters, digits, `.`, `-` and `_`;
+/// anything else (a NUL above all, which PostgreSQL refuses in text) cannot
+/// name a user or a flow and never reaches the database.
+pub(crate) fn is_plain_id(id: &str) -> bool {
+    id.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
 }
 
 /// Creates a simulated Alexa user with a fresh `amzn1.ask.account.…` id.
@@ -181,6 +189,11 @@ pub async fn create_user(state: &AppState, name: Option<&str>) -> Result<AlexaUs
     if name.is_some_and(|n| n.chars().count() > 60) {
         return Err(AlexaError::BadRequest(
             "A name is at most 60 characters.".into(),
+        ));
+    }
+    if name.is_some_and(|n| n.chars().any(char::is_control)) {
+        return Err(AlexaError::BadRequest(
+            "A name cannot contain control characters.".into(),
         ));
     }
     let count = state.store.alexa_users().await?.len();

@@ -16,7 +16,7 @@ const API_ENDPOINT: &str = "https://api.amazonalexa.com";
 const MAX_RESPONSE_BYTES: usize = 24 * 1024;
 const MAX_SPEECH_CHARS: usize = 7999;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct TalkInput {
     /// What the user says, e.g. "open mock music" or "what's playing".
     #[serde(default)]
@@ -31,7 +31,7 @@ pub struct TalkInput {
     pub launch: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TalkResult {
     pub request_type: String,
     pub intent: Option<String>,

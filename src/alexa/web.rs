@@ -463,7 +463,7 @@ fn flow_row(e: &FlowEntry) -> FlowRow {
 }
 
 async fn flow_entries(state: &AppState, flow: &str) -> Result<Vec<FlowEntry>, AlexaError> {
-    let entries = if flow.len() <= 64 {
+    let entries = if flow.len() <= 64 && super::is_plain_id(flow) {
         state.store.flow(flow).await?
     } else {
         Vec::new()
@@ -516,8 +516,8 @@ async fn link_callback(
 
 // ---------- JSON API ----------
 
-#[derive(serde::Serialize)]
-struct UserJson {
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct UserJson {
     id: String,
     name: String,
     linked: bool,
@@ -544,7 +544,13 @@ async fn user_json(state: &AppState, u: AlexaUser) -> Result<UserJson, AlexaErro
 }
 
 /// `GET /alexa/api/users`
-async fn api_users(state: web::Data<AppState>) -> Result<HttpResponse, AlexaError> {
+#[utoipa::path(
+    get,
+    path = "/alexa/api/users",
+    tag = "alexa",
+    responses((status = 200, description = "Simulated users", body = Vec<crate::alexa::web::UserJson>), (status = 503, description = "unavailable", body = crate::openapi::AlexaErrorBody))
+)]
+pub(crate) async fn api_users(state: web::Data<AppState>) -> Result<HttpResponse, AlexaError> {
     let mut out = Vec::new();
     for u in state.store.alexa_users().await? {
         out.push(user_json(&state, u).await?);
@@ -552,13 +558,20 @@ async fn api_users(state: web::Data<AppState>) -> Result<HttpResponse, AlexaErro
     Ok(HttpResponse::Ok().json(out))
 }
 
-#[derive(Deserialize, Default)]
-struct NewUserJson {
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub(crate) struct NewUserJson {
     name: Option<String>,
 }
 
 /// `POST /alexa/api/users` `{"name"?: …}`
-async fn api_create_user(
+#[utoipa::path(
+    post,
+    path = "/alexa/api/users",
+    tag = "alexa",
+    request_body(content = Option<crate::alexa::web::NewUserJson>, content_type = "application/json"),
+    responses((status = 201, description = "The new user", body = crate::alexa::web::UserJson), (status = 400, description = "bad_request (including a missing `Content-Type: application/json`)", body = crate::openapi::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::openapi::AlexaErrorBody))
+)]
+pub(crate) async fn api_create_user(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: Option<web::Json<NewUserJson>>,
@@ -570,7 +583,14 @@ async fn api_create_user(
 }
 
 /// `GET /alexa/api/users/{id}`
-async fn api_user(
+#[utoipa::path(
+    get,
+    path = "/alexa/api/users/{id}",
+    tag = "alexa",
+    params(("id" = String, Path, description = "Simulated user id `amzn1.ask.account.…`")),
+    responses((status = 200, description = "A simulated user", body = crate::alexa::web::UserJson), (status = 404, description = "not_found", body = crate::openapi::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::openapi::AlexaErrorBody))
+)]
+pub(crate) async fn api_user(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AlexaError> {
@@ -579,7 +599,15 @@ async fn api_user(
 }
 
 /// `POST /alexa/api/users/{id}/enable` → `{authorize_url, flow_id}`
-async fn api_enable(
+#[utoipa::path(
+    post,
+    path = "/alexa/api/users/{id}/enable",
+    tag = "alexa",
+    params(("id" = String, Path, description = "Simulated user id `amzn1.ask.account.…`")),
+    request_body(content = Option<Object>, content_type = "application/json", description = "`{}`"),
+    responses((status = 200, description = "Open `authorize_url` in a browser to link", body = crate::alexa::link::Enabled), (status = 400, description = "bad_request (including a missing `Content-Type: application/json`)", body = crate::openapi::AlexaErrorBody), (status = 404, description = "not_found", body = crate::openapi::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::openapi::AlexaErrorBody))
+)]
+pub(crate) async fn api_enable(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
@@ -589,7 +617,15 @@ async fn api_enable(
 }
 
 /// `POST /alexa/api/users/{id}/disable`
-async fn api_disable(
+#[utoipa::path(
+    post,
+    path = "/alexa/api/users/{id}/disable",
+    tag = "alexa",
+    params(("id" = String, Path, description = "Simulated user id `amzn1.ask.account.…`")),
+    request_body(content = Option<Object>, content_type = "application/json", description = "`{}`"),
+    responses((status = 200, description = "Whether a link was removed", body = crate::openapi::Unlinked), (status = 400, description = "bad_request (including a missing `Content-Type: application/json`)", body = crate::openapi::AlexaErrorBody), (status = 404, description = "not_found", body = crate::openapi::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::openapi::AlexaErrorBody))
+)]
+pub(crate) async fn api_disable(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
@@ -600,7 +636,15 @@ async fn api_disable(
 }
 
 /// `POST /alexa/api/users/{id}/talk` with a `TalkInput`
-async fn api_talk(
+#[utoipa::path(
+    post,
+    path = "/alexa/api/users/{id}/talk",
+    tag = "alexa",
+    params(("id" = String, Path, description = "Simulated user id `amzn1.ask.account.…`")),
+    request_body(content = crate::alexa::talk::TalkInput, content_type = "application/json"),
+    responses((status = 200, description = "What was sent to the skill and what it answered", body = crate::alexa::talk::TalkResult), (status = 400, description = "bad_request (including a missing `Content-Type: application/json`)", body = crate::openapi::AlexaErrorBody), (status = 404, description = "not_found", body = crate::openapi::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::openapi::AlexaErrorBody))
+)]
+pub(crate) async fn api_talk(
     state: web::Data<AppState>,
     id: web::Path<String>,
     body: web::Json<TalkInput>,
@@ -609,7 +653,14 @@ async fn api_talk(
 }
 
 /// `GET /alexa/api/flows/{flow}`
-async fn api_flow(
+#[utoipa::path(
+    get,
+    path = "/alexa/api/flows/{flow}",
+    tag = "alexa",
+    params(("flow" = String, Path, description = "Flow id")),
+    responses((status = 200, description = "Every logged step of a linking flow", body = Vec<crate::store::FlowEntry>), (status = 404, description = "not_found", body = crate::openapi::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::openapi::AlexaErrorBody))
+)]
+pub(crate) async fn api_flow(
     state: web::Data<AppState>,
     flow: web::Path<String>,
 ) -> Result<HttpResponse, AlexaError> {

@@ -29,6 +29,14 @@ fn parse_id(raw: &str) -> Result<SpotifyId, ApiError> {
 }
 
 /// GET /v1/tracks/{id}
+#[utoipa::path(
+    get,
+    path = "/v1/tracks/{id}",
+    tag = "api",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Spotify id"), ("market" = Option<String>, Query, description = "ISO 3166-1 country code; accepted and ignored")),
+    responses((status = 200, description = "A track", body = crate::api::model::FullTrack), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn track(
     state: web::Data<AppState>,
     _bearer: Bearer,
@@ -45,6 +53,14 @@ pub async fn track(
 }
 
 /// GET /v1/albums/{id}, with its tracks as a paging object.
+#[utoipa::path(
+    get,
+    path = "/v1/albums/{id}",
+    tag = "api",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Spotify id"), ("market" = Option<String>, Query, description = "ISO 3166-1 country code; accepted and ignored")),
+    responses((status = 200, description = "An album", body = crate::api::model::FullAlbum), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn album(
     state: web::Data<AppState>,
     _bearer: Bearer,
@@ -76,6 +92,14 @@ pub async fn album(
 }
 
 /// GET /v1/albums/{id}/tracks
+#[utoipa::path(
+    get,
+    path = "/v1/albums/{id}/tracks",
+    tag = "api",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Spotify id"), ("limit" = Option<i64>, Query, description = "1 to 50, default 20"), ("offset" = Option<i64>, Query, description = "default 0"), ("market" = Option<String>, Query, description = "ISO 3166-1 country code; accepted and ignored")),
+    responses((status = 200, description = "The album's tracks", body = crate::api::params::Page<crate::api::model::SimplifiedTrack>), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn album_tracks(
     state: web::Data<AppState>,
     _bearer: Bearer,
@@ -106,6 +130,14 @@ pub async fn album_tracks(
 }
 
 /// GET /v1/artists/{id}
+#[utoipa::path(
+    get,
+    path = "/v1/artists/{id}",
+    tag = "api",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Spotify id")),
+    responses((status = 200, description = "An artist", body = crate::api::model::FullArtist), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn artist(
     state: web::Data<AppState>,
     _bearer: Bearer,
@@ -139,6 +171,14 @@ pub fn search_words(q: &str) -> Vec<String> {
 
 /// GET /v1/search?q=&type=&limit=&offset=: one paging object per requested
 /// type, each following `limit`/`offset` exactly.
+#[utoipa::path(
+    get,
+    path = "/v1/search",
+    tag = "api",
+    security(("bearer" = [])),
+    params(("q" = String, Query, description = "Search query (`track:`, `artist:`, `album:` filters)"), ("type" = String, Query, description = "Comma-separated: album, artist, playlist, track (show, episode, audiobook give empty pages)"), ("limit" = Option<i64>, Query, description = "1 to 50, default 20"), ("offset" = Option<i64>, Query, description = "default 0"), ("market" = Option<String>, Query, description = "ISO 3166-1 country code; accepted and ignored")),
+    responses((status = 200, description = "One paging object per requested type", body = crate::openapi::SearchResult), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn search(
     state: web::Data<AppState>,
     _bearer: Bearer,
@@ -157,6 +197,10 @@ pub async fn search(
     }
     if q.chars().count() > MAX_QUERY_CHARS {
         return Err(ApiError::bad("Query too long"));
+    }
+    // No stored name has a NUL, and PostgreSQL refuses one in a text parameter.
+    if q.contains('\0') {
+        return Err(ApiError::bad("Invalid search query"));
     }
     let type_param = query
         .get("type")

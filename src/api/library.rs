@@ -94,6 +94,14 @@ pub fn library_seed(user: &Username, now: i64) -> LibrarySeed {
 }
 
 /// GET /v1/me/tracks
+#[utoipa::path(
+    get,
+    path = "/v1/me/tracks",
+    tag = "api",
+    security(("bearer" = ["user-library-read"])),
+    params(("limit" = Option<i64>, Query, description = "1 to 50, default 20"), ("offset" = Option<i64>, Query, description = "default 0"), ("market" = Option<String>, Query, description = "ISO 3166-1 country code; accepted and ignored")),
+    responses((status = 200, description = "Saved tracks", body = crate::api::params::Page<crate::api::model::SavedTrack>), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn saved_tracks(
     state: web::Data<AppState>,
     bearer: Bearer,
@@ -225,6 +233,15 @@ async fn contains(
 }
 
 /// PUT /v1/me/tracks?ids=a,b (or a JSON body `{"ids":[..]}`)
+#[utoipa::path(
+    put,
+    path = "/v1/me/tracks",
+    tag = "api",
+    security(("bearer" = ["user-library-modify"])),
+    params(("ids" = Option<String>, Query, description = "Comma-separated track ids (at most 50)")),
+    request_body(content = Option<crate::openapi::IdsBody>, content_type = "application/json", description = "Ids (or uris) instead of the query parameter"),
+    responses((status = 200, description = "Saved"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn save_tracks(
     state: web::Data<AppState>,
     bearer: Bearer,
@@ -236,6 +253,15 @@ pub async fn save_tracks(
 }
 
 /// DELETE /v1/me/tracks?ids=a,b
+#[utoipa::path(
+    delete,
+    path = "/v1/me/tracks",
+    tag = "api",
+    security(("bearer" = ["user-library-modify"])),
+    params(("ids" = Option<String>, Query, description = "Comma-separated track ids (at most 50)")),
+    request_body(content = Option<crate::openapi::IdsBody>, content_type = "application/json", description = "Ids (or uris) instead of the query parameter"),
+    responses((status = 200, description = "Removed"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn remove_tracks(
     state: web::Data<AppState>,
     bearer: Bearer,
@@ -247,6 +273,14 @@ pub async fn remove_tracks(
 }
 
 /// GET /v1/me/tracks/contains?ids=a,b
+#[utoipa::path(
+    get,
+    path = "/v1/me/tracks/contains",
+    tag = "api",
+    security(("bearer" = ["user-library-read"])),
+    params(("ids" = String, Query, description = "Comma-separated track ids (at most 50)")),
+    responses((status = 200, description = "One boolean per id", body = Vec<bool>), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn tracks_contain(
     state: web::Data<AppState>,
     bearer: Bearer,
@@ -257,6 +291,14 @@ pub async fn tracks_contain(
 }
 
 /// PUT /v1/me/library?uris=spotify:track:..
+#[utoipa::path(
+    put,
+    path = "/v1/me/library",
+    tag = "api",
+    security(("bearer" = ["user-library-modify"])),
+    params(("uris" = String, Query, description = "Comma-separated spotify: uris (at most 40)")),
+    responses((status = 200, description = "Saved"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn library_add(
     state: web::Data<AppState>,
     bearer: Bearer,
@@ -267,6 +309,14 @@ pub async fn library_add(
 }
 
 /// DELETE /v1/me/library?uris=spotify:track:..
+#[utoipa::path(
+    delete,
+    path = "/v1/me/library",
+    tag = "api",
+    security(("bearer" = ["user-library-modify"])),
+    params(("uris" = String, Query, description = "Comma-separated spotify: uris (at most 40)")),
+    responses((status = 200, description = "Removed"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn library_remove(
     state: web::Data<AppState>,
     bearer: Bearer,
@@ -277,6 +327,14 @@ pub async fn library_remove(
 }
 
 /// GET /v1/me/library/contains?uris=spotify:track:..
+#[utoipa::path(
+    get,
+    path = "/v1/me/library/contains",
+    tag = "api",
+    security(("bearer" = ["user-library-read"])),
+    params(("uris" = String, Query, description = "Comma-separated spotify: uris (at most 40)")),
+    responses((status = 200, description = "One boolean per uri", body = Vec<bool>), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn library_contains(
     state: web::Data<AppState>,
     bearer: Bearer,
@@ -288,6 +346,14 @@ pub async fn library_contains(
 
 /// GET /v1/me/top/{artists|tracks}: a stable per-user ranking of the user's
 /// saved tracks, different for each `time_range`.
+#[utoipa::path(
+    get,
+    path = "/v1/me/top/{kind}",
+    tag = "api",
+    security(("bearer" = ["user-top-read"])),
+    params(("kind" = String, Path, description = "`artists` or `tracks`"), ("time_range" = Option<String>, Query, description = "`short_term`, `medium_term` (default) or `long_term`"), ("limit" = Option<i64>, Query, description = "1 to 50, default 20"), ("offset" = Option<i64>, Query, description = "default 0")),
+    responses((status = 200, description = "A page of FullArtist or FullTrack objects", body = crate::api::params::Page<Object>), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn top(
     state: web::Data<AppState>,
     bearer: Bearer,

@@ -10,6 +10,13 @@ use actix_web::{web, HttpResponse};
 /// GET /v1/me (and /v1/me/): basics for any user token; `email` with
 /// user-read-email; `country`, `product`, `explicit_content` with
 /// user-read-private.
+#[utoipa::path(
+    get,
+    path = "/v1/me",
+    tag = "api",
+    security(("bearer" = ["user-read-private", "user-read-email"])),
+    responses((status = 200, description = "The current user; email/country/product need their scopes", body = crate::api::model::PrivateUser), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn me(state: web::Data<AppState>, bearer: Bearer) -> Result<HttpResponse, ApiError> {
     let id = bearer.user()?;
     // A token whose user was deleted is revoked with its grants; this is the
@@ -25,6 +32,14 @@ pub async fn me(state: web::Data<AppState>, bearer: Bearer) -> Result<HttpRespon
 }
 
 /// GET /v1/users/{user_id}: any valid token, user or client.
+#[utoipa::path(
+    get,
+    path = "/v1/users/{user_id}",
+    tag = "api",
+    security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "User id")),
+    responses((status = 200, description = "A public profile", body = crate::api::model::PublicUser), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn user(
     state: web::Data<AppState>,
     _bearer: Bearer,

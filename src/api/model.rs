@@ -40,25 +40,25 @@ impl Links {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ExternalUrls {
     pub spotify: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Followers {
     pub href: Option<String>,
     pub total: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Image {
     pub url: String,
     pub height: Option<i64>,
     pub width: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ExplicitContent {
     pub filter_enabled: bool,
     pub filter_locked: bool,
@@ -66,7 +66,7 @@ pub struct ExplicitContent {
 
 /// GET /v1/me: `email` only with user-read-email; `country`, `product` and
 /// `explicit_content` only with user-read-private.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PrivateUser {
     pub id: String,
     pub display_name: String,
@@ -87,7 +87,7 @@ pub struct PrivateUser {
     pub uri: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PublicUser {
     pub id: String,
     pub display_name: String,
@@ -144,7 +144,7 @@ impl PrivateUser {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SimplifiedArtist {
     pub external_urls: ExternalUrls,
     pub href: String,
@@ -168,7 +168,7 @@ impl SimplifiedArtist {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FullArtist {
     pub external_urls: ExternalUrls,
     pub followers: Followers,
@@ -203,7 +203,7 @@ impl FullArtist {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SimplifiedAlbum {
     pub album_type: String,
     pub total_tracks: i64,
@@ -239,19 +239,19 @@ impl SimplifiedAlbum {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Copyright {
     pub text: String,
     #[serde(rename = "type")]
     pub kind: &'static str,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AlbumExternalIds {
     pub upc: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FullAlbum {
     #[serde(flatten)]
     pub album: SimplifiedAlbum,
@@ -287,12 +287,12 @@ impl FullAlbum {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TrackExternalIds {
     pub isrc: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SimplifiedTrack {
     pub artists: Vec<SimplifiedArtist>,
     pub disc_number: i64,
@@ -336,7 +336,7 @@ impl SimplifiedTrack {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FullTrack {
     pub album: SimplifiedAlbum,
     #[serde(flatten)]
@@ -358,7 +358,7 @@ impl FullTrack {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SavedTrack {
     pub added_at: String,
     pub track: FullTrack,
@@ -366,7 +366,7 @@ pub struct SavedTrack {
 
 /// A playlist entry under both the 2026 names (`item`) and the old ones
 /// (`track`), so old and new clients read it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PlaylistItem {
     pub added_at: String,
     pub added_by: PublicUser,
@@ -387,13 +387,13 @@ impl PlaylistItem {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TracksRef {
     pub href: String,
     pub total: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SimplifiedPlaylist {
     pub collaborative: bool,
     pub description: String,
@@ -440,7 +440,7 @@ impl SimplifiedPlaylist {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FullPlaylist {
     pub collaborative: bool,
     pub description: String,
@@ -487,7 +487,7 @@ impl FullPlaylist {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SnapshotId {
     pub snapshot_id: String,
 }
@@ -501,7 +501,7 @@ pub fn snapshot_id(playlist_id: &str, version: i64) -> String {
     ))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Device {
     pub id: String,
     pub is_active: bool,
@@ -529,12 +529,12 @@ impl Device {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Devices {
     pub devices: Vec<Device>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Context {
     #[serde(rename = "type")]
     pub kind: String,
@@ -563,14 +563,15 @@ impl Context {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Actions {
+    #[schema(value_type = Object)]
     pub disallows: serde_json::Map<String, serde_json::Value>,
 }
 
 /// GET /v1/me/player; currently-playing omits the `device`, `repeat_state`
 /// and `shuffle_state` fields.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PlaybackState {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device: Option<Device>,

@@ -72,7 +72,7 @@ pub struct Paging {
 
 /// Spotify's paging object. `next`/`previous` are absolute URLs (spotipy
 /// follows them as they are).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page<T: Serialize> {
     pub href: String,
     pub items: Vec<T>,

@@ -21,6 +21,14 @@ const RETRIES: usize = 8;
 const ARTIST_CONTEXT_TRACKS: i64 = 10;
 
 /// GET /v1/me/player: 204 when no device is active.
+#[utoipa::path(
+    get,
+    path = "/v1/me/player",
+    tag = "api",
+    security(("bearer" = ["user-read-playback-state"])),
+    params(("market" = Option<String>, Query, description = "ISO 3166-1 country code; accepted and ignored"), ("additional_types" = Option<String>, Query, description = "Accepted and ignored")),
+    responses((status = 200, description = "Playback state", body = crate::api::model::PlaybackState), (status = 204, description = "Nothing is playing"), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn state(state: web::Data<AppState>, bearer: Bearer) -> Result<HttpResponse, ApiError> {
     let user = bearer.user()?;
     bearer.require("user-read-playback-state")?;
@@ -28,6 +36,14 @@ pub async fn state(state: web::Data<AppState>, bearer: Bearer) -> Result<HttpRes
 }
 
 /// GET /v1/me/player/currently-playing: 204 when nothing is loaded.
+#[utoipa::path(
+    get,
+    path = "/v1/me/player/currently-playing",
+    tag = "api",
+    security(("bearer" = ["user-read-currently-playing", "user-read-playback-state"])),
+    params(("market" = Option<String>, Query, description = "ISO 3166-1 country code; accepted and ignored"), ("additional_types" = Option<String>, Query, description = "Accepted and ignored")),
+    responses((status = 200, description = "The playing item", body = crate::api::model::PlaybackState), (status = 204, description = "Nothing is playing"), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn currently_playing(
     state: web::Data<AppState>,
     bearer: Bearer,
@@ -99,6 +115,13 @@ async fn view(state: &AppState, user: &Username, full: bool) -> Result<HttpRespo
 const QUEUE_PREVIEW: usize = 20;
 
 /// GET /v1/me/player/queue: the current track and what plays after it.
+#[utoipa::path(
+    get,
+    path = "/v1/me/player/queue",
+    tag = "api",
+    security(("bearer" = ["user-read-playback-state"])),
+    responses((status = 200, description = "The playing item and what follows", body = crate::openapi::Queue), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn queue_view(
     state: web::Data<AppState>,
     bearer: Bearer,
@@ -130,6 +153,13 @@ pub async fn queue_view(
 }
 
 /// GET /v1/me/player/devices
+#[utoipa::path(
+    get,
+    path = "/v1/me/player/devices",
+    tag = "api",
+    security(("bearer" = ["user-read-playback-state"])),
+    responses((status = 200, description = "The user's devices", body = crate::api::model::Devices), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn devices(state: web::Data<AppState>, bearer: Bearer) -> Result<HttpResponse, ApiError> {
     let user = bearer.user()?;
     bearer.require("user-read-playback-state")?;
@@ -331,6 +361,15 @@ async fn context_tracks(
 
 /// PUT /v1/me/player/play: starts a context or tracks, or resumes. Resuming
 /// with nothing loaded starts the user's saved tracks.
+#[utoipa::path(
+    put,
+    path = "/v1/me/player/play",
+    tag = "api",
+    security(("bearer" = ["user-modify-playback-state"])),
+    params(("device_id" = Option<String>, Query, description = "Target device; else the active one")),
+    request_body(content = Option<Object>, content_type = "application/json", description = "`{\"context_uri\"?, \"uris\"?, \"offset\"?: {\"position\"|\"uri\"}, \"position_ms\"?}`; empty resumes"),
+    responses((status = 204, description = "Done"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope, `PREMIUM_REQUIRED`, or a player restriction (`reason`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such item, or `NO_ACTIVE_DEVICE`", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn play(
     state: web::Data<AppState>,
     bearer: Bearer,
@@ -381,6 +420,14 @@ struct TransferBody {
 }
 
 /// PUT /v1/me/player: transfers playback to (and so activates) one device.
+#[utoipa::path(
+    put,
+    path = "/v1/me/player",
+    tag = "api",
+    security(("bearer" = ["user-modify-playback-state"])),
+    request_body(content = Object, content_type = "application/json", description = "`{\"device_ids\": [one id], \"play\"?: bool}`"),
+    responses((status = 204, description = "Done"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope, `PREMIUM_REQUIRED`, or a player restriction (`reason`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such item, or `NO_ACTIVE_DEVICE`", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn transfer(
     state: web::Data<AppState>,
     bearer: Bearer,
@@ -413,6 +460,14 @@ pub async fn transfer(
 }
 
 /// PUT /v1/me/player/pause
+#[utoipa::path(
+    put,
+    path = "/v1/me/player/pause",
+    tag = "api",
+    security(("bearer" = ["user-modify-playback-state"])),
+    params(("device_id" = Option<String>, Query, description = "Target device; else the active one")),
+    responses((status = 204, description = "Done"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope, `PREMIUM_REQUIRED`, or a player restriction (`reason`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such item, or `NO_ACTIVE_DEVICE`", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn pause(
     state: web::Data<AppState>,
     bearer: Bearer,
@@ -427,6 +482,14 @@ pub async fn pause(
 }
 
 /// POST /v1/me/player/next
+#[utoipa::path(
+    post,
+    path = "/v1/me/player/next",
+    tag = "api",
+    security(("bearer" = ["user-modify-playback-state"])),
+    params(("device_id" = Option<String>, Query, description = "Target device; else the active one")),
+    responses((status = 204, description = "Done"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope, `PREMIUM_REQUIRED`, or a player restriction (`reason`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such item, or `NO_ACTIVE_DEVICE`", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn next(
     state: web::Data<AppState>,
     bearer: Bearer,
@@ -441,6 +504,14 @@ pub async fn next(
 }
 
 /// POST /v1/me/player/previous
+#[utoipa::path(
+    post,
+    path = "/v1/me/player/previous",
+    tag = "api",
+    security(("bearer" = ["user-modify-playback-state"])),
+    params(("device_id" = Option<String>, Query, description = "Target device; else the active one")),
+    responses((status = 204, description = "Done"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope, `PREMIUM_REQUIRED`, or a player restriction (`reason`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such item, or `NO_ACTIVE_DEVICE`", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn previous(
     state: web::Data<AppState>,
     bearer: Bearer,
@@ -455,6 +526,14 @@ pub async fn previous(
 }
 
 /// PUT /v1/me/player/seek?position_ms=
+#[utoipa::path(
+    put,
+    path = "/v1/me/player/seek",
+    tag = "api",
+    security(("bearer" = ["user-modify-playback-state"])),
+    params(("position_ms" = i64, Query, description = "Position in the track"), ("device_id" = Option<String>, Query, description = "Target device; else the active one")),
+    responses((status = 204, description = "Done"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope, `PREMIUM_REQUIRED`, or a player restriction (`reason`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such item, or `NO_ACTIVE_DEVICE`", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn seek(
     state: web::Data<AppState>,
     bearer: Bearer,
@@ -477,6 +556,14 @@ pub async fn seek(
 }
 
 /// PUT /v1/me/player/shuffle?state=true|false
+#[utoipa::path(
+    put,
+    path = "/v1/me/player/shuffle",
+    tag = "api",
+    security(("bearer" = ["user-modify-playback-state"])),
+    params(("state" = String, Query, description = "`true` or `false`"), ("device_id" = Option<String>, Query, description = "Target device; else the active one")),
+    responses((status = 204, description = "Done"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope, `PREMIUM_REQUIRED`, or a player restriction (`reason`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such item, or `NO_ACTIVE_DEVICE`", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn shuffle(
     state: web::Data<AppState>,
     bearer: Bearer,
@@ -499,6 +586,14 @@ pub async fn shuffle(
 }
 
 /// PUT /v1/me/player/repeat?state=track|context|off
+#[utoipa::path(
+    put,
+    path = "/v1/me/player/repeat",
+    tag = "api",
+    security(("bearer" = ["user-modify-playback-state"])),
+    params(("state" = String, Query, description = "`track`, `context` or `off`"), ("device_id" = Option<String>, Query, description = "Target device; else the active one")),
+    responses((status = 204, description = "Done"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope, `PREMIUM_REQUIRED`, or a player restriction (`reason`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such item, or `NO_ACTIVE_DEVICE`", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn repeat(
     state: web::Data<AppState>,
     bearer: Bearer,
@@ -519,6 +614,14 @@ pub async fn repeat(
 }
 
 /// POST /v1/me/player/queue?uri=spotify:track:…
+#[utoipa::path(
+    post,
+    path = "/v1/me/player/queue",
+    tag = "api",
+    security(("bearer" = ["user-modify-playback-state"])),
+    params(("uri" = String, Query, description = "A spotify:track: uri"), ("device_id" = Option<String>, Query, description = "Target device; else the active one")),
+    responses((status = 204, description = "Done"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope, `PREMIUM_REQUIRED`, or a player restriction (`reason`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such item, or `NO_ACTIVE_DEVICE`", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn queue(
     state: web::Data<AppState>,
     bearer: Bearer,
@@ -543,6 +646,14 @@ pub async fn queue(
 
 /// PUT /v1/me/player/volume?volume_percent=0..100: on the given or the
 /// active device; devices that cannot change volume answer 403.
+#[utoipa::path(
+    put,
+    path = "/v1/me/player/volume",
+    tag = "api",
+    security(("bearer" = ["user-modify-playback-state"])),
+    params(("volume_percent" = i64, Query, description = "0 to 100"), ("device_id" = Option<String>, Query, description = "Target device; else the active one")),
+    responses((status = 204, description = "Done"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope, `PREMIUM_REQUIRED`, or a player restriction (`reason`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such item, or `NO_ACTIVE_DEVICE`", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn volume(
     state: web::Data<AppState>,
     bearer: Bearer,

@@ -20,6 +20,14 @@ const MAX_DESCRIPTION: usize = 300;
 const MAX_ADD: usize = 100;
 
 /// GET /v1/me/playlists
+#[utoipa::path(
+    get,
+    path = "/v1/me/playlists",
+    tag = "api",
+    security(("bearer" = ["playlist-read-private"])),
+    params(("limit" = Option<i64>, Query, description = "1 to 50, default 20"), ("offset" = Option<i64>, Query, description = "default 0")),
+    responses((status = 200, description = "The user's playlists", body = crate::api::params::Page<crate::api::model::SimplifiedPlaylist>), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn mine(
     state: web::Data<AppState>,
     bearer: Bearer,
@@ -50,6 +58,14 @@ pub async fn mine(
 
 /// GET /v1/users/{user_id}/playlists: public lists of anyone; a user asking
 /// for their own with playlist-read-private also sees the private ones.
+#[utoipa::path(
+    get,
+    path = "/v1/users/{user_id}/playlists",
+    tag = "api",
+    security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "User id"), ("limit" = Option<i64>, Query, description = "1 to 50, default 20"), ("offset" = Option<i64>, Query, description = "default 0")),
+    responses((status = 200, description = "The user's public playlists (and private ones for their owner with playlist-read-private)", body = crate::api::params::Page<crate::api::model::SimplifiedPlaylist>), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn of_user(
     state: web::Data<AppState>,
     bearer: Bearer,
@@ -131,6 +147,14 @@ async fn items_page(
 }
 
 /// GET /v1/playlists/{id}
+#[utoipa::path(
+    get,
+    path = "/v1/playlists/{id}",
+    tag = "api",
+    security(("bearer" = ["playlist-read-private"])),
+    params(("id" = String, Path, description = "Spotify id"), ("market" = Option<String>, Query, description = "ISO 3166-1 country code; accepted and ignored"), ("fields" = Option<String>, Query, description = "Accepted and ignored")),
+    responses((status = 200, description = "A playlist with its first page of items", body = crate::api::model::FullPlaylist), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn get(
     state: web::Data<AppState>,
     bearer: Bearer,
@@ -152,6 +176,14 @@ pub async fn get(
 }
 
 /// GET /v1/playlists/{id}/items (and /tracks)
+#[utoipa::path(
+    get,
+    path = "/v1/playlists/{id}/items",
+    tag = "api",
+    security(("bearer" = ["playlist-read-private"])),
+    params(("id" = String, Path, description = "Spotify id"), ("limit" = Option<i64>, Query, description = "1 to 50, default 20"), ("offset" = Option<i64>, Query, description = "default 0"), ("market" = Option<String>, Query, description = "ISO 3166-1 country code; accepted and ignored")),
+    responses((status = 200, description = "A page of items (also served at `/tracks`)", body = crate::api::params::Page<crate::api::model::PlaylistItem>), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn items(
     state: web::Data<AppState>,
     bearer: Bearer,
@@ -173,6 +205,14 @@ struct CreateBody {
 }
 
 /// POST /v1/me/playlists
+#[utoipa::path(
+    post,
+    path = "/v1/me/playlists",
+    tag = "api",
+    security(("bearer" = ["playlist-modify-public", "playlist-modify-private"])),
+    request_body(content = Object, content_type = "application/json", description = "`{\"name\", \"public\"?, \"collaborative\"?, \"description\"?}`"),
+    responses((status = 201, description = "The new playlist", body = crate::api::model::FullPlaylist), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn create_mine(
     state: web::Data<AppState>,
     bearer: Bearer,
@@ -183,6 +223,15 @@ pub async fn create_mine(
 }
 
 /// POST /v1/users/{user_id}/playlists: only for oneself.
+#[utoipa::path(
+    post,
+    path = "/v1/users/{user_id}/playlists",
+    tag = "api",
+    security(("bearer" = ["playlist-modify-public", "playlist-modify-private"])),
+    params(("user_id" = String, Path, description = "Must be the current user")),
+    request_body(content = Object, content_type = "application/json", description = "`{\"name\", \"public\"?, \"collaborative\"?, \"description\"?}`"),
+    responses((status = 201, description = "The new playlist", body = crate::api::model::FullPlaylist), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn create_for_user(
     state: web::Data<AppState>,
     bearer: Bearer,
@@ -223,6 +272,12 @@ async fn create(
     let description = body.description.unwrap_or_default();
     if description.chars().count() > MAX_DESCRIPTION {
         return Err(ApiError::bad("Playlist description too long"));
+    }
+    // PostgreSQL refuses NUL in text; Spotify has no names with one either.
+    if name.contains('\0') || description.contains('\0') {
+        return Err(ApiError::bad(
+            "Invalid character in playlist name or description",
+        ));
     }
     if collaborative && public {
         return Err(ApiError::bad("Collaborative playlists can only be private"));
@@ -270,6 +325,15 @@ struct AddBody {
 
 /// POST /v1/playlists/{id}/items (and /tracks): `uris` and `position` in a
 /// JSON body or the query string.
+#[utoipa::path(
+    post,
+    path = "/v1/playlists/{id}/items",
+    tag = "api",
+    security(("bearer" = ["playlist-modify-public", "playlist-modify-private"])),
+    params(("id" = String, Path, description = "Spotify id"), ("uris" = Option<String>, Query, description = "Comma-separated track uris"), ("position" = Option<i64>, Query, description = "Insert position")),
+    request_body(content = Option<Object>, content_type = "application/json", description = "`{\"uris\": [...], \"position\"?}` instead of the query"),
+    responses((status = 201, description = "Added", body = crate::api::model::SnapshotId), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+)]
 pub async fn add(
     state: web::Data<AppState>,
     bearer: Bearer,

@@ -21,6 +21,14 @@ fn no_store() -> actix_web::HttpResponseBuilder {
 }
 
 /// `POST /api/revoke`: 200 for valid, unknown and already revoked tokens alike.
+#[utoipa::path(
+    post,
+    path = "/api/revoke",
+    tag = "provider",
+    security(("client_basic" = []), ()),
+    request_body(content = crate::openapi::TokenRefForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "Revoked, unknown or already revoked (empty body)."), (status = 400, description = "invalid_request, unauthorized_client (another client's token)", body = crate::openapi::OAuthErrorBody), (status = 401, description = "invalid_client", body = crate::openapi::OAuthErrorBody), (status = 405, description = "Not POST", body = crate::openapi::OAuthErrorBody), (status = 413, description = "Body over the limit", body = crate::openapi::OAuthErrorBody))
+)]
 pub async fn revoke(
     req: HttpRequest,
     payload: web::Payload,
@@ -69,6 +77,14 @@ pub async fn revoke(
 }
 
 /// `POST /api/introspect`: inactive tokens say only `{"active": false}`.
+#[utoipa::path(
+    post,
+    path = "/api/introspect",
+    tag = "provider",
+    security(("client_basic" = []), ()),
+    request_body(content = crate::openapi::TokenRefForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "RFC 7662 answer; inactive tokens are `{\"active\": false}` only. Every response carries `Cache-Control: no-store` and `Pragma: no-cache`.", body = crate::openapi::Introspection), (status = 400, description = "invalid_request", body = crate::openapi::OAuthErrorBody), (status = 401, description = "invalid_client: the caller must authenticate", body = crate::openapi::OAuthErrorBody), (status = 405, description = "Not POST", body = crate::openapi::OAuthErrorBody), (status = 413, description = "Body over the limit", body = crate::openapi::OAuthErrorBody))
+)]
 pub async fn introspect(
     req: HttpRequest,
     payload: web::Payload,
@@ -129,6 +145,12 @@ pub async fn introspect(
 }
 
 /// `GET /.well-known/oauth-authorization-server`
+#[utoipa::path(
+    get,
+    path = "/.well-known/oauth-authorization-server",
+    tag = "provider",
+    responses((status = 200, description = "RFC 8414 metadata", body = crate::openapi::ServerMetadata))
+)]
 pub async fn metadata(state: web::Data<AppState>) -> HttpResponse {
     let base = state.settings.public_url();
     HttpResponse::Ok().json(json!({
@@ -152,6 +174,12 @@ pub async fn metadata(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// `GET /.well-known/jwks.json`
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    tag = "provider",
+    responses((status = 200, description = "Public signing keys", body = crate::openapi::Jwks))
+)]
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"))

@@ -19,7 +19,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 /// A successful token response (RFC 6749 §5.1).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TokenResponse {
     pub access_token: String,
     pub token_type: &'static str,
@@ -59,6 +59,14 @@ pub async fn oauth_form(req: &HttpRequest, payload: web::Payload) -> Result<Para
 }
 
 /// `POST /api/token`
+#[utoipa::path(
+    post,
+    path = "/api/token",
+    tag = "provider",
+    security(("client_basic" = []), ()),
+    request_body(content = crate::openapi::TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "Tokens. Every response carries `Cache-Control: no-store` and `Pragma: no-cache`.", body = crate::provider::token::TokenResponse), (status = 400, description = "invalid_request, invalid_grant, unauthorized_client, unsupported_grant_type, invalid_scope", body = crate::openapi::OAuthErrorBody), (status = 401, description = "invalid_client (with `WWW-Authenticate: Basic` when Basic was used)", body = crate::openapi::OAuthErrorBody), (status = 405, description = "Not POST", body = crate::openapi::OAuthErrorBody), (status = 413, description = "Body over the limit", body = crate::openapi::OAuthErrorBody), (status = 429, description = "Too many failed attempts; see `Retry-After`", body = crate::openapi::OAuthErrorBody), (status = 503, description = "temporarily_unavailable", body = crate::openapi::OAuthErrorBody))
+)]
 pub async fn token(
     req: HttpRequest,
     payload: web::Payload,

@@ -91,7 +91,23 @@ fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
 }
 
 /// `POST /alexa/skill`
-async fn endpoint(
+#[utoipa::path(
+    post,
+    path = "/alexa/skill",
+    tag = "skill",
+    description = "The path is the `skill_path` setting (default `/alexa/skill`). With signature checks on, `SignatureCertChainUrl` and `Signature-256` must verify over the exact body bytes; the timestamp must be within 150 s and the applicationId the configured one.",
+    params(
+        ("SignatureCertChainUrl" = Option<String>, Header, description = "Alexa's certificate chain URL"),
+        ("Signature-256" = Option<String>, Header, description = "Base64 RSA-SHA256 signature of the body")
+    ),
+    request_body(content = crate::skill::envelope::RequestEnvelope, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The skill's answer", body = crate::skill::envelope::ResponseEnvelope),
+        (status = 400, description = "Bad signature, timestamp, application id or envelope (`invalid_request`)", body = crate::openapi::OAuthErrorBody),
+        (status = 413, description = "Body over the limit")
+    )
+)]
+pub(crate) async fn endpoint(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Bytes,

@@ -49,7 +49,7 @@ pub struct LinkAttempt {
 }
 
 /// One line of a flow log.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct FlowEntry {
     pub flow_id: String,
     pub user_id: String,
