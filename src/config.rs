@@ -90,6 +90,11 @@ pub struct Settings {
     pub users: Vec<UserSeed>,
     /// Clients to create or update at start.
     pub clients: Vec<ClientSeed>,
+    /// Password of the admin API (`/admin/api`): HTTP Basic `admin:<password>`
+    /// or `Bearer <password>`. Unset: the admin API answers loopback callers only.
+    pub admin_password: Option<String>,
+    /// Scenarios (scripted faults) to set at start, once per database.
+    pub scenarios: Vec<crate::admin::scenarios::ScenarioSpec>,
 
     // --- skill: the bundled Alexa skill handler ---
     /// Path the skill endpoint is served at.
@@ -174,6 +179,8 @@ impl Default for Settings {
             trust_forwarded_headers: false,
             users: Vec::new(),
             clients: Vec::new(),
+            admin_password: None,
+            scenarios: Vec::new(),
             skill_path: "/alexa/skill".into(),
             skill_api_base_url: None,
             skill_application_id: None,

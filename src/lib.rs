@@ -1,6 +1,7 @@
 //! mocklink: a mock Spotify-like account-linking OAuth provider, its Web API,
 //! a bundled Alexa skill and a simulator of Alexa's side, in one crate.
 
+pub mod admin;
 pub mod alexa;
 pub mod api;
 pub mod cli;

@@ -72,6 +72,7 @@ impl Application {
         settings.listen = addr;
         let state = prepare(settings, clock).await?;
         spawn_key_refresher(state.clone());
+        spawn_clock_refresher(state.clone());
         let server = serve(state.clone(), listener)?;
         Ok(Self {
             server,
@@ -110,10 +111,15 @@ pub async fn prepare(settings: Settings, clock: Clock) -> Result<AppState, Start
         keys,
         clock,
         revocations: Default::default(),
+        scenarios: Default::default(),
         skill,
         alexa,
     };
+    state.clock.set_shared_offset(state.store.clock_offset().await?);
     seed(&state).await?;
+    crate::admin::scenarios::seed(&state)
+        .await
+        .map_err(StartupError::Seed)?;
     Ok(state)
 }
 
@@ -127,6 +133,23 @@ fn spawn_key_refresher(state: AppState) {
             tick.tick().await;
             if let Err(e) = state.keys.reload(&state.store).await {
                 tracing::warn!(error = %e, "could not refresh signing keys");
+            }
+        }
+    });
+}
+
+/// The virtual clock set through the admin API (by any instance) is read
+/// back every second, so all instances agree on "now".
+fn spawn_clock_refresher(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let generation = state.clock.generation();
+            match state.store.clock_offset().await {
+                Ok(offset) => state.clock.refresh_shared_offset(generation, offset),
+                Err(e) => tracing::warn!(error = %e, "could not read the virtual clock"),
             }
         }
     });
@@ -174,6 +197,7 @@ fn routes(cfg: &mut web::ServiceConfig, settings: &Settings) {
     .route("/readyz", web::get().to(readyz));
     if settings.serves(Role::Provider) {
         provider::configure(cfg);
+        crate::admin::configure(cfg);
     }
     if settings.serves(Role::Api) {
         crate::api::configure(cfg);

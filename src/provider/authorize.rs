@@ -243,6 +243,9 @@ pub async fn authorize(
             "",
         ));
     };
+    if crate::admin::scenarios::consent_denied(&state, &request.client.id, &user.id).await? {
+        return Err(access_denied(&state, &request));
+    }
     let remembered = state
         .store
         .consent(&user.id, &request.client.id)
@@ -330,6 +333,7 @@ pub async fn login(
         form.password.clone().unwrap_or_default(),
     )
     .await;
+    let ok = ok && !crate::admin::scenarios::login_fails(&state, return_to, name).await?;
     let Some(user) = user.filter(|_| ok) else {
         tracing::info!(event = "login_failed", "login failed");
         attempt.failed(&state).await?;
@@ -387,15 +391,19 @@ pub async fn consent(
                 .await?;
             issue_code(&state, &request, &user_id, StatusCode::SEE_OTHER).await
         }
-        Some("deny") => Err(AuthorizeError::Redirect(Box::new(RedirectError {
-            redirect_uri: request.redirect_uri.clone(),
-            state: request.state.clone(),
-            error: "access_denied",
-            description: "The user denied access".into(),
-            issuer: state.issuer(),
-        }))),
+        Some("deny") => Err(access_denied(&state, &request)),
         _ => Err(PageError::BadRequest("The form did not say whether you agree.".into()).into()),
     }
+}
+
+fn access_denied(state: &AppState, request: &AuthorizationRequest) -> AuthorizeError {
+    AuthorizeError::Redirect(Box::new(RedirectError {
+        redirect_uri: request.redirect_uri.clone(),
+        state: request.state.clone(),
+        error: "access_denied",
+        description: "The user denied access".into(),
+        issuer: state.issuer(),
+    }))
 }
 
 /// Creates the grant and its code, and redirects back to the client.
