@@ -17,7 +17,8 @@ CREATE TABLE scenarios (
     path        TEXT,            -- api_error: path prefix under /v1
     remaining   BIGINT,          -- requests left, decremented with a conditional UPDATE
     expires_at  BIGINT,
-    created_at  BIGINT NOT NULL
+    created_at  BIGINT NOT NULL,
+    seq         BIGINT NOT NULL  -- real-time microseconds: matching and listing order
 );
 
 -- The virtual clock's shared offset: one row, id 'global'.

@@ -29,3 +29,7 @@ mod skill_envelope;
 mod skill_signature;
 mod skill_support;
 mod story_end_to_end;
+mod toolbox_admin;
+mod toolbox_clock;
+mod toolbox_scenarios;
+mod toolbox_support;

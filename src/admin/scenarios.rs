@@ -232,6 +232,10 @@ impl ScenarioSpec {
             remaining: self.count,
             expires_at: self.expires_in.map(|e| now + e),
             created_at: now,
+            seq: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_micros() as i64)
+                .unwrap_or(0),
         })
     }
 }

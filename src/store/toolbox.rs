@@ -18,10 +18,13 @@ pub struct ScenarioRecord {
     pub remaining: Option<i64>,
     pub expires_at: Option<i64>,
     pub created_at: i64,
+    /// Order of creation (real-time microseconds); earlier scenarios apply first.
+    #[serde(skip)]
+    pub seq: i64,
 }
 
 const COLUMNS: &str = "id, kind, client_id, user_id, error, status, delay_ms, seconds, path, \
-                       remaining, expires_at, created_at";
+                       remaining, expires_at, created_at, seq";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<ScenarioRecord, StoreError> {
     Ok(ScenarioRecord {
@@ -37,6 +40,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<ScenarioRecord, StoreError> {
         remaining: row.try_get("remaining")?,
         expires_at: row.try_get("expires_at")?,
         created_at: row.try_get("created_at")?,
+        seq: row.try_get("seq")?,
     })
 }
 
@@ -46,7 +50,7 @@ impl Store {
     pub async fn insert_scenario(&self, s: &ScenarioRecord) -> Result<bool, StoreError> {
         let res = sqlx::query(&format!(
             "INSERT INTO scenarios ({COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO NOTHING"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING"
         ))
         .bind(&s.id)
         .bind(&s.kind)
@@ -60,6 +64,7 @@ impl Store {
         .bind(s.remaining)
         .bind(s.expires_at)
         .bind(s.created_at)
+        .bind(s.seq)
         .execute(&self.pool)
         .await?;
         Ok(res.rows_affected() == 1)
@@ -70,7 +75,7 @@ impl Store {
         sqlx::query(&format!(
             "SELECT {COLUMNS} FROM scenarios \
              WHERE (remaining IS NULL OR remaining > 0) AND (expires_at IS NULL OR expires_at > $1) \
-             ORDER BY created_at, id"
+             ORDER BY seq, id"
         ))
         .bind(now)
         .fetch_all(&self.pool)
