@@ -1,6 +1,10 @@
 -- The tester's toolbox: scripted faults ("scenarios") and the shared virtual
 -- clock, both in the database so every instance agrees.
 
+-- Personas: a label offered on the login page, and a lock (NULL: not locked).
+ALTER TABLE users ADD COLUMN persona TEXT;
+ALTER TABLE users ADD COLUMN locked_at BIGINT;
+
 -- One row per scenario. NULL client_id/user_id match any client/user. A
 -- scenario ends when `remaining` reaches 0 (if set) or at `expires_at` (if set);
 -- at least one of the two is always set.

@@ -90,6 +90,9 @@ pub struct Settings {
     pub users: Vec<UserSeed>,
     /// Clients to create or update at start.
     pub clients: Vec<ClientSeed>,
+    /// With `demo_seed` and the well-known demo password: also seed the demo
+    /// personas `free`, `empty` and `locked` (passwords equal to the names).
+    pub demo_personas: bool,
     /// Password of the admin API (`/admin/api`): HTTP Basic `admin:<password>`
     /// or `Bearer <password>`. Unset: the admin API answers loopback callers only.
     pub admin_password: Option<String>,
@@ -179,6 +182,7 @@ impl Default for Settings {
             trust_forwarded_headers: false,
             users: Vec::new(),
             clients: Vec::new(),
+            demo_personas: true,
             admin_password: None,
             scenarios: Vec::new(),
             skill_path: "/alexa/skill".into(),
@@ -217,6 +221,33 @@ pub struct UserSeed {
     pub country: String,
     #[serde(default = "default_product")]
     pub product: String,
+    /// A label such as "Free account (Germany)": the login page offers the
+    /// user by this name, with a one-click login (its form carries the
+    /// password: use personas for test accounts only).
+    #[serde(default)]
+    pub persona: Option<String>,
+    /// Login answers "account locked" (the password is still checked first).
+    #[serde(default)]
+    pub locked: bool,
+    /// Starts with no playlists and no saved tracks (devices only).
+    #[serde(default)]
+    pub empty_library: bool,
+}
+
+impl UserSeed {
+    pub fn new(username: &str, password: &str, country: &str, product: &str) -> Self {
+        Self {
+            username: username.into(),
+            password: password.into(),
+            display_name: None,
+            email: None,
+            country: country.into(),
+            product: product.into(),
+            persona: None,
+            locked: false,
+            empty_library: false,
+        }
+    }
 }
 
 /// A client declared in the config file.
@@ -449,6 +480,42 @@ impl Settings {
         self.alexa_skill_endpoint
             .clone()
             .unwrap_or_else(|| format!("{}{}", self.public_url(), self.skill_path))
+    }
+
+    /// Every user seeded at start: the demo user and personas (with
+    /// `demo_seed`), then the config file's `users`.
+    pub fn seeded_users(&self) -> Vec<UserSeed> {
+        let mut users = Vec::new();
+        if self.demo_seed {
+            users.push(UserSeed {
+                display_name: Some("Demo User".into()),
+                email: Some(format!("{}@example.com", self.demo_username)),
+                persona: Some("Premium listener (US)".into()),
+                ..UserSeed::new(&self.demo_username, &self.demo_password, "US", "premium")
+            });
+            // Their passwords are well known: never next to a private demo password.
+            if self.demo_personas && self.demo_password == DEMO_PASSWORD {
+                users.push(UserSeed {
+                    display_name: Some("Frieda Free".into()),
+                    persona: Some("Free account (Germany)".into()),
+                    ..UserSeed::new("free", "free", "DE", "free")
+                });
+                users.push(UserSeed {
+                    display_name: Some("Emi Empty".into()),
+                    persona: Some("Premium, empty library (Japan)".into()),
+                    empty_library: true,
+                    ..UserSeed::new("empty", "empty", "JP", "premium")
+                });
+                users.push(UserSeed {
+                    display_name: Some("Lou Locked".into()),
+                    persona: Some("Locked account (UK)".into()),
+                    locked: true,
+                    ..UserSeed::new("locked", "locked", "GB", "premium")
+                });
+            }
+        }
+        users.extend(self.users.iter().cloned());
+        users
     }
 
     /// True while the well-known demo credentials are in use.

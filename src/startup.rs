@@ -262,20 +262,9 @@ async fn not_found() -> HttpResponse {
 /// Creates the demo user and client (if enabled) and the config file's seeds.
 async fn seed(state: &AppState) -> Result<(), StartupError> {
     let s = &state.settings;
-    let mut users = s.users.clone();
+    let users = s.seeded_users();
     let mut clients = s.clients.clone();
     if s.demo_seed {
-        users.insert(
-            0,
-            UserSeed {
-                username: s.demo_username.clone(),
-                password: s.demo_password.clone(),
-                display_name: Some("Demo User".into()),
-                email: Some(format!("{}@example.com", s.demo_username)),
-                country: "US".into(),
-                product: "premium".into(),
-            },
-        );
         let mut redirect_uris = s.alexa_redirect_uris();
         let simulator = s.simulator_redirect_uri();
         match RedirectUri::parse(&simulator) {
@@ -308,11 +297,19 @@ async fn seed(state: &AppState) -> Result<(), StartupError> {
         // Users are created once; changing them is the CLI's job, which also
         // keeps start-up free of password hashing on an existing database.
         if state.store.user(&id).await?.is_none() {
-            let user = user_from_seed(u, id, password::hash_off_thread(u.password.clone()).await);
+            let user = user_from_seed(u, id.clone(), password::hash_off_thread(u.password.clone()).await);
             match state.store.insert_user(&user, now).await {
                 Ok(()) | Err(StoreError::Conflict(_)) => {}
                 Err(e) => return Err(e.into()),
             }
+        }
+        // Persona label and lock follow the config file on every start.
+        state
+            .store
+            .set_persona(&id, u.persona.as_deref(), u.locked.then_some(now))
+            .await?;
+        if u.empty_library {
+            crate::api::library::seed_empty(state, &id).await?;
         }
     }
     for c in &clients {
@@ -334,6 +331,8 @@ pub fn user_from_seed(u: &UserSeed, id: Username, password_hash: String) -> NewU
             .unwrap_or_else(|| format!("{id}@example.com")),
         country: u.country.clone(),
         product: u.product.clone(),
+        persona: u.persona.clone(),
+        locked_at: None,
         password_hash,
         id,
     }

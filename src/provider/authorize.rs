@@ -161,6 +161,31 @@ struct LoginPage<'a> {
     return_to: &'a str,
     username: &'a str,
     demo_hint: String,
+    personas: Vec<Persona>,
+}
+
+/// A seeded test user offered on the login page with a one-click login.
+struct Persona {
+    label: String,
+    username: String,
+    password: String,
+}
+
+/// The seeded users with a persona label (the demo ones exist only with
+/// the well-known demo password; config-declared ones are an explicit opt-in).
+fn personas(state: &AppState) -> Vec<Persona> {
+    state
+        .settings
+        .seeded_users()
+        .into_iter()
+        .filter_map(|u| {
+            Some(Persona {
+                label: u.persona?,
+                username: u.username,
+                password: u.password,
+            })
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -203,6 +228,7 @@ pub(crate) fn login_page(
         return_to,
         username,
         demo_hint: demo_hint(state),
+        personas: personas(state),
     };
     let mut res = html(StatusCode::OK, &page);
     if let Some(c) = cookie {
@@ -348,6 +374,20 @@ pub async fn login(
         ));
     };
     attempt.succeeded(&state).await?;
+    if user.locked_at.is_some() {
+        tracing::info!(event = "login_locked", user = %user.id, "login to a locked account");
+        let mut res = login_page(
+            &state,
+            &session,
+            None,
+            None,
+            return_to,
+            Some("This account is locked. Contact support to unlock it."),
+            name,
+        );
+        *res.status_mut() = StatusCode::FORBIDDEN;
+        return Ok(res);
+    }
     // A new session id at login defeats session fixation.
     session::end(&state, &session).await?;
     let (_, cookie) = session::start(&state, Some(user.id.clone())).await?;
