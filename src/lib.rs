@@ -9,6 +9,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod domain;
+pub mod metrics;
 pub mod provider;
 pub mod skill;
 pub mod startup;

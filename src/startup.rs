@@ -112,6 +112,7 @@ pub async fn prepare(settings: Settings, clock: Clock) -> Result<AppState, Start
         clock,
         revocations: Default::default(),
         scenarios: Default::default(),
+        metrics: Default::default(),
         skill,
         alexa,
     };
@@ -194,7 +195,8 @@ fn routes(cfg: &mut web::ServiceConfig, settings: &Settings) {
         "/healthz",
         web::get().to(|| async { HttpResponse::Ok().body("ok") }),
     )
-    .route("/readyz", web::get().to(readyz));
+    .route("/readyz", web::get().to(readyz))
+    .route("/metrics", web::get().to(crate::metrics::metrics));
     if settings.serves(Role::Provider) {
         provider::configure(cfg);
         crate::admin::configure(cfg);

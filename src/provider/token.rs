@@ -74,7 +74,9 @@ pub async fn token(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
-    let params = oauth_form(&req, payload).await?;
+    let params = oauth_form(&req, payload).await.inspect_err(|e| {
+        state.metrics.record_token("", Err(e.code()));
+    })?;
     let response = exchange(
         &state,
         req.headers(),
@@ -82,6 +84,10 @@ pub async fn token(
         throttle::client_ip(&req, &state),
     )
     .await;
+    let grant_type = params.get("grant_type").unwrap_or("");
+    state
+        .metrics
+        .record_token(grant_type, response.as_ref().map(|_| ()).map_err(|e| e.code()));
     match &response {
         Ok(_) => tracing::info!(
             event = "token_issued",
