@@ -26,10 +26,13 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn new() -> Self {
-        let registry = Registry::new_custom(Some("mocklink".into()), None)
-            .expect("a valid metrics prefix");
+        let registry =
+            Registry::new_custom(Some("mocklink".into()), None).expect("a valid metrics prefix");
         let requests = IntCounterVec::new(
-            Opts::new("http_requests_total", "HTTP requests by route pattern and status"),
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by route pattern and status",
+            ),
             &["method", "route", "status"],
         )
         .expect("valid metric");
@@ -45,7 +48,10 @@ impl Metrics {
         )
         .expect("valid metric");
         let tokens_issued = IntCounterVec::new(
-            Opts::new("tokens_issued_total", "Token responses issued by grant type"),
+            Opts::new(
+                "tokens_issued_total",
+                "Token responses issued by grant type",
+            ),
             &["grant_type"],
         )
         .expect("valid metric");

@@ -116,7 +116,9 @@ pub async fn prepare(settings: Settings, clock: Clock) -> Result<AppState, Start
         skill,
         alexa,
     };
-    state.clock.set_shared_offset(state.store.clock_offset().await?);
+    state
+        .clock
+        .set_shared_offset(state.store.clock_offset().await?);
     seed(&state).await?;
     crate::admin::scenarios::seed(&state)
         .await
@@ -299,7 +301,11 @@ async fn seed(state: &AppState) -> Result<(), StartupError> {
         // Users are created once; changing them is the CLI's job, which also
         // keeps start-up free of password hashing on an existing database.
         if state.store.user(&id).await?.is_none() {
-            let user = user_from_seed(u, id.clone(), password::hash_off_thread(u.password.clone()).await);
+            let user = user_from_seed(
+                u,
+                id.clone(),
+                password::hash_off_thread(u.password.clone()).await,
+            );
             match state.store.insert_user(&user, now).await {
                 Ok(()) | Err(StoreError::Conflict(_)) => {}
                 Err(e) => return Err(e.into()),

@@ -62,7 +62,13 @@ async fn with_a_password_it_is_required_as_basic_or_bearer() {
     let body = res.json().await.unwrap();
     admin_error(401, &body, 401, "unauthorized");
 
-    let res = app.http.get(&url).bearer_auth("wrong").send().await.unwrap();
+    let res = app
+        .http
+        .get(&url)
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
     let res = app
         .http
@@ -73,7 +79,13 @@ async fn with_a_password_it_is_required_as_basic_or_bearer() {
         .unwrap();
     assert_eq!(res.status(), 401, "the Basic user name must be admin");
 
-    let res = app.http.get(&url).bearer_auth("s3cret-admin").send().await.unwrap();
+    let res = app
+        .http
+        .get(&url)
+        .bearer_auth("s3cret-admin")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let res = app
         .http
@@ -107,15 +119,47 @@ async fn mistakes_get_clear_json_errors() {
         (json!({"kind": "login_fail"}), 400, "count"),
         (json!({"kind": "login_fail", "count": 0}), 400, "count"),
         (json!({"kind": "token_error", "count": 1}), 400, "error"),
-        (json!({"kind": "token_error", "error": "invalid_scope", "count": 1}), 400, "one of"),
-        (json!({"kind": "token_error", "error": "invalid_grant", "user": "demo", "count": 1}), 400, "per client"),
+        (
+            json!({"kind": "token_error", "error": "invalid_scope", "count": 1}),
+            400,
+            "one of",
+        ),
+        (
+            json!({"kind": "token_error", "error": "invalid_grant", "user": "demo", "count": 1}),
+            400,
+            "per client",
+        ),
         (json!({"kind": "token_delay", "count": 1}), 400, "delay_ms"),
-        (json!({"kind": "login_fail", "count": 1, "delay_ms": 5}), 400, "does not apply"),
-        (json!({"kind": "api_error", "status": 200, "count": 1}), 400, "status"),
-        (json!({"kind": "api_error", "status": 500, "path": "/admin", "count": 1}), 400, "path"),
-        (json!({"kind": "login_fail", "count": 1, "surprise": true}), 400, "unknown field"),
-        (json!({"kind": "login_fail", "count": 1, "client_id": "nobody"}), 404, "no client"),
-        (json!({"kind": "login_fail", "count": 1, "user": "nobody"}), 404, "no user"),
+        (
+            json!({"kind": "login_fail", "count": 1, "delay_ms": 5}),
+            400,
+            "does not apply",
+        ),
+        (
+            json!({"kind": "api_error", "status": 200, "count": 1}),
+            400,
+            "status",
+        ),
+        (
+            json!({"kind": "api_error", "status": 500, "path": "/admin", "count": 1}),
+            400,
+            "path",
+        ),
+        (
+            json!({"kind": "login_fail", "count": 1, "surprise": true}),
+            400,
+            "unknown field",
+        ),
+        (
+            json!({"kind": "login_fail", "count": 1, "client_id": "nobody"}),
+            404,
+            "no client",
+        ),
+        (
+            json!({"kind": "login_fail", "count": 1, "user": "nobody"}),
+            404,
+            "no user",
+        ),
     ];
     for (spec, expected, words) in cases {
         let (s, b) = admin(&app, "POST", "/scenarios", Some(spec.clone())).await;

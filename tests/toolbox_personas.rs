@@ -37,10 +37,15 @@ async fn the_login_page_offers_each_persona_by_name_with_a_one_click_login() {
         "Premium, empty library (Japan)",
         "Locked account (UK)",
     ] {
-        assert!(page.contains(&format!("Log in as {label}")), "{label} missing: {page}");
+        assert!(
+            page.contains(&format!("Log in as {label}")),
+            "{label} missing: {page}"
+        );
     }
     // The "free" persona's form: post it as the browser would.
-    let start = page.find("value=\"free\"").expect("the free persona's form");
+    let start = page
+        .find("value=\"free\"")
+        .expect("the free persona's form");
     let form = &page[page[..start].rfind("<form").unwrap()..];
     let res = app
         .post_form(
@@ -62,21 +67,57 @@ async fn the_login_page_offers_each_persona_by_name_with_a_one_click_login() {
 async fn personas_differ_in_product_country_and_library() {
     let app = spawn_app().await;
     let free = token_for(&app, "free").await;
-    let me: Value = call(&app, "GET", "/v1/me", Some(&free), None).await.json().await.unwrap();
-    assert_eq!((me["product"].clone(), me["country"].clone()), (json!("free"), json!("DE")));
-    let err = expect_error(call(&app, "PUT", "/v1/me/player/play", Some(&free), Some(json!({}))).await, 403).await;
+    let me: Value = call(&app, "GET", "/v1/me", Some(&free), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (me["product"].clone(), me["country"].clone()),
+        (json!("free"), json!("DE"))
+    );
+    let err = expect_error(
+        call(
+            &app,
+            "PUT",
+            "/v1/me/player/play",
+            Some(&free),
+            Some(json!({})),
+        )
+        .await,
+        403,
+    )
+    .await;
     assert_eq!(err["reason"], "PREMIUM_REQUIRED");
 
     let empty = token_for(&app, "empty").await;
-    let me: Value = call(&app, "GET", "/v1/me", Some(&empty), None).await.json().await.unwrap();
-    assert_eq!((me["product"].clone(), me["country"].clone()), (json!("premium"), json!("JP")));
+    let me: Value = call(&app, "GET", "/v1/me", Some(&empty), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (me["product"].clone(), me["country"].clone()),
+        (json!("premium"), json!("JP"))
+    );
     for path in ["/v1/me/playlists", "/v1/me/tracks"] {
-        let page: Value = call(&app, "GET", path, Some(&empty), None).await.json().await.unwrap();
+        let page: Value = call(&app, "GET", path, Some(&empty), None)
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(page["total"], 0, "{path}: {page}");
     }
     let demo = token_for(&app, "demo").await;
-    let page: Value = call(&app, "GET", "/v1/me/playlists", Some(&demo), None).await.json().await.unwrap();
-    assert!(page["total"].as_i64().unwrap() > 0, "the demo user has playlists");
+    let page: Value = call(&app, "GET", "/v1/me/playlists", Some(&demo), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        page["total"].as_i64().unwrap() > 0,
+        "the demo user has playlists"
+    );
 }
 
 #[tokio::test]
@@ -90,7 +131,10 @@ async fn a_locked_account_is_told_so_at_login() {
     // A wrong password still says only that.
     let res = app.submit_login(&page, "locked", "wrong").await;
     let text = res.text().await.unwrap();
-    assert!(text.contains("Incorrect user name or password.") && !text.contains("locked."), "{text}");
+    assert!(
+        text.contains("Incorrect user name or password.") && !text.contains("locked."),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -107,10 +151,21 @@ async fn personas_can_be_declared_in_the_config_file() {
     .await;
     let page = login_page(&app).await;
     assert!(page.contains("Log in as Brazilian free listener"), "{page}");
-    assert!(!page.contains("Locked account"), "demo personas switched off");
+    assert!(
+        !page.contains("Locked account"),
+        "demo personas switched off"
+    );
     let token = token_for(&app, "bruna").await;
-    let me: Value = call(&app, "GET", "/v1/me", Some(&token), None).await.json().await.unwrap();
+    let me: Value = call(&app, "GET", "/v1/me", Some(&token), None)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["country"], "BR");
-    let tracks: Value = call(&app, "GET", "/v1/me/tracks", Some(&token), None).await.json().await.unwrap();
+    let tracks: Value = call(&app, "GET", "/v1/me/tracks", Some(&token), None)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(tracks["total"], 0);
 }

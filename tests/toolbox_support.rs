@@ -29,11 +29,17 @@ pub async fn set_scenario(app: &TestApp, spec: Value) -> Value {
 pub fn admin_error(status: u16, body: &Value, expected: u16, code: &str) -> String {
     assert_eq!(status, expected, "{body}");
     assert_eq!(body["error"], code, "{body}");
-    body["error_description"].as_str().expect("a description").to_owned()
+    body["error_description"]
+        .as_str()
+        .expect("a description")
+        .to_owned()
 }
 
 /// Refreshes with the demo client in the request body; (status, JSON).
-pub async fn token_post(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value, reqwest::header::HeaderMap) {
+pub async fn token_post(
+    app: &TestApp,
+    form: &[(&str, &str)],
+) -> (u16, Value, reqwest::header::HeaderMap) {
     let res = app
         .http
         .post(format!("{}/api/token", app.url))

@@ -173,7 +173,12 @@ async fn advance_clock(
         .advance_clock_offset(seconds, state.clock.now())
         .await?;
     state.clock.set_shared_offset(offset);
-    tracing::warn!(event = "clock_advanced", seconds, offset, "virtual clock advanced");
+    tracing::warn!(
+        event = "clock_advanced",
+        seconds,
+        offset,
+        "virtual clock advanced"
+    );
     Ok(HttpResponse::Ok().json(clock_json(&state)))
 }
 
@@ -216,7 +221,9 @@ async fn mint_token(
         None => client.scopes.clone(),
     };
     if !scopes.is_subset(&client.scopes) {
-        return Err(AdminError::bad("the client may not hold one of these scopes"));
+        return Err(AdminError::bad(
+            "the client may not hold one of these scopes",
+        ));
     }
     let ttl = req.expires_in.unwrap_or(client.access_token_ttl);
     if !(1..=MAX_ADVANCE).contains(&ttl) {
@@ -251,7 +258,9 @@ async fn mint_token(
         .redeem_code(&code_hash, &grant_id, &digest(refresh.expose()), now)
         .await?
     {
-        return Err(AdminError::Internal("the new grant could not be activated".into()));
+        return Err(AdminError::Internal(
+            "the new grant could not be activated".into(),
+        ));
     }
     let scope = scopes.to_string();
     let (access_token, claims) = tokens::mint(

@@ -114,7 +114,12 @@ impl ScenarioSpec {
         let kind = self.kind;
         let name = kind.as_str();
         let id = self.id.unwrap_or(default_id);
-        if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
+        if id.is_empty()
+            || id.len() > 64
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        {
             return bad("id must be 1 to 64 characters of [A-Za-z0-9._-]".into());
         }
         match (self.count, self.expires_in) {
@@ -125,21 +130,37 @@ impl ScenarioSpec {
                 return bad("count must be between 1 and 1000000".into())
             }
             (_, Some(e)) if !(1..=MAX_SECONDS).contains(&e) => {
-                return bad(format!("expires_in must be between 1 and {MAX_SECONDS} seconds"))
+                return bad(format!(
+                    "expires_in must be between 1 and {MAX_SECONDS} seconds"
+                ))
             }
             _ => {}
         }
         let uses = |field: &str, set: bool, allowed: bool| -> Result<(), SpecError> {
             match (set, allowed) {
-                (true, false) => Err(SpecError::Invalid(format!("{field} does not apply to kind {name}"))),
+                (true, false) => Err(SpecError::Invalid(format!(
+                    "{field} does not apply to kind {name}"
+                ))),
                 _ => Ok(()),
             }
         };
         let token_side = matches!(kind, Kind::TokenError | Kind::TokenDelay);
         uses("error", self.error.is_some(), kind == Kind::TokenError)?;
-        uses("status", self.status.is_some(), matches!(kind, Kind::TokenError | Kind::ApiError))?;
-        uses("delay_ms", self.delay_ms.is_some(), kind == Kind::TokenDelay)?;
-        uses("seconds", self.seconds.is_some(), matches!(kind, Kind::TokenLifetime | Kind::ApiError))?;
+        uses(
+            "status",
+            self.status.is_some(),
+            matches!(kind, Kind::TokenError | Kind::ApiError),
+        )?;
+        uses(
+            "delay_ms",
+            self.delay_ms.is_some(),
+            kind == Kind::TokenDelay,
+        )?;
+        uses(
+            "seconds",
+            self.seconds.is_some(),
+            matches!(kind, Kind::TokenLifetime | Kind::ApiError),
+        )?;
         uses("path", self.path.is_some(), kind == Kind::ApiError)?;
         if token_side && self.user.is_some() {
             return bad(format!(
@@ -156,7 +177,11 @@ impl ScenarioSpec {
                         None => {
                             return bad(format!(
                                 "error must be one of {}",
-                                TOKEN_ERRORS.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
+                                TOKEN_ERRORS
+                                    .iter()
+                                    .map(|(c, _)| *c)
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
                             ))
                         }
                     },
@@ -170,22 +195,38 @@ impl ScenarioSpec {
                     return bad("status must be between 400 and 599".into());
                 }
                 error = Some(self.error.unwrap_or_else(|| {
-                    if s >= 500 { "server_error" } else { "invalid_request" }.to_owned()
+                    if s >= 500 {
+                        "server_error"
+                    } else {
+                        "invalid_request"
+                    }
+                    .to_owned()
                 }));
                 status = Some(i64::from(s));
             }
             Kind::TokenDelay => match self.delay_ms {
                 Some(d) if (1..=MAX_DELAY_MS).contains(&d) => {}
-                _ => return bad(format!("token_delay needs delay_ms between 1 and {MAX_DELAY_MS}")),
+                _ => {
+                    return bad(format!(
+                        "token_delay needs delay_ms between 1 and {MAX_DELAY_MS}"
+                    ))
+                }
             },
             Kind::TokenLifetime => match self.seconds {
                 Some(s) if (1..=MAX_SECONDS).contains(&s) => {}
-                _ => return bad(format!("token_lifetime needs seconds between 1 and {MAX_SECONDS}")),
+                _ => {
+                    return bad(format!(
+                        "token_lifetime needs seconds between 1 and {MAX_SECONDS}"
+                    ))
+                }
             },
             Kind::ApiError => {
                 match self.status {
                     Some(s) if (400..=599).contains(&s) => {}
-                    _ => return bad("api_error needs a status between 400 and 599 (e.g. 401, 429, 500, 503)".into()),
+                    _ => return bad(
+                        "api_error needs a status between 400 and 599 (e.g. 401, 429, 500, 503)"
+                            .into(),
+                    ),
                 }
                 if self.seconds.is_some_and(|s| !(1..=86_400).contains(&s)) {
                     return bad("seconds (Retry-After) must be between 1 and 86400".into());
@@ -259,7 +300,8 @@ impl ScenarioCache {
             }
         }
         let list = Arc::new(state.store.active_scenarios(state.clock.now()).await?);
-        *self.loaded.lock().expect("scenario cache poisoned") = Some((Instant::now(), list.clone()));
+        *self.loaded.lock().expect("scenario cache poisoned") =
+            Some((Instant::now(), list.clone()));
         Ok(list)
     }
 }
@@ -278,14 +320,19 @@ fn matches(s: &ScenarioRecord, kind: Kind, who: &Subject<'_>, now: i64) -> bool 
         && s.client_id.as_deref().is_none_or(|c| who.client == Some(c))
         && s.user_id.as_deref().is_none_or(|u| who.user == Some(u))
         && s.path.as_deref().is_none_or(|p| {
-            who.path
-                .is_some_and(|path| path == p || path.starts_with(&format!("{}/", p.trim_end_matches('/'))))
+            who.path.is_some_and(|path| {
+                path == p || path.starts_with(&format!("{}/", p.trim_end_matches('/')))
+            })
         })
 }
 
 /// The first matching scenario of `kind` that could be taken (a use
 /// consumed if it is counted).
-async fn take(state: &AppState, kind: Kind, who: Subject<'_>) -> Result<Option<ScenarioRecord>, StoreError> {
+async fn take(
+    state: &AppState,
+    kind: Kind,
+    who: Subject<'_>,
+) -> Result<Option<ScenarioRecord>, StoreError> {
     let list = state.scenarios.active(state).await?;
     if list.is_empty() {
         return Ok(None);
@@ -308,7 +355,11 @@ async fn take(state: &AppState, kind: Kind, who: Subject<'_>) -> Result<Option<S
 /// Hook at the token endpoint, once the client is authenticated: a scripted
 /// delay, then possibly a scripted error.
 pub async fn before_token(state: &AppState, client: &ClientId) -> Result<(), OAuthError> {
-    let who = || Subject { client: Some(client.as_str()), user: None, path: None };
+    let who = || Subject {
+        client: Some(client.as_str()),
+        user: None,
+        path: None,
+    };
     if let Some(s) = take(state, Kind::TokenDelay, who()).await? {
         let ms = s.delay_ms.unwrap_or(0).clamp(0, MAX_DELAY_MS) as u64;
         tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -347,8 +398,16 @@ pub struct TokenShape {
 }
 
 /// Hook where user tokens are minted.
-pub async fn token_shape(state: &AppState, client: &ClientId, user: &Username) -> Result<TokenShape, StoreError> {
-    let who = || Subject { client: Some(client.as_str()), user: Some(user.as_str()), path: None };
+pub async fn token_shape(
+    state: &AppState,
+    client: &ClientId,
+    user: &Username,
+) -> Result<TokenShape, StoreError> {
+    let who = || Subject {
+        client: Some(client.as_str()),
+        user: Some(user.as_str()),
+        path: None,
+    };
     let mut shape = TokenShape::default();
     if state.scenarios.active(state).await?.is_empty() {
         return Ok(shape);
@@ -366,14 +425,26 @@ pub async fn token_shape(state: &AppState, client: &ClientId, user: &Username) -
 }
 
 /// Hook at /authorize for a logged-in user: true if consent must be denied.
-pub async fn consent_denied(state: &AppState, client: &ClientId, user: &Username) -> Result<bool, StoreError> {
-    let who = Subject { client: Some(client.as_str()), user: Some(user.as_str()), path: None };
+pub async fn consent_denied(
+    state: &AppState,
+    client: &ClientId,
+    user: &Username,
+) -> Result<bool, StoreError> {
+    let who = Subject {
+        client: Some(client.as_str()),
+        user: Some(user.as_str()),
+        path: None,
+    };
     Ok(take(state, Kind::ConsentDeny, who).await?.is_some())
 }
 
 /// Hook at login: true if this login must fail. The client is read from the
 /// authorization request the login returns to, if any.
-pub async fn login_fails(state: &AppState, return_to: &str, user: &str) -> Result<bool, StoreError> {
+pub async fn login_fails(
+    state: &AppState,
+    return_to: &str,
+    user: &str,
+) -> Result<bool, StoreError> {
     if state.scenarios.active(state).await?.is_empty() {
         return Ok(false);
     }
@@ -382,7 +453,11 @@ pub async fn login_fails(state: &AppState, return_to: &str, user: &str) -> Resul
         .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "client_id"))
         .map(|(_, v)| v.into_owned());
     let user = user.to_ascii_lowercase();
-    let who = Subject { client: client.as_deref(), user: Some(&user), path: None };
+    let who = Subject {
+        client: client.as_deref(),
+        user: Some(&user),
+        path: None,
+    };
     Ok(take(state, Kind::LoginFail, who).await?.is_some())
 }
 
@@ -400,7 +475,11 @@ pub async fn api_fault(
     client: &str,
     user: Option<&str>,
 ) -> Result<Option<ApiFault>, StoreError> {
-    let who = Subject { client: Some(client), user, path: Some(path) };
+    let who = Subject {
+        client: Some(client),
+        user,
+        path: Some(path),
+    };
     Ok(take(state, Kind::ApiError, who).await?.map(|s| {
         let status = s.status.and_then(|s| u16::try_from(s).ok()).unwrap_or(500);
         ApiFault {
@@ -419,7 +498,11 @@ pub async fn seed(state: &AppState) -> Result<(), String> {
             .into_record(state, format!("config-{}", n + 1), now)
             .await
             .map_err(|e| format!("scenario {}: {e}", n + 1))?;
-        state.store.insert_scenario(&record).await.map_err(|e| e.to_string())?;
+        state
+            .store
+            .insert_scenario(&record)
+            .await
+            .map_err(|e| e.to_string())?;
     }
     state.scenarios.invalidate();
     Ok(())

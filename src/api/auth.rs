@@ -95,7 +95,11 @@ pub fn extract_token(req: &HttpRequest) -> Result<String, ApiError> {
 }
 
 /// The admin scenarios' hook: a scripted failure for this path, if any.
-async fn scripted_fault(state: &AppState, path: &str, claims: &AccessClaims) -> Result<(), ApiError> {
+async fn scripted_fault(
+    state: &AppState,
+    path: &str,
+    claims: &AccessClaims,
+) -> Result<(), ApiError> {
     let user = claims.is_user_token().then_some(claims.sub.as_str());
     match crate::admin::scenarios::api_fault(state, path, &claims.client_id, user).await? {
         Some(f) => Err(ApiError::Scripted {

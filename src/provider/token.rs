@@ -85,9 +85,10 @@ pub async fn token(
     )
     .await;
     let grant_type = params.get("grant_type").unwrap_or("");
-    state
-        .metrics
-        .record_token(grant_type, response.as_ref().map(|_| ()).map_err(|e| e.code()));
+    state.metrics.record_token(
+        grant_type,
+        response.as_ref().map(|_| ()).map_err(|e| e.code()),
+    );
     match &response {
         Ok(_) => tracing::info!(
             event = "token_issued",
