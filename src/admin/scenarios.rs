@@ -281,10 +281,13 @@ impl ScenarioSpec {
     }
 }
 
+/// When the list was read, and the list.
+type Snapshot = (Instant, Arc<Vec<ScenarioRecord>>);
+
 /// This instance's view of the active scenarios.
 #[derive(Clone, Default)]
 pub struct ScenarioCache {
-    loaded: Arc<Mutex<Option<(Instant, Arc<Vec<ScenarioRecord>>)>>>,
+    loaded: Arc<Mutex<Option<Snapshot>>>,
 }
 
 impl ScenarioCache {
