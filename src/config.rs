@@ -95,7 +95,7 @@ pub struct Settings {
     pub demo_personas: bool,
     /// Password of the admin API (`/admin/api`): HTTP Basic `admin:<password>`
     /// or `Bearer <password>`. Unset: the admin API answers loopback callers only.
-    pub admin_password: Option<String>,
+    pub admin_password: Option<crate::domain::Secret>,
     /// Scenarios (scripted faults) to set at start, once per database.
     pub scenarios: Vec<crate::admin::scenarios::ScenarioSpec>,
 
@@ -361,6 +361,15 @@ impl Settings {
                 "tls_cert and tls_key go together".into(),
             ));
         }
+        if self
+            .admin_password
+            .as_ref()
+            .is_some_and(|p| p.expose().trim().is_empty())
+        {
+            return Err(ConfigError::Invalid(
+                "admin_password must not be empty (leave it unset for loopback-only admin)".into(),
+            ));
+        }
         if self.roles.is_empty() {
             return Err(ConfigError::Invalid(
                 "roles must name at least one role".into(),
@@ -552,6 +561,49 @@ mod tests {
         assert!(from_list.serves(Role::Skill) && !from_list.serves(Role::Provider));
         assert!(Settings::default().serves(Role::Alexa));
         assert!(serde_json::from_str::<Settings>(r#"{"roles": "bogus"}"#).is_err());
+    }
+
+    #[test]
+    fn the_toolbox_settings_come_from_the_config_file() {
+        let dir = std::env::temp_dir().join(format!("mocklink-cfg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("mocklink.toml");
+        std::fs::write(
+            &file,
+            r#"
+admin_password = "from-the-file"
+[[users]]
+username = "bruna"
+password = "x"
+persona = "Brazilian listener"
+locked = true
+empty_library = true
+[[scenarios]]
+kind = "api_error"
+status = 429
+seconds = 30
+path = "/v1/me/player"
+count = 2
+"#,
+        )
+        .unwrap();
+        let s = Settings::load(Some(&file)).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(s.admin_password.unwrap().expose(), "from-the-file");
+        let u = &s.users[0];
+        assert!(u.locked && u.empty_library);
+        assert_eq!(u.persona.as_deref(), Some("Brazilian listener"));
+        assert_eq!(s.scenarios[0].kind, crate::admin::scenarios::Kind::ApiError);
+        assert_eq!(s.scenarios[0].count, Some(2));
+    }
+
+    #[test]
+    fn an_empty_admin_password_is_refused() {
+        let s = Settings {
+            admin_password: Some(crate::domain::Secret::new(" ")),
+            ..Settings::default()
+        };
+        assert!(s.validated().is_err());
     }
 
     #[test]

@@ -138,7 +138,7 @@ impl TestServer {
             .post(format!("{}/admin/api/tokens", self.url))
             .json(&serde_json::json!({"user": user, "client_id": client_id, "scope": scope}));
         if let Some(p) = &self.state.settings.admin_password {
-            req = req.bearer_auth(p);
+            req = req.bearer_auth(p.expose());
         }
         let res = req.send().await.map_err(|e| e.to_string())?;
         let status = res.status();

@@ -41,7 +41,7 @@ fn check(req: &HttpRequest) -> Result<Admin, AdminError> {
                         .into(),
                 )
             })?;
-            if bool::from(presented.as_bytes().ct_eq(password.as_bytes())) {
+            if bool::from(presented.as_bytes().ct_eq(password.expose().as_bytes())) {
                 Ok(Admin)
             } else {
                 Err(AdminError::Unauthorized("wrong admin password".into()))
