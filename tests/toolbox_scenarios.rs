@@ -479,3 +479,31 @@ async fn a_bad_config_scenario_stops_start_up_with_a_clear_message() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_scenario_set_on_one_instance_is_applied_by_another_within_a_second() {
+    let a = spawn_app().await;
+    let b = spawn_on(a.db.clone(), |_| {}).await;
+    let cc = [("grant_type", "client_credentials"), ("scope", "")];
+    // B has looked (and cached "nothing set") before A sets the scenario.
+    assert_eq!(token_post(&b, &cc).await.0, 200);
+    set_scenario(
+        &a,
+        json!({"kind": "token_error", "error": "temporarily_unavailable", "expires_in": 300}),
+    )
+    .await;
+    let seen = eventually(Duration::from_secs(5), async || {
+        token_post(&b, &cc).await.0 == 503
+    })
+    .await;
+    assert!(seen, "the other instance never applied the scenario");
+    admin(&a, "DELETE", "/scenarios", None).await;
+    let cleared = eventually(Duration::from_secs(5), async || {
+        token_post(&b, &cc).await.0 == 200
+    })
+    .await;
+    assert!(
+        cleared,
+        "the other instance kept applying a cleared scenario"
+    );
+}
