@@ -175,6 +175,9 @@ async fn user(settings: Settings, cmd: UserCommand) -> anyhow::Result<()> {
                 email,
                 country,
                 product,
+                persona: None,
+                locked: false,
+                empty_library: false,
             };
             let user = startup::user_from_seed(
                 &seed,

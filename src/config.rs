@@ -90,6 +90,14 @@ pub struct Settings {
     pub users: Vec<UserSeed>,
     /// Clients to create or update at start.
     pub clients: Vec<ClientSeed>,
+    /// With `demo_seed` and the well-known demo password: also seed the demo
+    /// personas `free`, `empty` and `locked` (passwords equal to the names).
+    pub demo_personas: bool,
+    /// Password of the admin API (`/admin/api`): HTTP Basic `admin:<password>`
+    /// or `Bearer <password>`. Unset: the admin API answers loopback callers only.
+    pub admin_password: Option<crate::domain::Secret>,
+    /// Scenarios (scripted faults) to set at start, once per database.
+    pub scenarios: Vec<crate::admin::scenarios::ScenarioSpec>,
 
     // --- skill: the bundled Alexa skill handler ---
     /// Path the skill endpoint is served at.
@@ -174,6 +182,9 @@ impl Default for Settings {
             trust_forwarded_headers: false,
             users: Vec::new(),
             clients: Vec::new(),
+            demo_personas: true,
+            admin_password: None,
+            scenarios: Vec::new(),
             skill_path: "/alexa/skill".into(),
             skill_api_base_url: None,
             skill_application_id: None,
@@ -210,6 +221,33 @@ pub struct UserSeed {
     pub country: String,
     #[serde(default = "default_product")]
     pub product: String,
+    /// A label such as "Free account (Germany)": the login page offers the
+    /// user by this name, with a one-click login (its form carries the
+    /// password: use personas for test accounts only).
+    #[serde(default)]
+    pub persona: Option<String>,
+    /// Login answers "account locked" (the password is still checked first).
+    #[serde(default)]
+    pub locked: bool,
+    /// Starts with no playlists and no saved tracks (devices only).
+    #[serde(default)]
+    pub empty_library: bool,
+}
+
+impl UserSeed {
+    pub fn new(username: &str, password: &str, country: &str, product: &str) -> Self {
+        Self {
+            username: username.into(),
+            password: password.into(),
+            display_name: None,
+            email: None,
+            country: country.into(),
+            product: product.into(),
+            persona: None,
+            locked: false,
+            empty_library: false,
+        }
+    }
 }
 
 /// A client declared in the config file.
@@ -321,6 +359,15 @@ impl Settings {
         if self.tls_cert.is_some() != self.tls_key.is_some() {
             return Err(ConfigError::Invalid(
                 "tls_cert and tls_key go together".into(),
+            ));
+        }
+        if self
+            .admin_password
+            .as_ref()
+            .is_some_and(|p| p.expose().trim().is_empty())
+        {
+            return Err(ConfigError::Invalid(
+                "admin_password must not be empty (leave it unset for loopback-only admin)".into(),
             ));
         }
         if self.roles.is_empty() {
@@ -444,6 +491,42 @@ impl Settings {
             .unwrap_or_else(|| format!("{}{}", self.public_url(), self.skill_path))
     }
 
+    /// Every user seeded at start: the demo user and personas (with
+    /// `demo_seed`), then the config file's `users`.
+    pub fn seeded_users(&self) -> Vec<UserSeed> {
+        let mut users = Vec::new();
+        if self.demo_seed {
+            users.push(UserSeed {
+                display_name: Some("Demo User".into()),
+                email: Some(format!("{}@example.com", self.demo_username)),
+                persona: Some("Premium listener (US)".into()),
+                ..UserSeed::new(&self.demo_username, &self.demo_password, "US", "premium")
+            });
+            // Their passwords are well known: never next to a private demo password.
+            if self.demo_personas && self.demo_password == DEMO_PASSWORD {
+                users.push(UserSeed {
+                    display_name: Some("Frieda Free".into()),
+                    persona: Some("Free account (Germany)".into()),
+                    ..UserSeed::new("free", "free", "DE", "free")
+                });
+                users.push(UserSeed {
+                    display_name: Some("Emi Empty".into()),
+                    persona: Some("Premium, empty library (Japan)".into()),
+                    empty_library: true,
+                    ..UserSeed::new("empty", "empty", "JP", "premium")
+                });
+                users.push(UserSeed {
+                    display_name: Some("Lou Locked".into()),
+                    persona: Some("Locked account (UK)".into()),
+                    locked: true,
+                    ..UserSeed::new("locked", "locked", "GB", "premium")
+                });
+            }
+        }
+        users.extend(self.users.iter().cloned());
+        users
+    }
+
     /// True while the well-known demo credentials are in use.
     pub fn uses_demo_secrets(&self) -> bool {
         self.demo_seed
@@ -478,6 +561,49 @@ mod tests {
         assert!(from_list.serves(Role::Skill) && !from_list.serves(Role::Provider));
         assert!(Settings::default().serves(Role::Alexa));
         assert!(serde_json::from_str::<Settings>(r#"{"roles": "bogus"}"#).is_err());
+    }
+
+    #[test]
+    fn the_toolbox_settings_come_from_the_config_file() {
+        let dir = std::env::temp_dir().join(format!("mocklink-cfg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("mocklink.toml");
+        std::fs::write(
+            &file,
+            r#"
+admin_password = "from-the-file"
+[[users]]
+username = "bruna"
+password = "x"
+persona = "Brazilian listener"
+locked = true
+empty_library = true
+[[scenarios]]
+kind = "api_error"
+status = 429
+seconds = 30
+path = "/v1/me/player"
+count = 2
+"#,
+        )
+        .unwrap();
+        let s = Settings::load(Some(&file)).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(s.admin_password.unwrap().expose(), "from-the-file");
+        let u = &s.users[0];
+        assert!(u.locked && u.empty_library);
+        assert_eq!(u.persona.as_deref(), Some("Brazilian listener"));
+        assert_eq!(s.scenarios[0].kind, crate::admin::scenarios::Kind::ApiError);
+        assert_eq!(s.scenarios[0].count, Some(2));
+    }
+
+    #[test]
+    fn an_empty_admin_password_is_refused() {
+        let s = Settings {
+            admin_password: Some(crate::domain::Secret::new(" ")),
+            ..Settings::default()
+        };
+        assert!(s.validated().is_err());
     }
 
     #[test]

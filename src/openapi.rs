@@ -188,7 +188,10 @@ pub struct Unlinked {
 #[openapi(
     info(title = "mocklink", description = "set at run time"),
     paths(
-        crate::startup::healthz, crate::startup::readyz, openapi_json,
+        crate::startup::healthz, crate::startup::readyz, openapi_json, crate::metrics::metrics,
+        crate::admin::list_scenarios, crate::admin::add_scenario, crate::admin::delete_scenario,
+        crate::admin::clear_scenarios, crate::admin::revoke_user, crate::admin::clock,
+        crate::admin::advance_clock, crate::admin::reset_clock, crate::admin::mint_token,
         crate::provider::token::token,
         crate::provider::endpoints::revoke,
         crate::provider::endpoints::introspect,

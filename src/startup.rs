@@ -72,6 +72,7 @@ impl Application {
         settings.listen = addr;
         let state = prepare(settings, clock).await?;
         spawn_key_refresher(state.clone());
+        spawn_clock_refresher(state.clone());
         let server = serve(state.clone(), listener)?;
         Ok(Self {
             server,
@@ -110,10 +111,18 @@ pub async fn prepare(settings: Settings, clock: Clock) -> Result<AppState, Start
         keys,
         clock,
         revocations: Default::default(),
+        scenarios: Default::default(),
+        metrics: Default::default(),
         skill,
         alexa,
     };
+    state
+        .clock
+        .set_shared_offset(state.store.clock_offset().await?);
     seed(&state).await?;
+    crate::admin::scenarios::seed(&state)
+        .await
+        .map_err(StartupError::Seed)?;
     Ok(state)
 }
 
@@ -136,6 +145,23 @@ fn spawn_key_refresher(state: AppState) {
                     Ok(rows) => tracing::debug!(rows, "swept expired sessions, codes and grants"),
                     Err(e) => tracing::warn!(error = %e, "could not sweep expired rows"),
                 }
+            }
+        }
+    });
+}
+
+/// The virtual clock set through the admin API (by any instance) is read
+/// back every second, so all instances agree on "now".
+fn spawn_clock_refresher(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let generation = state.clock.generation();
+            match state.store.clock_offset().await {
+                Ok(offset) => state.clock.refresh_shared_offset(generation, offset),
+                Err(e) => tracing::warn!(error = %e, "could not read the virtual clock"),
             }
         }
     });
@@ -178,9 +204,11 @@ fn serve(state: AppState, listener: TcpListener) -> Result<Server, StartupError>
 fn routes(cfg: &mut web::ServiceConfig, settings: &Settings) {
     cfg.route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
-        .route("/openapi.json", web::get().to(crate::openapi::openapi_json));
+        .route("/openapi.json", web::get().to(crate::openapi::openapi_json))
+        .route("/metrics", web::get().to(crate::metrics::metrics));
     if settings.serves(Role::Provider) {
         provider::configure(cfg);
+        crate::admin::configure(cfg);
     }
     if settings.serves(Role::Api) {
         crate::api::configure(cfg);
@@ -256,20 +284,9 @@ async fn not_found() -> HttpResponse {
 /// Creates the demo user and client (if enabled) and the config file's seeds.
 async fn seed(state: &AppState) -> Result<(), StartupError> {
     let s = &state.settings;
-    let mut users = s.users.clone();
+    let users = s.seeded_users();
     let mut clients = s.clients.clone();
     if s.demo_seed {
-        users.insert(
-            0,
-            UserSeed {
-                username: s.demo_username.clone(),
-                password: s.demo_password.clone(),
-                display_name: Some("Demo User".into()),
-                email: Some(format!("{}@example.com", s.demo_username)),
-                country: "US".into(),
-                product: "premium".into(),
-            },
-        );
         let mut redirect_uris = s.alexa_redirect_uris();
         let simulator = s.simulator_redirect_uri();
         match RedirectUri::parse(&simulator) {
@@ -302,11 +319,23 @@ async fn seed(state: &AppState) -> Result<(), StartupError> {
         // Users are created once; changing them is the CLI's job, which also
         // keeps start-up free of password hashing on an existing database.
         if state.store.user(&id).await?.is_none() {
-            let user = user_from_seed(u, id, password::hash_off_thread(u.password.clone()).await);
+            let user = user_from_seed(
+                u,
+                id.clone(),
+                password::hash_off_thread(u.password.clone()).await,
+            );
             match state.store.insert_user(&user, now).await {
                 Ok(()) | Err(StoreError::Conflict(_)) => {}
                 Err(e) => return Err(e.into()),
             }
+        }
+        // Persona label and lock follow the config file on every start.
+        state
+            .store
+            .set_persona(&id, u.persona.as_deref(), u.locked.then_some(now))
+            .await?;
+        if u.empty_library {
+            crate::api::library::seed_empty(state, &id).await?;
         }
     }
     for c in &clients {
@@ -328,6 +357,8 @@ pub fn user_from_seed(u: &UserSeed, id: Username, password_hash: String) -> NewU
             .unwrap_or_else(|| format!("{id}@example.com")),
         country: u.country.clone(),
         product: u.product.clone(),
+        persona: u.persona.clone(),
+        locked_at: None,
         password_hash,
         id,
     }

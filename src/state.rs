@@ -16,6 +16,10 @@ pub struct AppState {
     pub keys: KeyRing,
     pub clock: Clock,
     pub revocations: RevocationCache,
+    /// This instance's cached view of the active scenarios (admin toolbox).
+    pub scenarios: crate::admin::scenarios::ScenarioCache,
+    /// Prometheus counters and histograms served at /metrics.
+    pub metrics: crate::metrics::Metrics,
     /// The bundled skill's verifier (with its certificate cache) and api client.
     pub skill: SkillRuntime,
     /// The Alexa simulator's HTTP client, refresh lock and interaction model.

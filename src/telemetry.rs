@@ -1,5 +1,6 @@
 //! Logging: one line per request (method, path without the query string,
-//! status, latency, request id) so codes and tokens in URLs never reach logs.
+//! status, latency, request id) so codes and tokens in URLs never reach logs;
+//! the same middleware feeds the request metrics (`crate::metrics`).
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -33,12 +34,26 @@ pub async fn log_request(
     let path = req.path().to_owned();
     let res = next.call(req).instrument(span.clone()).await?;
     let status = res.status().as_u16();
+    let elapsed = started.elapsed().as_secs_f64();
+    if let Some(state) = res
+        .request()
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+    {
+        // The route pattern (e.g. /v1/playlists/{id}), never the raw path.
+        let route = res.request().match_pattern();
+        state.metrics.record_request(
+            method.as_str(),
+            route.as_deref().unwrap_or("unmatched"),
+            status,
+            elapsed,
+        );
+    }
     let _enter = span.enter();
     tracing::info!(
         method = %method,
         path = %path,
         status,
-        ms = started.elapsed().as_secs_f64() * 1000.0,
+        ms = elapsed * 1000.0,
         "request"
     );
     Ok(res)

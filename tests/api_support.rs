@@ -24,6 +24,9 @@ pub async fn spawn_app_with_free_user() -> TestApp {
             email: None,
             country: "DE".into(),
             product: "free".into(),
+            persona: None,
+            locked: false,
+            empty_library: false,
         })
     })
     .await

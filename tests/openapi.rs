@@ -20,6 +20,7 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("../src/provider/mod.rs"),
     ),
     ("src/api/mod.rs", include_str!("../src/api/mod.rs")),
+    ("src/admin/mod.rs", include_str!("../src/admin/mod.rs")),
     ("src/skill/mod.rs", include_str!("../src/skill/mod.rs")),
     ("src/alexa/web.rs", include_str!("../src/alexa/web.rs")),
 ];

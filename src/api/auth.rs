@@ -59,10 +59,13 @@ impl FromRequest for Bearer {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = extract_token(req);
+        let path = req.path().to_owned();
         Box::pin(async move {
             let token = token?;
             let state = state.ok_or(ApiError::InvalidToken)?;
-            authenticate(&state, &token).await.map(Bearer)
+            let claims = authenticate(&state, &token).await?;
+            scripted_fault(&state, &path, &claims).await?;
+            Ok(Bearer(claims))
         })
     }
 }
@@ -89,6 +92,23 @@ pub fn extract_token(req: &HttpRequest) -> Result<String, ApiError> {
         return Err(ApiError::InvalidToken);
     }
     Ok(token.to_owned())
+}
+
+/// The admin scenarios' hook: a scripted failure for this path, if any.
+async fn scripted_fault(
+    state: &AppState,
+    path: &str,
+    claims: &AccessClaims,
+) -> Result<(), ApiError> {
+    let user = claims.is_user_token().then_some(claims.sub.as_str());
+    match crate::admin::scenarios::api_fault(state, path, &claims.client_id, user).await? {
+        Some(f) => Err(ApiError::Scripted {
+            status: actix_web::http::StatusCode::from_u16(f.status)
+                .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),
+            retry_after: f.retry_after,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// The one place the api verifies tokens (the provider owns the rules:

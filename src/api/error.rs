@@ -86,6 +86,24 @@ pub enum ApiError {
     Busy,
     #[error("Service unavailable")]
     Unavailable(#[from] StoreError),
+    /// A failure scripted by an admin scenario (`admin::scenarios`).
+    #[error("{}", scripted_message(*status))]
+    Scripted {
+        status: StatusCode,
+        retry_after: Option<i64>,
+    },
+}
+
+/// Spotify's wording for the statuses scenarios usually script.
+fn scripted_message(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => "The access token expired",
+        429 => "API rate limit exceeded",
+        500 => "Server error.",
+        502 => "Bad gateway.",
+        503 => "Service unavailable",
+        _ => status.canonical_reason().unwrap_or("Error"),
+    }
 }
 
 impl ApiError {
@@ -121,6 +139,9 @@ impl ApiError {
             Self::NotBearer | Self::TwoMethods => Some(format!(
                 "Bearer realm=\"{REALM}\", error=\"invalid_request\""
             )),
+            Self::Scripted { status, .. } if *status == StatusCode::UNAUTHORIZED => Some(format!(
+                "Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"{self}\""
+            )),
             Self::InvalidToken | Self::ExpiredToken | Self::UserRequired => Some(format!(
                 "Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"{self}\""
             )),
@@ -145,6 +166,7 @@ impl ResponseError for ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable(_) | Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Scripted { status, .. } => *status,
         }
     }
 
@@ -165,8 +187,18 @@ impl ResponseError for ApiError {
         if let Some(c) = self.challenge() {
             res.insert_header((header::WWW_AUTHENTICATE, c));
         }
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            res.insert_header((header::RETRY_AFTER, "1"));
+        match self {
+            Self::Scripted {
+                retry_after: Some(s),
+                ..
+            } => {
+                res.insert_header((header::RETRY_AFTER, s.to_string()));
+            }
+            Self::Scripted { .. } => {}
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => {
+                res.insert_header((header::RETRY_AFTER, "1"));
+            }
+            _ => {}
         }
         res.insert_header((header::CACHE_CONTROL, "no-store"));
         res.json(ErrorBody { error })

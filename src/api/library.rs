@@ -34,6 +34,21 @@ pub async fn ensure(state: &AppState, user: &Username) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Seeds `user` with devices but no playlists or saved tracks (the "empty
+/// library" persona), unless the library was seeded before.
+pub async fn seed_empty(state: &AppState, user: &Username) -> Result<(), crate::store::StoreError> {
+    let now = state.clock.now();
+    let seed = LibrarySeed {
+        playlists: Vec::new(),
+        saved_tracks: Vec::new(),
+        ..library_seed(user, now)
+    };
+    state
+        .store
+        .seed_library(user, &seed, now, super::now_ms(state))
+        .await
+}
+
 /// The deterministic starting library of `user`.
 pub fn library_seed(user: &Username, now: i64) -> LibrarySeed {
     let tracks: Vec<String> = catalog::generate()

@@ -161,6 +161,31 @@ struct LoginPage<'a> {
     return_to: &'a str,
     username: &'a str,
     demo_hint: String,
+    personas: Vec<Persona>,
+}
+
+/// A seeded test user offered on the login page with a one-click login.
+struct Persona {
+    label: String,
+    username: String,
+    password: String,
+}
+
+/// The seeded users with a persona label (the demo ones exist only with
+/// the well-known demo password; config-declared ones are an explicit opt-in).
+fn personas(state: &AppState) -> Vec<Persona> {
+    state
+        .settings
+        .seeded_users()
+        .into_iter()
+        .filter_map(|u| {
+            Some(Persona {
+                label: u.persona?,
+                username: u.username,
+                password: u.password,
+            })
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -203,6 +228,7 @@ pub(crate) fn login_page(
         return_to,
         username,
         demo_hint: demo_hint(state),
+        personas: personas(state),
     };
     let mut res = html(StatusCode::OK, &page);
     if let Some(c) = cookie {
@@ -243,6 +269,9 @@ pub async fn authorize(
             "",
         ));
     };
+    if crate::admin::scenarios::consent_denied(&state, &request.client.id, &user.id).await? {
+        return Err(access_denied(&state, &request));
+    }
     let remembered = state
         .store
         .consent(&user.id, &request.client.id)
@@ -334,6 +363,7 @@ pub async fn login(
         form.password.clone().unwrap_or_default(),
     )
     .await;
+    let ok = ok && !crate::admin::scenarios::login_fails(&state, return_to, name).await?;
     let Some(user) = user.filter(|_| ok) else {
         tracing::info!(event = "login_failed", "login failed");
         if let Some(wait) = attempt.failed(&state).await? {
@@ -351,6 +381,20 @@ pub async fn login(
     };
     if let Some(wait) = attempt.succeeded(&state).await? {
         return Ok(throttled(wait));
+    }
+    if user.locked_at.is_some() {
+        tracing::info!(event = "login_locked", user = %user.id, "login to a locked account");
+        let mut res = login_page(
+            &state,
+            &session,
+            None,
+            None,
+            return_to,
+            Some("This account is locked. Contact support to unlock it."),
+            name,
+        );
+        *res.status_mut() = StatusCode::FORBIDDEN;
+        return Ok(res);
     }
     // A new session id at login defeats session fixation.
     session::end(&state, &session).await?;
@@ -395,15 +439,19 @@ pub async fn consent(
                 .await?;
             issue_code(&state, &request, &user_id, StatusCode::SEE_OTHER).await
         }
-        Some("deny") => Err(AuthorizeError::Redirect(Box::new(RedirectError {
-            redirect_uri: request.redirect_uri.clone(),
-            state: request.state.clone(),
-            error: "access_denied",
-            description: "The user denied access".into(),
-            issuer: state.issuer(),
-        }))),
+        Some("deny") => Err(access_denied(&state, &request)),
         _ => Err(PageError::BadRequest("The form did not say whether you agree.".into()).into()),
     }
+}
+
+fn access_denied(state: &AppState, request: &AuthorizationRequest) -> AuthorizeError {
+    AuthorizeError::Redirect(Box::new(RedirectError {
+        redirect_uri: request.redirect_uri.clone(),
+        state: request.state.clone(),
+        error: "access_denied",
+        description: "The user denied access".into(),
+        issuer: state.issuer(),
+    }))
 }
 
 /// Creates the grant and its code, and redirects back to the client.

@@ -37,6 +37,13 @@ pub enum OAuthError {
     Unavailable(#[from] StoreError),
     #[error("server_error: {0}")]
     Internal(String),
+    /// A failure scripted by an admin scenario (`admin::scenarios`).
+    #[error("{error}: {description}")]
+    Scripted {
+        status: u16,
+        error: &'static str,
+        description: String,
+    },
 }
 
 impl OAuthError {
@@ -53,6 +60,7 @@ impl OAuthError {
             Self::UnsupportedTokenType(_) => "unsupported_token_type",
             Self::Unavailable(_) => "temporarily_unavailable",
             Self::Internal(_) => "server_error",
+            Self::Scripted { error, .. } => error,
         }
     }
 
@@ -64,7 +72,8 @@ impl OAuthError {
             | Self::UnauthorizedClient(d)
             | Self::UnsupportedGrantType(d)
             | Self::InvalidScope(d)
-            | Self::UnsupportedTokenType(d) => d.clone(),
+            | Self::UnsupportedTokenType(d)
+            | Self::Scripted { description: d, .. } => d.clone(),
             Self::Unavailable(_) => "The database is unavailable; try again shortly".into(),
             other => other.to_string(),
         }
@@ -80,6 +89,9 @@ impl ResponseError for OAuthError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Scripted { status, .. } => {
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            }
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -102,6 +114,12 @@ impl ResponseError for OAuthError {
                 res.insert_header((header::RETRY_AFTER, wait.to_string()));
             }
             Self::Unavailable(_) => {
+                res.insert_header((header::RETRY_AFTER, "1"));
+            }
+            Self::Scripted { status: 401, .. } => {
+                res.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"mocklink\""));
+            }
+            Self::Scripted { status: 503, .. } => {
                 res.insert_header((header::RETRY_AFTER, "1"));
             }
             _ => {}

@@ -18,12 +18,23 @@ use base64::Engine;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+/// `expires_in` as a number (always, unless a scenario asks for a string).
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum ExpiresIn {
+    Seconds(i64),
+    Text(String),
+}
+
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TokenResponse {
     pub access_token: String,
     pub token_type: &'static str,
-    pub expires_in: i64,
+    /// Seconds; absent or a string only when a scenario scripts it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>)]
+    pub expires_in: Option<ExpiresIn>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -72,7 +83,9 @@ pub async fn token(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
-    let params = oauth_form(&req, payload).await?;
+    let params = oauth_form(&req, payload).await.inspect_err(|e| {
+        state.metrics.record_token("", Err(e.code()));
+    })?;
     let response = exchange(
         &state,
         req.headers(),
@@ -80,6 +93,11 @@ pub async fn token(
         throttle::client_ip(&req, &state),
     )
     .await;
+    let grant_type = params.get("grant_type").unwrap_or("");
+    state.metrics.record_token(
+        grant_type,
+        response.as_ref().map(|_| ()).map_err(|e| e.code()),
+    );
     match &response {
         Ok(_) => tracing::info!(
             event = "token_issued",
@@ -126,6 +144,7 @@ pub async fn exchange(
         )));
     }
     let caller = client_auth::authenticate(state, presented, true, peer).await?;
+    crate::admin::scenarios::before_token(state, &caller.client.id).await?;
     match grant_type.as_str() {
         "authorization_code" => authorization_code(state, &caller, params).await,
         "refresh_token" => refresh_token(state, &caller, params).await,
@@ -197,6 +216,7 @@ async fn authorization_code(
         &record.grant.scopes,
         Some(refresh),
     )
+    .await
 }
 
 /// A code used twice: everything issued from it is revoked (RFC 6749 §4.1.2).
@@ -292,7 +312,7 @@ async fn refresh_token(
             next
         }
     };
-    user_tokens(state, client, grant, &scopes, Some(next))
+    user_tokens(state, client, grant, &scopes, Some(next)).await
 }
 
 fn client_credentials(
@@ -326,20 +346,22 @@ fn client_credentials(
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
-        expires_in: ttl,
+        expires_in: Some(ExpiresIn::Seconds(ttl)),
         refresh_token: None,
         scope: (!scope.is_empty()).then_some(scope),
     })
 }
 
-fn user_tokens(
+async fn user_tokens(
     state: &AppState,
     client: &Client,
     grant: &Grant,
     scopes: &Scopes,
     refresh: Option<Secret>,
 ) -> Result<TokenResponse, OAuthError> {
-    let ttl = client.access_token_ttl;
+    use crate::admin::scenarios::{token_shape, ExpiresInForm};
+    let shape = token_shape(state, &client.id, &grant.user_id).await?;
+    let ttl = shape.lifetime.unwrap_or(client.access_token_ttl);
     let scope = scopes.to_string();
     let (access_token, _) = tokens::mint(
         state,
@@ -352,8 +374,14 @@ fn user_tokens(
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
-        expires_in: ttl,
-        refresh_token: refresh.map(|r| r.expose().to_owned()),
+        expires_in: match shape.expires_in {
+            ExpiresInForm::Number => Some(ExpiresIn::Seconds(ttl)),
+            ExpiresInForm::Text => Some(ExpiresIn::Text(ttl.to_string())),
+            ExpiresInForm::Omitted => None,
+        },
+        refresh_token: refresh
+            .filter(|_| !shape.omit_refresh_token)
+            .map(|r| r.expose().to_owned()),
         scope: Some(scope),
     })
 }

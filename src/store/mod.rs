@@ -17,6 +17,7 @@ mod keys;
 mod library;
 mod player;
 mod sessions;
+mod toolbox;
 mod users;
 
 pub use alexa::{AlexaLink, AlexaUser, FlowEntry, LinkAttempt};
@@ -29,6 +30,7 @@ pub use keys::StoredKey;
 pub use library::{LibrarySeed, NewPlaylist, PlaylistEntry, PlaylistRecord};
 pub use player::{DeviceRecord, NewDevice, PlaybackRecord};
 pub use sessions::Session;
+pub use toolbox::ScenarioRecord;
 pub use users::{NewUser, User};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

@@ -11,6 +11,8 @@ pub struct User {
     pub country: String,
     pub product: String,
     pub created_at: i64,
+    pub persona: Option<String>,
+    pub locked_at: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -21,9 +23,12 @@ pub struct NewUser {
     pub email: String,
     pub country: String,
     pub product: String,
+    pub persona: Option<String>,
+    pub locked_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, password_hash, display_name, email, country, product, created_at";
+const COLUMNS: &str =
+    "id, password_hash, display_name, email, country, product, created_at, persona, locked_at";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
     let id: String = row.try_get("id")?;
@@ -35,6 +40,8 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
         country: row.try_get("country")?,
         product: row.try_get("product")?,
         created_at: row.try_get("created_at")?,
+        persona: row.try_get("persona")?,
+        locked_at: row.try_get("locked_at")?,
     })
 }
 
@@ -42,8 +49,8 @@ impl Store {
     /// Inserts a user; `Conflict` if the name is taken.
     pub async fn insert_user(&self, user: &NewUser, now: i64) -> Result<(), StoreError> {
         let res = sqlx::query(
-            "INSERT INTO users (id, password_hash, display_name, email, country, product, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO users (id, password_hash, display_name, email, country, product, created_at, \
+             persona, locked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
         )
         .bind(user.id.as_str())
         .bind(&user.password_hash)
@@ -52,6 +59,8 @@ impl Store {
         .bind(&user.country)
         .bind(&user.product)
         .bind(now)
+        .bind(user.persona.as_deref())
+        .bind(user.locked_at)
         .execute(&self.pool)
         .await?;
         if res.rows_affected() == 0 {
@@ -77,6 +86,22 @@ impl Store {
             .iter()
             .map(from_row)
             .collect()
+    }
+
+    /// Sets the persona label and the lock (`None`: unlocked).
+    pub async fn set_persona(
+        &self,
+        id: &Username,
+        persona: Option<&str>,
+        locked_at: Option<i64>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET persona = $1, locked_at = $2 WHERE id = $3")
+            .bind(persona)
+            .bind(locked_at)
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Deletes a user and, by cascade, their sessions, consents and grants.

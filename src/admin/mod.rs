@@ -1,0 +1,364 @@
+//! The tester's toolbox: a JSON admin API under `/admin/api`, mounted with
+//! the provider role. See `guard` for who may call it.
+//!
+//! - `GET|POST|DELETE /admin/api/scenarios`, `DELETE /admin/api/scenarios/{id}`
+//! - `POST /admin/api/users/{user}/revoke`: revoke every grant of a user now
+//! - `GET /admin/api/clock`, `POST /admin/api/clock/advance`, `POST /admin/api/clock/reset`
+//! - `POST /admin/api/tokens`: mint a real token pair for any user and client
+
+pub mod error;
+pub mod guard;
+pub mod scenarios;
+
+use crate::domain::{ClientId, Scopes, Secret, Username};
+use crate::provider::tokens;
+use crate::state::AppState;
+use crate::store::{digest, NewCode};
+use actix_web::{web, HttpResponse};
+use error::AdminError;
+use guard::Admin;
+use scenarios::{ScenarioSpec, SpecError};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::json;
+
+/// The longest virtual-clock jump one call may make (ten years).
+const MAX_ADVANCE: i64 = 10 * 365 * 24 * 3600;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/admin/api")
+            .service(
+                web::resource("/scenarios")
+                    .route(web::get().to(list_scenarios))
+                    .route(web::post().to(add_scenario))
+                    .route(web::delete().to(clear_scenarios)),
+            )
+            .service(web::resource("/scenarios/{id}").route(web::delete().to(delete_scenario)))
+            .service(web::resource("/users/{user}/revoke").route(web::post().to(revoke_user)))
+            .service(web::resource("/clock").route(web::get().to(clock)))
+            .service(web::resource("/clock/advance").route(web::post().to(advance_clock)))
+            .service(web::resource("/clock/reset").route(web::post().to(reset_clock)))
+            .service(web::resource("/tokens").route(web::post().to(mint_token)))
+            .default_service(web::to(|_: Admin| async {
+                Err::<HttpResponse, _>(AdminError::NotFound(
+                    "no such admin route, or wrong method".into(),
+                ))
+            })),
+    );
+}
+
+/// Parses a JSON body with a clear 400 on any mistake.
+fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, AdminError> {
+    if body.is_empty() {
+        return Err(AdminError::bad("a JSON body is required"));
+    }
+    serde_json::from_slice(body).map_err(|e| AdminError::bad(format!("invalid JSON body: {e}")))
+}
+
+impl From<SpecError> for AdminError {
+    fn from(e: SpecError) -> Self {
+        match e {
+            SpecError::Invalid(m) => AdminError::BadRequest(m),
+            SpecError::Unknown(m) => AdminError::NotFound(m),
+            SpecError::Store(s) => AdminError::Unavailable(s),
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/admin/api/scenarios", tag = "admin",
+    responses(
+        (status = 200, description = "The scenarios in force", body = Object),
+        (status = 400, description = "Bad input", body = Object),
+        (status = 401, description = "Admin password required", body = Object),
+        (status = 403, description = "Not from loopback and no admin password set", body = Object),
+    ))]
+pub(crate) async fn list_scenarios(
+    _: Admin,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AdminError> {
+    let list = state.store.active_scenarios(state.clock.now()).await?;
+    Ok(HttpResponse::Ok().json(json!({ "scenarios": list })))
+}
+
+#[utoipa::path(post, path = "/admin/api/scenarios", tag = "admin",
+    request_body(content = Object, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The scenario as stored", body = Object),
+        (status = 400, description = "Bad input", body = Object),
+        (status = 401, description = "Admin password required", body = Object),
+        (status = 403, description = "Not from loopback and no admin password set", body = Object),
+    ))]
+pub(crate) async fn add_scenario(
+    _: Admin,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AdminError> {
+    let spec: ScenarioSpec = json_body(&body)?;
+    let default_id = uuid::Uuid::new_v4().simple().to_string();
+    let record = spec
+        .into_record(&state, default_id, state.clock.now())
+        .await?;
+    if !state.store.insert_scenario(&record).await? {
+        return Err(AdminError::bad(format!(
+            "a scenario with id '{}' exists; delete it first",
+            record.id
+        )));
+    }
+    state.scenarios.invalidate();
+    tracing::info!(event = "scenario_set", id = %record.id, kind = %record.kind, "scenario set");
+    Ok(HttpResponse::Created().json(record))
+}
+
+#[utoipa::path(delete, path = "/admin/api/scenarios/{id}", tag = "admin",
+    params(("id" = String, Path, description = "id")),
+    responses(
+        (status = 200, description = "Cleared", body = Object),
+        (status = 400, description = "Bad input", body = Object),
+        (status = 401, description = "Admin password required", body = Object),
+        (status = 403, description = "Not from loopback and no admin password set", body = Object),
+    ))]
+pub(crate) async fn delete_scenario(
+    _: Admin,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AdminError> {
+    let deleted = state.store.delete_scenario(&id).await?;
+    state.scenarios.invalidate();
+    if !deleted {
+        return Err(AdminError::NotFound(format!("no scenario '{id}'")));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(delete, path = "/admin/api/scenarios", tag = "admin",
+    responses(
+        (status = 200, description = "All cleared", body = Object),
+        (status = 400, description = "Bad input", body = Object),
+        (status = 401, description = "Admin password required", body = Object),
+        (status = 403, description = "Not from loopback and no admin password set", body = Object),
+    ))]
+pub(crate) async fn clear_scenarios(
+    _: Admin,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AdminError> {
+    let deleted = state.store.delete_all_scenarios().await?;
+    state.scenarios.invalidate();
+    Ok(HttpResponse::Ok().json(json!({ "deleted": deleted })))
+}
+
+fn parse_user(name: &str) -> Result<Username, AdminError> {
+    Username::parse(&name.to_ascii_lowercase()).map_err(|e| AdminError::bad(e.to_string()))
+}
+
+/// Revokes every live grant of a user (their refresh tokens and, through
+/// `gid`, their access tokens), as if every app were unlinked at once.
+#[utoipa::path(post, path = "/admin/api/users/{user}/revoke", tag = "admin",
+    params(("user" = String, Path, description = "user")),
+    responses(
+        (status = 200, description = "How many grants were revoked", body = Object),
+        (status = 400, description = "Bad input", body = Object),
+        (status = 401, description = "Admin password required", body = Object),
+        (status = 403, description = "Not from loopback and no admin password set", body = Object),
+    ))]
+pub(crate) async fn revoke_user(
+    _: Admin,
+    state: web::Data<AppState>,
+    user: web::Path<String>,
+) -> Result<HttpResponse, AdminError> {
+    let user = parse_user(&user)?;
+    if state.store.user(&user).await?.is_none() {
+        return Err(AdminError::NotFound(format!("no user '{user}'")));
+    }
+    let now = state.clock.now();
+    let grants = state.store.live_grants_of(user.as_str()).await?;
+    for g in &grants {
+        state
+            .revocations
+            .revoke_grant(&state.store, g, "revoked_by_admin", now)
+            .await?;
+    }
+    tracing::info!(event = "admin_revoke", user = %user, grants = grants.len(), "all tokens of a user revoked");
+    Ok(HttpResponse::Ok().json(json!({ "user": user.as_str(), "revoked_grants": grants.len() })))
+}
+
+fn clock_json(state: &AppState) -> serde_json::Value {
+    json!({
+        "now": state.clock.now(),
+        "offset_seconds": state.clock.shared_offset(),
+        "shifted": state.clock.shared_offset() != 0,
+    })
+}
+
+#[utoipa::path(get, path = "/admin/api/clock", tag = "admin",
+    responses(
+        (status = 200, description = "The virtual clock", body = Object),
+        (status = 400, description = "Bad input", body = Object),
+        (status = 401, description = "Admin password required", body = Object),
+        (status = 403, description = "Not from loopback and no admin password set", body = Object),
+    ))]
+pub(crate) async fn clock(_: Admin, state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(clock_json(&state))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    seconds: i64,
+}
+
+/// Moves the virtual clock forward for every instance sharing the database.
+#[utoipa::path(post, path = "/admin/api/clock/advance", tag = "admin",
+    request_body(content = Object, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The virtual clock after the move", body = Object),
+        (status = 400, description = "Bad input", body = Object),
+        (status = 401, description = "Admin password required", body = Object),
+        (status = 403, description = "Not from loopback and no admin password set", body = Object),
+    ))]
+pub(crate) async fn advance_clock(
+    _: Admin,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AdminError> {
+    let Advance { seconds } = json_body(&body)?;
+    if !(1..=MAX_ADVANCE).contains(&seconds) {
+        return Err(AdminError::bad(format!(
+            "seconds must be between 1 and {MAX_ADVANCE}; the clock only moves forward (reset to go back)"
+        )));
+    }
+    let offset = state
+        .store
+        .advance_clock_offset(seconds, state.clock.now())
+        .await?;
+    state.clock.set_shared_offset(offset);
+    tracing::warn!(
+        event = "clock_advanced",
+        seconds,
+        offset,
+        "virtual clock advanced"
+    );
+    Ok(HttpResponse::Ok().json(clock_json(&state)))
+}
+
+#[utoipa::path(post, path = "/admin/api/clock/reset", tag = "admin",
+    responses(
+        (status = 200, description = "The virtual clock, back at real time", body = Object),
+        (status = 400, description = "Bad input", body = Object),
+        (status = 401, description = "Admin password required", body = Object),
+        (status = 403, description = "Not from loopback and no admin password set", body = Object),
+    ))]
+pub(crate) async fn reset_clock(
+    _: Admin,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AdminError> {
+    state.store.reset_clock_offset().await?;
+    state.clock.set_shared_offset(0);
+    tracing::info!(event = "clock_reset", "virtual clock reset");
+    Ok(HttpResponse::Ok().json(clock_json(&state)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MintRequest {
+    user: String,
+    client_id: String,
+    scope: Option<String>,
+    expires_in: Option<i64>,
+}
+
+/// Mints a real token pair: a grant (as if the user had consented), its
+/// refresh token, and an access token, so tests skip the browser.
+#[utoipa::path(post, path = "/admin/api/tokens", tag = "admin",
+    request_body(content = Object, content_type = "application/json"),
+    responses(
+        (status = 200, description = "A real access (and refresh) token", body = Object),
+        (status = 400, description = "Bad input", body = Object),
+        (status = 401, description = "Admin password required", body = Object),
+        (status = 403, description = "Not from loopback and no admin password set", body = Object),
+    ))]
+pub(crate) async fn mint_token(
+    _: Admin,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AdminError> {
+    let req: MintRequest = json_body(&body)?;
+    let user = parse_user(&req.user)?;
+    let client_id = ClientId::parse(&req.client_id).map_err(|e| AdminError::bad(e.to_string()))?;
+    if state.store.user(&user).await?.is_none() {
+        return Err(AdminError::NotFound(format!("no user '{user}'")));
+    }
+    let client = state
+        .store
+        .client(&client_id)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("no client '{client_id}'")))?;
+    let scopes = match &req.scope {
+        Some(s) => Scopes::parse(s).map_err(|e| AdminError::bad(e.to_string()))?,
+        None => client.scopes.clone(),
+    };
+    if !scopes.is_subset(&client.scopes) {
+        return Err(AdminError::bad(
+            "the client may not hold one of these scopes",
+        ));
+    }
+    let ttl = req.expires_in.unwrap_or(client.access_token_ttl);
+    if !(1..=MAX_ADVANCE).contains(&ttl) {
+        return Err(AdminError::bad(format!(
+            "expires_in must be between 1 and {MAX_ADVANCE} seconds"
+        )));
+    }
+    let now = state.clock.now();
+    let code = Secret::generate(32);
+    let refresh = Secret::generate(32);
+    let grant_id = uuid::Uuid::new_v4().to_string();
+    let code_hash = digest(code.expose());
+    state
+        .store
+        .insert_code(
+            &NewCode {
+                code_hash: &code_hash,
+                grant_id: &grant_id,
+                user_id: &user,
+                client_id: &client.id,
+                scopes: &scopes,
+                redirect_uri: "urn:mocklink:admin",
+                code_challenge: None,
+                expires_at: now,
+                grant_expires_at: now + client.refresh_token_ttl,
+            },
+            now,
+        )
+        .await?;
+    if !state
+        .store
+        .redeem_code(&code_hash, &grant_id, &digest(refresh.expose()), now)
+        .await?
+    {
+        return Err(AdminError::Internal(
+            "the new grant could not be activated".into(),
+        ));
+    }
+    let scope = scopes.to_string();
+    let (access_token, claims) = tokens::mint(
+        &state,
+        user.as_str(),
+        client.id.as_str(),
+        &scope,
+        Some(&grant_id),
+        ttl,
+    )
+    .map_err(|e| AdminError::Internal(e.to_string()))?;
+    tracing::info!(event = "admin_mint", user = %user, client = %client.id, grant = %grant_id, "token minted by admin");
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(json!({
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "expires_in": ttl,
+            "expires_at": claims.exp,
+            "refresh_token": refresh.expose(),
+            "scope": scope,
+            "grant_id": grant_id,
+        })))
+}

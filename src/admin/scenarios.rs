@@ -1,0 +1,512 @@
+//! Scenarios: scripted faults that make the provider and the api fail the
+//! way real ones do, set per client (optionally per user), each ending after
+//! a count of uses or at an expiry (virtual clock), or when cleared.
+//!
+//! Hot-path cost: every hook first reads the cached list of active scenarios
+//! (refreshed from the database at most once per `CACHE_TTL`, invalidated
+//! locally on every change). With no scenario set that is one mutex-guarded
+//! lookup and an empty scan; a counted scenario that matches costs one
+//! conditional `UPDATE ... WHERE remaining > 0`, so concurrent requests
+//! (on any instance) never take more uses than were set.
+
+use crate::domain::{ClientId, Username};
+use crate::provider::error::OAuthError;
+use crate::state::AppState;
+use crate::store::{ScenarioRecord, StoreError};
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long the cached list may be reused: a change made by another
+/// instance is seen within this time, one made here at once.
+const CACHE_TTL: Duration = Duration::from_millis(900);
+/// The longest scripted delay, and longest lifetime, a scenario may set.
+const MAX_DELAY_MS: i64 = 60_000;
+const MAX_SECONDS: i64 = 365 * 24 * 3600;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Token requests fail with `error` (and/or HTTP `status`).
+    TokenError,
+    /// Token requests are answered after `delay_ms` (Alexa gives up at 4.5 s).
+    TokenDelay,
+    /// Token responses carry `expires_in` as a string.
+    ExpiresInString,
+    /// Token responses carry no `expires_in`.
+    ExpiresInOmitted,
+    /// Token responses carry no refresh token.
+    OmitRefreshToken,
+    /// Access tokens expire after `seconds`.
+    TokenLifetime,
+    /// The api answers `status` for paths under `path` (Retry-After `seconds`).
+    ApiError,
+    /// The consent step denies at once (access_denied back to the client).
+    ConsentDeny,
+    /// Every login fails as with a wrong password.
+    LoginFail,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TokenError => "token_error",
+            Self::TokenDelay => "token_delay",
+            Self::ExpiresInString => "expires_in_string",
+            Self::ExpiresInOmitted => "expires_in_omitted",
+            Self::OmitRefreshToken => "omit_refresh_token",
+            Self::TokenLifetime => "token_lifetime",
+            Self::ApiError => "api_error",
+            Self::ConsentDeny => "consent_deny",
+            Self::LoginFail => "login_fail",
+        }
+    }
+}
+
+/// OAuth errors a `token_error` scenario may produce, with their default status.
+const TOKEN_ERRORS: &[(&str, u16)] = &[
+    ("invalid_grant", 400),
+    ("invalid_client", 401),
+    ("server_error", 500),
+    ("temporarily_unavailable", 503),
+];
+
+/// A scenario as the admin API and the config file (`[[scenarios]]`) take it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioSpec {
+    /// Optional id (config seeds get `config-<n>` if absent); generated otherwise.
+    pub id: Option<String>,
+    pub kind: Kind,
+    pub client_id: Option<String>,
+    pub user: Option<String>,
+    pub error: Option<String>,
+    pub status: Option<u16>,
+    pub delay_ms: Option<i64>,
+    pub seconds: Option<i64>,
+    pub path: Option<String>,
+    /// Uses before the scenario ends.
+    pub count: Option<i64>,
+    /// Seconds (virtual clock) before the scenario ends.
+    pub expires_in: Option<i64>,
+}
+
+/// Why a scenario was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Unknown(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ScenarioSpec {
+    /// Validates the spec into a record to store at `now`.
+    pub async fn into_record(
+        self,
+        state: &AppState,
+        default_id: String,
+        now: i64,
+    ) -> Result<ScenarioRecord, SpecError> {
+        let bad = |m: String| Err(SpecError::Invalid(m));
+        let kind = self.kind;
+        let name = kind.as_str();
+        let id = self.id.unwrap_or(default_id);
+        if id.is_empty()
+            || id.len() > 64
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        {
+            return bad("id must be 1 to 64 characters of [A-Za-z0-9._-]".into());
+        }
+        match (self.count, self.expires_in) {
+            (None, None) => {
+                return bad("a scenario needs a count, an expires_in (seconds), or both".into())
+            }
+            (Some(c), _) if !(1..=1_000_000).contains(&c) => {
+                return bad("count must be between 1 and 1000000".into())
+            }
+            (_, Some(e)) if !(1..=MAX_SECONDS).contains(&e) => {
+                return bad(format!(
+                    "expires_in must be between 1 and {MAX_SECONDS} seconds"
+                ))
+            }
+            _ => {}
+        }
+        let uses = |field: &str, set: bool, allowed: bool| -> Result<(), SpecError> {
+            match (set, allowed) {
+                (true, false) => Err(SpecError::Invalid(format!(
+                    "{field} does not apply to kind {name}"
+                ))),
+                _ => Ok(()),
+            }
+        };
+        let token_side = matches!(kind, Kind::TokenError | Kind::TokenDelay);
+        uses("error", self.error.is_some(), kind == Kind::TokenError)?;
+        uses(
+            "status",
+            self.status.is_some(),
+            matches!(kind, Kind::TokenError | Kind::ApiError),
+        )?;
+        uses(
+            "delay_ms",
+            self.delay_ms.is_some(),
+            kind == Kind::TokenDelay,
+        )?;
+        uses(
+            "seconds",
+            self.seconds.is_some(),
+            matches!(kind, Kind::TokenLifetime | Kind::ApiError),
+        )?;
+        uses("path", self.path.is_some(), kind == Kind::ApiError)?;
+        if token_side && self.user.is_some() {
+            return bad(format!(
+                "{name} applies per client: a token request is judged before its user is known; leave user out"
+            ));
+        }
+        let mut error = None;
+        let mut status = self.status.map(i64::from);
+        match kind {
+            Kind::TokenError => {
+                let default_status = match self.error.as_deref() {
+                    Some(e) => match TOKEN_ERRORS.iter().find(|(code, _)| *code == e) {
+                        Some((_, s)) => *s,
+                        None => {
+                            return bad(format!(
+                                "error must be one of {}",
+                                TOKEN_ERRORS
+                                    .iter()
+                                    .map(|(c, _)| *c)
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ))
+                        }
+                    },
+                    None if self.status.is_none() => {
+                        return bad("token_error needs an error, a status, or both".into())
+                    }
+                    None => 0,
+                };
+                let s = self.status.unwrap_or(default_status);
+                if !(400..=599).contains(&s) {
+                    return bad("status must be between 400 and 599".into());
+                }
+                error = Some(self.error.unwrap_or_else(|| {
+                    if s >= 500 {
+                        "server_error"
+                    } else {
+                        "invalid_request"
+                    }
+                    .to_owned()
+                }));
+                status = Some(i64::from(s));
+            }
+            Kind::TokenDelay => match self.delay_ms {
+                Some(d) if (1..=MAX_DELAY_MS).contains(&d) => {}
+                _ => {
+                    return bad(format!(
+                        "token_delay needs delay_ms between 1 and {MAX_DELAY_MS}"
+                    ))
+                }
+            },
+            Kind::TokenLifetime => match self.seconds {
+                Some(s) if (1..=MAX_SECONDS).contains(&s) => {}
+                _ => {
+                    return bad(format!(
+                        "token_lifetime needs seconds between 1 and {MAX_SECONDS}"
+                    ))
+                }
+            },
+            Kind::ApiError => {
+                match self.status {
+                    Some(s) if (400..=599).contains(&s) => {}
+                    _ => return bad(
+                        "api_error needs a status between 400 and 599 (e.g. 401, 429, 500, 503)"
+                            .into(),
+                    ),
+                }
+                if self.seconds.is_some_and(|s| !(1..=86_400).contains(&s)) {
+                    return bad("seconds (Retry-After) must be between 1 and 86400".into());
+                }
+                if let Some(p) = &self.path {
+                    if !(p == "/v1" || p.starts_with("/v1/")) || p.len() > 200 {
+                        return bad("path must be /v1 or start with /v1/ (a path prefix, e.g. /v1/me/player)".into());
+                    }
+                }
+            }
+            _ => {}
+        }
+        let client_id = match &self.client_id {
+            Some(c) => {
+                let id = ClientId::parse(c).map_err(|e| SpecError::Invalid(e.to_string()))?;
+                if state.store.client(&id).await?.is_none() {
+                    return Err(SpecError::Unknown(format!("no client '{id}'")));
+                }
+                Some(id.to_string())
+            }
+            None => None,
+        };
+        let user_id = match &self.user {
+            Some(u) => {
+                let id = Username::parse(&u.to_ascii_lowercase())
+                    .map_err(|e| SpecError::Invalid(e.to_string()))?;
+                if state.store.user(&id).await?.is_none() {
+                    return Err(SpecError::Unknown(format!("no user '{id}'")));
+                }
+                Some(id.to_string())
+            }
+            None => None,
+        };
+        Ok(ScenarioRecord {
+            id,
+            kind: name.to_owned(),
+            client_id,
+            user_id,
+            error,
+            status,
+            delay_ms: self.delay_ms,
+            seconds: self.seconds,
+            path: self.path,
+            remaining: self.count,
+            expires_at: self.expires_in.map(|e| now + e),
+            created_at: now,
+            seq: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_micros() as i64)
+                .unwrap_or(0),
+        })
+    }
+}
+
+/// When the list was read, and the list.
+type Snapshot = (Instant, Arc<Vec<ScenarioRecord>>);
+
+/// This instance's view of the active scenarios.
+#[derive(Clone, Default)]
+pub struct ScenarioCache {
+    loaded: Arc<Mutex<Option<Snapshot>>>,
+}
+
+impl ScenarioCache {
+    /// Forgets the cached list (after a change made here).
+    pub fn invalidate(&self) {
+        *self.loaded.lock().expect("scenario cache poisoned") = None;
+    }
+
+    async fn active(&self, state: &AppState) -> Result<Arc<Vec<ScenarioRecord>>, StoreError> {
+        if let Some((at, list)) = &*self.loaded.lock().expect("scenario cache poisoned") {
+            if at.elapsed() < CACHE_TTL {
+                return Ok(list.clone());
+            }
+        }
+        let list = Arc::new(state.store.active_scenarios(state.clock.now()).await?);
+        *self.loaded.lock().expect("scenario cache poisoned") =
+            Some((Instant::now(), list.clone()));
+        Ok(list)
+    }
+}
+
+/// Who and what a request is about, for matching.
+struct Subject<'a> {
+    client: Option<&'a str>,
+    user: Option<&'a str>,
+    path: Option<&'a str>,
+}
+
+fn matches(s: &ScenarioRecord, kind: Kind, who: &Subject<'_>, now: i64) -> bool {
+    s.kind == kind.as_str()
+        && s.expires_at.is_none_or(|e| e > now)
+        && s.remaining.is_none_or(|r| r > 0)
+        && s.client_id.as_deref().is_none_or(|c| who.client == Some(c))
+        && s.user_id.as_deref().is_none_or(|u| who.user == Some(u))
+        && s.path.as_deref().is_none_or(|p| {
+            who.path.is_some_and(|path| {
+                path == p || path.starts_with(&format!("{}/", p.trim_end_matches('/')))
+            })
+        })
+}
+
+/// The first matching scenario of `kind` that could be taken (a use
+/// consumed if it is counted).
+async fn take(
+    state: &AppState,
+    kind: Kind,
+    who: Subject<'_>,
+) -> Result<Option<ScenarioRecord>, StoreError> {
+    let list = state.scenarios.active(state).await?;
+    if list.is_empty() {
+        return Ok(None);
+    }
+    let now = state.clock.now();
+    for s in list.iter().filter(|s| matches(s, kind, &who, now)) {
+        if s.remaining.is_none() {
+            return Ok(Some(s.clone()));
+        }
+        let taken = state.store.consume_scenario(&s.id).await?;
+        state.scenarios.invalidate();
+        if taken {
+            tracing::info!(event = "scenario", id = %s.id, kind = %s.kind, "scenario applied");
+            return Ok(Some(s.clone()));
+        }
+    }
+    Ok(None)
+}
+
+/// Hook at the token endpoint, once the client is authenticated: a scripted
+/// delay, then possibly a scripted error.
+pub async fn before_token(state: &AppState, client: &ClientId) -> Result<(), OAuthError> {
+    let who = || Subject {
+        client: Some(client.as_str()),
+        user: None,
+        path: None,
+    };
+    if let Some(s) = take(state, Kind::TokenDelay, who()).await? {
+        let ms = s.delay_ms.unwrap_or(0).clamp(0, MAX_DELAY_MS) as u64;
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    if let Some(s) = take(state, Kind::TokenError, who()).await? {
+        let error = TOKEN_ERRORS
+            .iter()
+            .map(|(c, _)| *c)
+            .chain(["invalid_request"])
+            .find(|c| s.error.as_deref() == Some(*c))
+            .unwrap_or("server_error");
+        return Err(OAuthError::Scripted {
+            status: s.status.and_then(|s| u16::try_from(s).ok()).unwrap_or(500),
+            error,
+            description: format!("scripted failure (scenario {})", s.id),
+        });
+    }
+    Ok(())
+}
+
+/// How `expires_in` is written in a token response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExpiresInForm {
+    #[default]
+    Number,
+    Text,
+    Omitted,
+}
+
+/// Scripted changes to a successful user-token response.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokenShape {
+    pub lifetime: Option<i64>,
+    pub expires_in: ExpiresInForm,
+    pub omit_refresh_token: bool,
+}
+
+/// Hook where user tokens are minted.
+pub async fn token_shape(
+    state: &AppState,
+    client: &ClientId,
+    user: &Username,
+) -> Result<TokenShape, StoreError> {
+    let who = || Subject {
+        client: Some(client.as_str()),
+        user: Some(user.as_str()),
+        path: None,
+    };
+    let mut shape = TokenShape::default();
+    if state.scenarios.active(state).await?.is_empty() {
+        return Ok(shape);
+    }
+    if let Some(s) = take(state, Kind::TokenLifetime, who()).await? {
+        shape.lifetime = s.seconds;
+    }
+    if take(state, Kind::ExpiresInOmitted, who()).await?.is_some() {
+        shape.expires_in = ExpiresInForm::Omitted;
+    } else if take(state, Kind::ExpiresInString, who()).await?.is_some() {
+        shape.expires_in = ExpiresInForm::Text;
+    }
+    shape.omit_refresh_token = take(state, Kind::OmitRefreshToken, who()).await?.is_some();
+    Ok(shape)
+}
+
+/// Hook at /authorize for a logged-in user: true if consent must be denied.
+pub async fn consent_denied(
+    state: &AppState,
+    client: &ClientId,
+    user: &Username,
+) -> Result<bool, StoreError> {
+    let who = Subject {
+        client: Some(client.as_str()),
+        user: Some(user.as_str()),
+        path: None,
+    };
+    Ok(take(state, Kind::ConsentDeny, who).await?.is_some())
+}
+
+/// Hook at login: true if this login must fail. The client is read from the
+/// authorization request the login returns to, if any.
+pub async fn login_fails(
+    state: &AppState,
+    return_to: &str,
+    user: &str,
+) -> Result<bool, StoreError> {
+    if state.scenarios.active(state).await?.is_empty() {
+        return Ok(false);
+    }
+    let client = return_to
+        .strip_prefix("/authorize?")
+        .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "client_id"))
+        .map(|(_, v)| v.into_owned());
+    let user = user.to_ascii_lowercase();
+    let who = Subject {
+        client: client.as_deref(),
+        user: Some(&user),
+        path: None,
+    };
+    Ok(take(state, Kind::LoginFail, who).await?.is_some())
+}
+
+/// A scripted api failure.
+#[derive(Debug, Clone, Copy)]
+pub struct ApiFault {
+    pub status: u16,
+    pub retry_after: Option<i64>,
+}
+
+/// Hook at the api once the token is verified.
+pub async fn api_fault(
+    state: &AppState,
+    path: &str,
+    client: &str,
+    user: Option<&str>,
+) -> Result<Option<ApiFault>, StoreError> {
+    let who = Subject {
+        client: Some(client),
+        user,
+        path: Some(path),
+    };
+    Ok(take(state, Kind::ApiError, who).await?.map(|s| {
+        let status = s.status.and_then(|s| u16::try_from(s).ok()).unwrap_or(500);
+        ApiFault {
+            status,
+            retry_after: s.seconds.or(matches!(status, 429 | 503).then_some(1)),
+        }
+    }))
+}
+
+/// Creates the config file's scenarios (once per database: ids are stable).
+pub async fn seed(state: &AppState) -> Result<(), String> {
+    let now = state.clock.now();
+    for (n, spec) in state.settings.scenarios.iter().enumerate() {
+        let record = spec
+            .clone()
+            .into_record(state, format!("config-{}", n + 1), now)
+            .await
+            .map_err(|e| format!("scenario {}: {e}", n + 1))?;
+        state
+            .store
+            .insert_scenario(&record)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    state.scenarios.invalidate();
+    Ok(())
+}
