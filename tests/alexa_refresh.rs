@@ -162,3 +162,27 @@ async fn expires_in_as_a_string_is_accepted_and_a_missing_refresh_token_keeps_th
     // No expires_in: the default token expiration applies.
     assert_about(l.expires_at, app.clock.now() + 3600);
 }
+
+#[tokio::test]
+async fn a_provider_outage_during_refresh_keeps_the_link_and_retries_next_time() {
+    let app = spawn_app().await;
+    let id = new_user(&app).await;
+    link(&app, &id).await;
+    // The provider's token endpoint is down for exactly one request.
+    crate::toolbox_support::set_scenario(
+        &app,
+        json!({"kind": "token_error", "client_id": "alexa-skill", "error": "temporarily_unavailable", "count": 1}),
+    )
+    .await;
+    app.clock.advance(3600);
+    talk(&app, &id, json!({"launch": true})).await;
+    assert_eq!(
+        user_status(&app, &id).await["linked"],
+        json!(true),
+        "an outage is not a refusal"
+    );
+    // Next request: the refresh goes through and the user is greeted.
+    let r = talk(&app, &id, json!({"launch": true})).await;
+    assert_eq!(r["linked"], json!(true), "{r}");
+    assert!(r["speech"].as_str().unwrap().contains("Demo User"), "{r}");
+}

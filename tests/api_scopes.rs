@@ -174,6 +174,14 @@ async fn each_endpoint_requires_its_scope() {
             "playlist-modify-public",
             201,
         ),
+        // Appending to one's own private list needs only the modify scope.
+        case(
+            "POST",
+            format!("/v1/playlists/{private}/items"),
+            Some(json!({"uris": [uri]})),
+            "playlist-modify-private",
+            201,
+        ),
         case(
             "POST",
             format!("/v1/playlists/{public}/tracks?uris={uri}"),

@@ -132,17 +132,19 @@ async fn the_code_is_bound_to_its_redirect_uri_and_client() {
         s.clients.push(c);
     })
     .await;
-    let code = app.demo_code("").await;
     let other_region = "https%3A%2F%2Flayla.amazon.com%2Fapi%2Fskill%2Flink%2FM2AB3CD4EF5GHI";
-    for body in [
-        format!("grant_type=authorization_code&code={code}&redirect_uri={other_region}"),
-        format!("grant_type=authorization_code&code={code}"),
-    ] {
+    // A fresh code each time, so each body fails on its redirect_uri and not
+    // because an earlier attempt burnt the code.
+    for redirect in [format!("&redirect_uri={other_region}"), String::new()] {
+        let code = app.demo_code("").await;
+        let body = format!("grant_type=authorization_code&code={code}{redirect}");
         let res = app
             .token_request(&body, Some((DEMO_CLIENT, DEMO_SECRET)))
             .await;
         assert_eq!(res.status(), 400);
-        assert_eq!(err(&res.json().await.unwrap()), "invalid_grant");
+        let json = res.json().await.unwrap();
+        assert_eq!(err(&json), "invalid_grant");
+        assert_eq!(json["error_description"], "Invalid redirect URI", "{body}");
     }
     let code = app.demo_code("").await;
     let body = format!("grant_type=authorization_code&code={code}&redirect_uri=https%3A%2F%2Fpitangui.amazon.com%2Fapi%2Fskill%2Flink%2FM2AB3CD4EF5GHI");

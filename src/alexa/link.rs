@@ -214,7 +214,8 @@ fn store_token(
     let s = &state.settings;
     let lifetime = token
         .expires_in()
-        .map(|d| d.as_secs() as i64)
+        // Any provider may answer anything: keep huge values from wrapping.
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or(s.alexa_default_token_expiration_seconds);
     AlexaLink {
         user_id: user_id.to_owned(),
@@ -225,7 +226,7 @@ fn store_token(
             .refresh_token()
             .map(|r| r.secret().to_owned())
             .or_else(|| old_refresh.map(str::to_owned)),
-        expires_at: now + lifetime,
+        expires_at: now.saturating_add(lifetime),
         scopes: token
             .scopes()
             .map(|v| v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "))
@@ -330,6 +331,21 @@ pub async fn current_token(state: &AppState, user_id: &str) -> Result<Option<Str
         }
         Err(e) => {
             let why = describe(&e);
+            // Only a definite "no" from the provider ends the link, as on
+            // Alexa; an outage or a 5xx is retried on the next request.
+            let definite = matches!(&e, RequestTokenError::ServerResponse(r)
+                if matches!(r.error(), oauth2::basic::BasicErrorResponseType::InvalidGrant
+                    | oauth2::basic::BasicErrorResponseType::InvalidClient
+                    | oauth2::basic::BasicErrorResponseType::UnauthorizedClient));
+            if !definite {
+                flow.note(
+                    "refresh",
+                    format!("refresh failed: {why}; kept the link, will retry"),
+                )
+                .await;
+                tracing::warn!(event = "alexa_refresh_retry", user = %user_id, reason = %why, "refresh failed; will retry");
+                return Ok(Some(link.access_token));
+            }
             state.store.delete_alexa_link(user_id).await?;
             flow.note("refresh", format!("refresh failed: {why}; unlinked"))
                 .await;
@@ -342,6 +358,8 @@ pub async fn current_token(state: &AppState, user_id: &str) -> Result<Option<Str
 /// "Disable skill": Alexa forgets the tokens; nothing is sent to the provider.
 pub async fn disable(state: &AppState, user_id: &str) -> Result<bool, AlexaError> {
     super::user(state, user_id).await?;
+    // Not while a refresh is saving a new token: it would bring the link back.
+    let _guard = state.alexa.refresh_lock.lock().await;
     let link = state.store.alexa_link(user_id).await?;
     let removed = state.store.delete_alexa_link(user_id).await?;
     state.store.set_alexa_session(user_id, None).await?;

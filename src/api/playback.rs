@@ -34,7 +34,7 @@ pub fn current_track(p: &PlaybackRecord) -> Option<&str> {
 /// to the first track, paused.
 pub fn settle(p: &mut PlaybackRecord, now_ms: i64, d: &Durations) {
     if p.is_playing && !p.track_ids.is_empty() {
-        let mut progress = p.progress_ms + (now_ms - p.updated_ms).max(0);
+        let mut progress = p.progress_ms.saturating_add((now_ms - p.updated_ms).max(0));
         let len = p.track_ids.len() as i64;
         let mut steps = 0;
         loop {
@@ -83,18 +83,32 @@ pub fn start(
     index: usize,
     position_ms: i64,
 ) {
+    // A long context keeps the MAX_QUEUE tracks from the chosen one on, so
+    // an offset past the limit still plays the track that was asked for.
+    let index = index.min(track_ids.len().saturating_sub(1));
+    let (skip, position) = if index >= MAX_QUEUE {
+        (index, 0)
+    } else {
+        (0, index)
+    };
+    track_ids.drain(..skip);
     track_ids.truncate(MAX_QUEUE);
-    p.position = index.min(track_ids.len().saturating_sub(1)) as i64;
+    p.position = position as i64;
     p.context_uri = context_uri;
     p.track_ids = track_ids;
     p.queued = 0;
-    p.progress_ms = position_ms.max(0);
+    p.progress_ms = clamp_position(position_ms);
     p.is_playing = true;
+}
+
+/// Positions beyond a day are nonsense from the client; keep arithmetic safe.
+fn clamp_position(ms: i64) -> i64 {
+    ms.clamp(0, 24 * 3600 * 1000)
 }
 
 pub fn resume(p: &mut PlaybackRecord, position_ms: Option<i64>) {
     if let Some(ms) = position_ms {
-        p.progress_ms = ms.max(0);
+        p.progress_ms = clamp_position(ms);
     }
     p.is_playing = true;
 }
@@ -149,9 +163,12 @@ pub fn enqueue(p: &mut PlaybackRecord, track_id: String) {
         start(p, None, vec![track_id], 0, 0);
         return;
     }
+    // A full list makes room by dropping its last track, never the new one.
+    if p.track_ids.len() >= MAX_QUEUE {
+        p.track_ids.pop();
+    }
     let at = ((p.position + 1 + p.queued) as usize).min(p.track_ids.len());
     p.track_ids.insert(at, track_id);
-    p.track_ids.truncate(MAX_QUEUE);
     p.queued += 1;
 }
 
@@ -163,6 +180,22 @@ pub fn progress_for_display(p: &PlaybackRecord, d: &Durations) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn huge_positions_and_long_contexts_stay_in_range() {
+        let mut p = row(&[]);
+        let ids: Vec<String> = (0..1500).map(|i| format!("t{i}")).collect();
+        start(&mut p, None, ids, 1200, i64::MAX);
+        assert_eq!(current_track(&p), Some("t1200"));
+        assert_eq!(p.progress_ms, 24 * 3600 * 1000);
+        resume(&mut p, Some(i64::MAX));
+        assert!(p.progress_ms > 0);
+        for i in 0..5 {
+            enqueue(&mut p, format!("q{i}"));
+        }
+        assert!(p.track_ids.len() <= MAX_QUEUE);
+        assert_eq!(p.track_ids[(p.position + 1) as usize], "q0");
+    }
 
     fn row(ids: &[&str]) -> PlaybackRecord {
         PlaybackRecord {

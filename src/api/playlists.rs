@@ -342,9 +342,20 @@ pub async fn add(
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
     let user = bearer.user()?;
-    let p = readable(&state, &bearer, &path).await?;
+    // Adding needs only the modify scope: the owner need not be able to read
+    // a private list to append to it. Other users' private lists stay hidden.
+    let id = SpotifyId::parse(&path).ok_or_else(|| ApiError::bad("Invalid playlist Id"))?;
+    let p = state
+        .store
+        .playlist(id.as_str())
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     if p.owner_id != user.as_str() {
-        return Err(ApiError::Forbidden("Forbidden".into()));
+        return Err(if p.public {
+            ApiError::Forbidden("Forbidden".into())
+        } else {
+            ApiError::not_found()
+        });
     }
     bearer.require(if p.public {
         "playlist-modify-public"

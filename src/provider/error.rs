@@ -75,6 +75,8 @@ impl OAuthError {
             | Self::UnsupportedTokenType(d)
             | Self::Scripted { description: d, .. } => d.clone(),
             Self::Unavailable(_) => "The database is unavailable; try again shortly".into(),
+            // The detail goes to the log (see error_response), not to clients.
+            Self::Internal(_) => "Internal server error".into(),
             other => other.to_string(),
         }
     }
@@ -97,8 +99,12 @@ impl ResponseError for OAuthError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Self::Unavailable(e) = self {
-            tracing::error!(error = %e, "database error at an OAuth endpoint");
+        match self {
+            Self::Unavailable(e) => {
+                tracing::error!(error = %e, "database error at an OAuth endpoint")
+            }
+            Self::Internal(e) => tracing::error!(error = %e, "internal error at an OAuth endpoint"),
+            _ => {}
         }
         let mut res = HttpResponse::build(self.status_code());
         res.insert_header((header::CACHE_CONTROL, "no-store"))

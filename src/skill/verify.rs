@@ -89,11 +89,19 @@ impl CertUrlRule {
         if !u.path().starts_with(&self.path_prefix) {
             return Err(bad(&format!("path must start with {}", self.path_prefix)));
         }
+        // Each distinct URL is a fetch and a cache entry: no query or fragment
+        // may make endless variants of one certificate location.
+        if u.query().is_some() || u.fragment().is_some() {
+            return Err(bad("a query or fragment is not allowed"));
+        }
         Ok(u)
     }
 }
 
 /// Skill events (enable, disable, account linked, …) may arrive up to an hour late.
+/// Certificate chains kept in memory at most.
+const MAX_CACHED_CHAINS: usize = 16;
+
 pub const MAX_SKILL_EVENT_AGE_SECONDS: i64 = 3600;
 
 /// Checks `request.timestamp` against now (both directions, as Amazon's docs say).
@@ -216,12 +224,18 @@ impl Verifier {
         if !res.status().is_success() {
             return Err(fetch(format!("status {}", res.status().as_u16())));
         }
-        let bytes = res
-            .bytes()
+        // Stop reading at the cap instead of buffering whatever is sent.
+        let mut res = res;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = res
+            .chunk()
             .await
-            .map_err(|e| fetch(e.without_url().to_string()))?;
-        if bytes.len() > MAX_CHAIN_BYTES {
-            return Err(fetch("the chain is too large".into()));
+            .map_err(|e| fetch(e.without_url().to_string()))?
+        {
+            if bytes.len() + chunk.len() > MAX_CHAIN_BYTES {
+                return Err(fetch("the chain is too large".into()));
+            }
+            bytes.extend_from_slice(&chunk);
         }
         let chain = CertificateDer::pem_slice_iter(&bytes)
             .collect::<Result<Vec<_>, _>>()
@@ -230,10 +244,12 @@ impl Verifier {
             return Err(fetch("no certificate in the PEM".into()));
         }
         let chain = Arc::new(chain);
-        self.cache
-            .lock()
-            .expect("cache lock")
-            .insert(key, chain.clone());
+        let mut cache = self.cache.lock().expect("cache lock");
+        // Amazon uses one or two chain URLs; a handful bounds memory.
+        if cache.len() >= MAX_CACHED_CHAINS {
+            cache.clear();
+        }
+        cache.insert(key, chain.clone());
         Ok(chain)
     }
 }
@@ -328,6 +344,8 @@ mod tests {
             "https://s3.amazonaws.com:563/echo.api/echo-api-cert.pem",
             "https://s3.amazonaws.com/echo.api/../invalid.path/echo-api-cert.pem",
             "https://user@s3.amazonaws.com/echo.api/echo-api-cert.pem",
+            "https://s3.amazonaws.com/echo.api/echo-api-cert.pem?n=1",
+            "https://s3.amazonaws.com/echo.api/echo-api-cert.pem#x",
             "not a url",
         ] {
             assert!(
