@@ -25,6 +25,7 @@ mod provider_token;
 mod security_properties;
 mod security_properties_api;
 mod security_provider;
+mod security_tokens;
 mod security_transport;
 mod skill_endpoint;
 mod skill_envelope;
