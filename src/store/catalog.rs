@@ -390,32 +390,15 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<Slice<TrackRecord>, StoreError> {
-        let (filter, patterns) = word_filter("t.search_text", words, 1);
-        let total = count(
-            self,
-            &format!("SELECT COUNT(*) FROM tracks t WHERE 1 = 1{filter}"),
-            &patterns,
-        )
-        .await?;
-        let n = patterns.len();
-        let sql = format!(
-            "{TRACK_SELECT} WHERE 1 = 1{filter} ORDER BY t.popularity DESC, t.id LIMIT ${} OFFSET ${}",
-            n + 1,
-            n + 2
-        );
-        let mut q = sqlx::query(&sql);
-        for p in &patterns {
-            q = q.bind(p);
-        }
-        let items = q
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(track_from_row)
-            .collect::<Result<_, _>>()?;
-        Ok(Slice { items, total })
+        let search = WordSearch {
+            select: TRACK_SELECT,
+            from: "tracks t",
+            condition: "1 = 1",
+            text_column: "t.search_text",
+            order: "t.popularity DESC, t.id",
+        };
+        self.word_search(&search, words, limit, offset, track_from_row)
+            .await
     }
 
     pub async fn search_albums(
@@ -424,32 +407,15 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<Slice<AlbumRecord>, StoreError> {
-        let (filter, patterns) = word_filter("a.search_text", words, 1);
-        let total = count(
-            self,
-            &format!("SELECT COUNT(*) FROM albums a WHERE 1 = 1{filter}"),
-            &patterns,
-        )
-        .await?;
-        let n = patterns.len();
-        let sql = format!(
-            "{ALBUM_SELECT} WHERE 1 = 1{filter} ORDER BY a.popularity DESC, a.id LIMIT ${} OFFSET ${}",
-            n + 1,
-            n + 2
-        );
-        let mut q = sqlx::query(&sql);
-        for p in &patterns {
-            q = q.bind(p);
-        }
-        let items = q
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(album_from_row)
-            .collect::<Result<_, _>>()?;
-        Ok(Slice { items, total })
+        let search = WordSearch {
+            select: ALBUM_SELECT,
+            from: "albums a",
+            condition: "1 = 1",
+            text_column: "a.search_text",
+            order: "a.popularity DESC, a.id",
+        };
+        self.word_search(&search, words, limit, offset, album_from_row)
+            .await
     }
 
     pub async fn search_artists(
@@ -458,16 +424,57 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<Slice<ArtistRecord>, StoreError> {
-        let (filter, patterns) = word_filter("search_text", words, 1);
+        let search = WordSearch {
+            select: ARTIST_SELECT,
+            from: "artists",
+            condition: "1 = 1",
+            text_column: "search_text",
+            order: "popularity DESC, id",
+        };
+        self.word_search(&search, words, limit, offset, artist_from_row)
+            .await
+    }
+}
+
+/// A word search over one table: rows whose `text_column` contains every
+/// word, `order`ed, one page of them and the total (the search endpoints).
+pub(crate) struct WordSearch<'a> {
+    /// `SELECT … FROM <table> <alias> …` without a WHERE clause.
+    pub select: &'a str,
+    /// The table (and alias) to count over.
+    pub from: &'a str,
+    /// A condition every row must meet besides the words (e.g. public only).
+    pub condition: &'a str,
+    pub text_column: &'a str,
+    pub order: &'a str,
+}
+
+impl Store {
+    pub(crate) async fn word_search<T>(
+        &self,
+        search: &WordSearch<'_>,
+        words: &[String],
+        limit: i64,
+        offset: i64,
+        from_row: fn(&AnyRow) -> Result<T, StoreError>,
+    ) -> Result<Slice<T>, StoreError> {
+        let WordSearch {
+            select,
+            from,
+            condition,
+            text_column,
+            order,
+        } = search;
+        let (filter, patterns) = word_filter(text_column, words, 1);
         let total = count(
             self,
-            &format!("SELECT COUNT(*) FROM artists WHERE 1 = 1{filter}"),
+            &format!("SELECT COUNT(*) FROM {from} WHERE {condition}{filter}"),
             &patterns,
         )
         .await?;
         let n = patterns.len();
         let sql = format!(
-            "{ARTIST_SELECT} WHERE 1 = 1{filter} ORDER BY popularity DESC, id LIMIT ${} OFFSET ${}",
+            "{select} WHERE {condition}{filter} ORDER BY {order} LIMIT ${} OFFSET ${}",
             n + 1,
             n + 2
         );
@@ -481,7 +488,7 @@ impl Store {
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(artist_from_row)
+            .map(from_row)
             .collect::<Result<_, _>>()?;
         Ok(Slice { items, total })
     }

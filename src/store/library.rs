@@ -2,7 +2,7 @@
 //! tracks.
 
 use super::catalog::{
-    count, placeholders, track_from_row, word_filter, Slice, TrackRecord, TRACK_SELECT,
+    count, placeholders, track_from_row, Slice, TrackRecord, WordSearch, TRACK_SELECT,
 };
 use super::{Store, StoreError};
 use crate::domain::Username;
@@ -223,33 +223,15 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<Slice<PlaylistRecord>, StoreError> {
-        let (filter, patterns) = word_filter("p.search_text", words, 1);
-        let total = count(
-            self,
-            &format!("SELECT COUNT(*) FROM playlists p WHERE p.public = 1{filter}"),
-            &patterns,
-        )
-        .await?;
-        let n = patterns.len();
-        let sql = format!(
-            "{PLAYLIST_SELECT} WHERE p.public = 1{filter} ORDER BY p.created_at DESC, p.id \
-             LIMIT ${} OFFSET ${}",
-            n + 1,
-            n + 2
-        );
-        let mut q = sqlx::query(&sql);
-        for p in &patterns {
-            q = q.bind(p);
-        }
-        let items = q
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(playlist_from_row)
-            .collect::<Result<_, _>>()?;
-        Ok(Slice { items, total })
+        let search = WordSearch {
+            select: PLAYLIST_SELECT,
+            from: "playlists p",
+            condition: "p.public = 1",
+            text_column: "p.search_text",
+            order: "p.created_at DESC, p.id",
+        };
+        self.word_search(&search, words, limit, offset, playlist_from_row)
+            .await
     }
 
     pub async fn playlist_items(
