@@ -65,6 +65,43 @@ pub struct SpotifyErrorBody {
     pub error: SpotifyError,
 }
 
+/// The error answers every admin call shares (`{"error", "error_description"}`).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // a description for the document, never built
+pub enum AdminErrors {
+    #[response(status = 400, description = "Bad input")]
+    BadRequest(serde_json::Value),
+    #[response(status = 401, description = "Admin password required")]
+    Unauthorized(serde_json::Value),
+    #[response(
+        status = 403,
+        description = "Not from loopback and no admin password set"
+    )]
+    Forbidden(serde_json::Value),
+}
+
+/// The error answers every player command shares, documented once.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // a description for the document, never built
+pub enum PlayerCommandErrors {
+    #[response(status = 400, description = "Bad parameter or body")]
+    BadRequest(SpotifyErrorBody),
+    #[response(
+        status = 401,
+        description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)"
+    )]
+    Unauthorized(SpotifyErrorBody),
+    #[response(
+        status = 403,
+        description = "Missing scope, `PREMIUM_REQUIRED`, or a player restriction (`reason`)"
+    )]
+    Forbidden(SpotifyErrorBody),
+    #[response(status = 404, description = "No such item, or `NO_ACTIVE_DEVICE`")]
+    NotFound(SpotifyErrorBody),
+    #[response(status = 405, description = "Method not allowed")]
+    MethodNotAllowed(SpotifyErrorBody),
+}
+
 /// The simulator's error body.
 #[derive(Serialize, ToSchema)]
 pub struct AlexaErrorBody {

@@ -292,3 +292,33 @@ async fn documented_schemas_match_what_the_handlers_send() {
     let error: serde_json::Value = res.json().await.unwrap();
     assert_eq!(keys(&error), properties(&doc, "AlexaErrorBody"));
 }
+
+#[tokio::test]
+async fn player_commands_document_their_error_answers() {
+    let app = spawn_app().await;
+    let doc: serde_json::Value = app.get("/openapi.json").await.json().await.unwrap();
+    for (path, method) in [
+        ("/v1/me/player/pause", "put"),
+        ("/v1/me/player/next", "post"),
+        ("/v1/me/player/volume", "put"),
+    ] {
+        let responses = doc["paths"][path][method]["responses"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{path}"));
+        let codes: Vec<&str> = responses.keys().map(String::as_str).collect();
+        assert_eq!(codes, ["204", "400", "401", "403", "404", "405"], "{path}");
+        let schema = &responses["403"]["content"]["application/json"]["schema"]["$ref"];
+        assert!(
+            schema
+                .as_str()
+                .unwrap_or_default()
+                .ends_with("SpotifyErrorBody"),
+            "{path}: {schema}"
+        );
+    }
+    let admin = doc["paths"]["/admin/api/clock"]["get"]["responses"]
+        .as_object()
+        .unwrap();
+    let codes: Vec<&str> = admin.keys().map(String::as_str).collect();
+    assert_eq!(codes, ["200", "400", "401", "403"]);
+}

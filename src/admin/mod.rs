@@ -69,9 +69,7 @@ impl From<SpecError> for AdminError {
 #[utoipa::path(get, path = "/admin/api/scenarios", tag = "admin",
     responses(
         (status = 200, description = "The scenarios in force", body = Object),
-        (status = 400, description = "Bad input", body = Object),
-        (status = 401, description = "Admin password required", body = Object),
-        (status = 403, description = "Not from loopback and no admin password set", body = Object),
+        crate::openapi::AdminErrors,
     ))]
 pub(crate) async fn list_scenarios(
     _: Admin,
@@ -85,9 +83,7 @@ pub(crate) async fn list_scenarios(
     request_body(content = Object, content_type = "application/json"),
     responses(
         (status = 200, description = "The scenario as stored", body = Object),
-        (status = 400, description = "Bad input", body = Object),
-        (status = 401, description = "Admin password required", body = Object),
-        (status = 403, description = "Not from loopback and no admin password set", body = Object),
+        crate::openapi::AdminErrors,
     ))]
 pub(crate) async fn add_scenario(
     _: Admin,
@@ -114,9 +110,7 @@ pub(crate) async fn add_scenario(
     params(("id" = String, Path, description = "id")),
     responses(
         (status = 200, description = "Cleared", body = Object),
-        (status = 400, description = "Bad input", body = Object),
-        (status = 401, description = "Admin password required", body = Object),
-        (status = 403, description = "Not from loopback and no admin password set", body = Object),
+        crate::openapi::AdminErrors,
     ))]
 pub(crate) async fn delete_scenario(
     _: Admin,
@@ -134,9 +128,7 @@ pub(crate) async fn delete_scenario(
 #[utoipa::path(delete, path = "/admin/api/scenarios", tag = "admin",
     responses(
         (status = 200, description = "All cleared", body = Object),
-        (status = 400, description = "Bad input", body = Object),
-        (status = 401, description = "Admin password required", body = Object),
-        (status = 403, description = "Not from loopback and no admin password set", body = Object),
+        crate::openapi::AdminErrors,
     ))]
 pub(crate) async fn clear_scenarios(
     _: Admin,
@@ -157,9 +149,7 @@ fn parse_user(name: &str) -> Result<Username, AdminError> {
     params(("user" = String, Path, description = "user")),
     responses(
         (status = 200, description = "How many grants were revoked", body = Object),
-        (status = 400, description = "Bad input", body = Object),
-        (status = 401, description = "Admin password required", body = Object),
-        (status = 403, description = "Not from loopback and no admin password set", body = Object),
+        crate::openapi::AdminErrors,
     ))]
 pub(crate) async fn revoke_user(
     _: Admin,
@@ -193,9 +183,7 @@ fn clock_json(state: &AppState) -> serde_json::Value {
 #[utoipa::path(get, path = "/admin/api/clock", tag = "admin",
     responses(
         (status = 200, description = "The virtual clock", body = Object),
-        (status = 400, description = "Bad input", body = Object),
-        (status = 401, description = "Admin password required", body = Object),
-        (status = 403, description = "Not from loopback and no admin password set", body = Object),
+        crate::openapi::AdminErrors,
     ))]
 pub(crate) async fn clock(_: Admin, state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(clock_json(&state))
@@ -212,9 +200,7 @@ struct Advance {
     request_body(content = Object, content_type = "application/json"),
     responses(
         (status = 200, description = "The virtual clock after the move", body = Object),
-        (status = 400, description = "Bad input", body = Object),
-        (status = 401, description = "Admin password required", body = Object),
-        (status = 403, description = "Not from loopback and no admin password set", body = Object),
+        crate::openapi::AdminErrors,
     ))]
 pub(crate) async fn advance_clock(
     _: Admin,
@@ -244,9 +230,7 @@ pub(crate) async fn advance_clock(
 #[utoipa::path(post, path = "/admin/api/clock/reset", tag = "admin",
     responses(
         (status = 200, description = "The virtual clock, back at real time", body = Object),
-        (status = 400, description = "Bad input", body = Object),
-        (status = 401, description = "Admin password required", body = Object),
-        (status = 403, description = "Not from loopback and no admin password set", body = Object),
+        crate::openapi::AdminErrors,
     ))]
 pub(crate) async fn reset_clock(
     _: Admin,
@@ -273,9 +257,7 @@ struct MintRequest {
     request_body(content = Object, content_type = "application/json"),
     responses(
         (status = 200, description = "A real access (and refresh) token", body = Object),
-        (status = 400, description = "Bad input", body = Object),
-        (status = 401, description = "Admin password required", body = Object),
-        (status = 403, description = "Not from loopback and no admin password set", body = Object),
+        crate::openapi::AdminErrors,
     ))]
 pub(crate) async fn mint_token(
     _: Admin,

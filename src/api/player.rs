@@ -368,7 +368,7 @@ async fn context_tracks(
     security(("bearer" = ["user-modify-playback-state"])),
     params(("device_id" = Option<String>, Query, description = "Target device; else the active one")),
     request_body(content = Option<Object>, content_type = "application/json", description = "`{\"context_uri\"?, \"uris\"?, \"offset\"?: {\"position\"|\"uri\"}, \"position_ms\"?}`; empty resumes"),
-    responses((status = 204, description = "Done"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope, `PREMIUM_REQUIRED`, or a player restriction (`reason`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such item, or `NO_ACTIVE_DEVICE`", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 204, description = "Done"), crate::openapi::PlayerCommandErrors)
 )]
 pub async fn play(
     state: web::Data<AppState>,
@@ -426,7 +426,7 @@ struct TransferBody {
     tag = "api",
     security(("bearer" = ["user-modify-playback-state"])),
     request_body(content = Object, content_type = "application/json", description = "`{\"device_ids\": [one id], \"play\"?: bool}`"),
-    responses((status = 204, description = "Done"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope, `PREMIUM_REQUIRED`, or a player restriction (`reason`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such item, or `NO_ACTIVE_DEVICE`", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 204, description = "Done"), crate::openapi::PlayerCommandErrors)
 )]
 pub async fn transfer(
     state: web::Data<AppState>,
@@ -466,7 +466,7 @@ pub async fn transfer(
     tag = "api",
     security(("bearer" = ["user-modify-playback-state"])),
     params(("device_id" = Option<String>, Query, description = "Target device; else the active one")),
-    responses((status = 204, description = "Done"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope, `PREMIUM_REQUIRED`, or a player restriction (`reason`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such item, or `NO_ACTIVE_DEVICE`", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 204, description = "Done"), crate::openapi::PlayerCommandErrors)
 )]
 pub async fn pause(
     state: web::Data<AppState>,
@@ -488,7 +488,7 @@ pub async fn pause(
     tag = "api",
     security(("bearer" = ["user-modify-playback-state"])),
     params(("device_id" = Option<String>, Query, description = "Target device; else the active one")),
-    responses((status = 204, description = "Done"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope, `PREMIUM_REQUIRED`, or a player restriction (`reason`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such item, or `NO_ACTIVE_DEVICE`", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 204, description = "Done"), crate::openapi::PlayerCommandErrors)
 )]
 pub async fn next(
     state: web::Data<AppState>,
@@ -510,7 +510,7 @@ pub async fn next(
     tag = "api",
     security(("bearer" = ["user-modify-playback-state"])),
     params(("device_id" = Option<String>, Query, description = "Target device; else the active one")),
-    responses((status = 204, description = "Done"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope, `PREMIUM_REQUIRED`, or a player restriction (`reason`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such item, or `NO_ACTIVE_DEVICE`", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 204, description = "Done"), crate::openapi::PlayerCommandErrors)
 )]
 pub async fn previous(
     state: web::Data<AppState>,
@@ -532,7 +532,7 @@ pub async fn previous(
     tag = "api",
     security(("bearer" = ["user-modify-playback-state"])),
     params(("position_ms" = i64, Query, description = "Position in the track"), ("device_id" = Option<String>, Query, description = "Target device; else the active one")),
-    responses((status = 204, description = "Done"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope, `PREMIUM_REQUIRED`, or a player restriction (`reason`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such item, or `NO_ACTIVE_DEVICE`", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 204, description = "Done"), crate::openapi::PlayerCommandErrors)
 )]
 pub async fn seek(
     state: web::Data<AppState>,
@@ -562,7 +562,7 @@ pub async fn seek(
     tag = "api",
     security(("bearer" = ["user-modify-playback-state"])),
     params(("state" = String, Query, description = "`true` or `false`"), ("device_id" = Option<String>, Query, description = "Target device; else the active one")),
-    responses((status = 204, description = "Done"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope, `PREMIUM_REQUIRED`, or a player restriction (`reason`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such item, or `NO_ACTIVE_DEVICE`", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 204, description = "Done"), crate::openapi::PlayerCommandErrors)
 )]
 pub async fn shuffle(
     state: web::Data<AppState>,
@@ -592,7 +592,7 @@ pub async fn shuffle(
     tag = "api",
     security(("bearer" = ["user-modify-playback-state"])),
     params(("state" = String, Query, description = "`track`, `context` or `off`"), ("device_id" = Option<String>, Query, description = "Target device; else the active one")),
-    responses((status = 204, description = "Done"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope, `PREMIUM_REQUIRED`, or a player restriction (`reason`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such item, or `NO_ACTIVE_DEVICE`", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 204, description = "Done"), crate::openapi::PlayerCommandErrors)
 )]
 pub async fn repeat(
     state: web::Data<AppState>,
@@ -620,7 +620,7 @@ pub async fn repeat(
     tag = "api",
     security(("bearer" = ["user-modify-playback-state"])),
     params(("uri" = String, Query, description = "A spotify:track: uri"), ("device_id" = Option<String>, Query, description = "Target device; else the active one")),
-    responses((status = 204, description = "Done"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope, `PREMIUM_REQUIRED`, or a player restriction (`reason`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such item, or `NO_ACTIVE_DEVICE`", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 204, description = "Done"), crate::openapi::PlayerCommandErrors)
 )]
 pub async fn queue(
     state: web::Data<AppState>,
@@ -652,7 +652,7 @@ pub async fn queue(
     tag = "api",
     security(("bearer" = ["user-modify-playback-state"])),
     params(("volume_percent" = i64, Query, description = "0 to 100"), ("device_id" = Option<String>, Query, description = "Target device; else the active one")),
-    responses((status = 204, description = "Done"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope, `PREMIUM_REQUIRED`, or a player restriction (`reason`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such item, or `NO_ACTIVE_DEVICE`", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 204, description = "Done"), crate::openapi::PlayerCommandErrors)
 )]
 pub async fn volume(
     state: web::Data<AppState>,
