@@ -384,6 +384,18 @@ impl TestApp {
         format!("{}/authorize?{}", self.url, q.finish())
     }
 
+    /// Opens the demo client's authorization page in the browser: the login
+    /// page (HTML) for a browser that is not logged in.
+    pub async fn login_page(&self) -> String {
+        let res = self
+            .browser
+            .get(self.demo_authorize_url("", &[]))
+            .send()
+            .await
+            .unwrap();
+        res.text().await.unwrap()
+    }
+
     /// Runs the browser part for the demo client and returns the code.
     pub async fn demo_code(&self, scope: &str) -> String {
         let back = self

@@ -158,15 +158,7 @@ async fn denying_at_consent_redirects_with_access_denied() {
 #[tokio::test]
 async fn the_login_page_shows_a_readable_error_for_a_wrong_password_and_no_code() {
     let app = spawn_app().await;
-    let page = app
-        .browser
-        .get(app.demo_authorize_url("", &[]))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.login_page().await;
     let res = app.submit_login(&page, "demo", "wrong").await;
     assert_eq!(res.status(), 200);
     let body = res.text().await.unwrap();
@@ -183,15 +175,7 @@ async fn the_login_page_shows_a_readable_error_for_a_wrong_password_and_no_code(
 #[tokio::test]
 async fn login_and_consent_forms_need_the_session_csrf_token() {
     let app = spawn_app().await;
-    let page = app
-        .browser
-        .get(app.demo_authorize_url("", &[]))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.login_page().await;
     let return_to = form_value(&page, "return_to").unwrap();
     let res = app
         .post_form(

@@ -8,16 +8,7 @@ use base64::Engine;
 #[tokio::test]
 async fn item12_the_sixth_failed_login_is_429_even_with_the_right_password_and_the_lock_ends() {
     let app = spawn_app().await;
-    let page = app
-        .browser
-        .get(app.demo_authorize_url("", &[]))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let mut page = page;
+    let mut page = app.login_page().await;
     for _ in 0..5 {
         let res = app.submit_login(&page, "demo", "wrong").await;
         assert_eq!(res.status(), 200);
@@ -380,15 +371,7 @@ async fn item14_logs_of_a_full_flow_contain_no_password_secret_code_or_token() {
 #[tokio::test]
 async fn item12_parallel_wrong_passwords_get_at_most_the_limit_of_answers() {
     let app = std::sync::Arc::new(spawn_app().await);
-    let page = app
-        .browser
-        .get(app.demo_authorize_url("", &[]))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.login_page().await;
     let csrf = form_value(&page, "csrf_token").unwrap();
     let mut tasks = Vec::new();
     for _ in 0..12 {

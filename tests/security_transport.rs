@@ -60,15 +60,7 @@ async fn failed_logins_from(app: &TestApp, forwarded_for: &str, n: usize) -> u16
 }
 
 async fn logins_from(app: &TestApp, forwarded_for: &str, n: usize, last_right: bool) -> u16 {
-    let page = app
-        .browser
-        .get(app.demo_authorize_url("", &[]))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.login_page().await;
     let csrf = form_value(&page, "csrf_token").unwrap();
     let mut last = 0;
     for i in 0..n {
