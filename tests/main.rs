@@ -14,6 +14,8 @@ mod api_errors;
 mod api_player;
 mod api_scopes;
 mod api_support;
+mod browser;
+mod browser_support;
 mod cli;
 mod compose;
 mod durability;
