@@ -11,6 +11,7 @@
 pub mod clock;
 pub mod error;
 pub mod guard;
+pub mod pages;
 pub mod scenarios;
 
 use crate::domain::{ClientId, Scopes, Secret, Username};
@@ -47,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 ))
             })),
     );
+    pages::configure(cfg);
 }
 
 /// Parses a JSON body with a clear 400 on any mistake.
