@@ -57,6 +57,10 @@ pub enum Command {
     /// Manage token signing keys
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Scripted faults (scenarios): make the provider or the api fail the way
+    /// real ones do, for one client (and user) or all
+    #[command(subcommand, after_help = SCENARIO_EXAMPLES)]
+    Scenario(ScenarioCommand),
     /// Exit 0 if a running instance is ready (for container health checks)
     Healthcheck {
         /// Base URL of the instance [default: http://<listen>]
@@ -188,4 +192,80 @@ pub enum KeysCommand {
         #[arg(long, value_enum)]
         alg: Option<SigningAlg>,
     },
+}
+
+const SCENARIO_EXAMPLES: &str = "\
+Examples:
+  # \"Alexa says unable to link\": the next code exchange fails
+  mocklink scenario add token_error --client-id alexa-skill --error invalid_grant \\
+      --grant-type authorization_code --count 1
+  # \"Token refresh failed, user must relink\": the next refresh fails
+  mocklink scenario add token_error --client-id alexa-skill --error invalid_grant \\
+      --grant-type refresh_token --count 1
+  # The token endpoint answers after 5 s (Alexa gives up at 4.5 s), for 10 minutes
+  mocklink scenario add token_delay --client-id alexa-skill --delay-ms 5000 --expires-in 600
+  # The player api answers 503 three times
+  mocklink scenario add api_error --status 503 --path /v1/me/player --count 3
+  mocklink scenario list
+  mocklink scenario clear <ID>      # or: mocklink scenario clear --all
+
+Running servers on the same database apply a change within a second.";
+
+#[derive(Debug, Subcommand)]
+pub enum ScenarioCommand {
+    /// Set a scenario (the same fields as the admin API's POST /admin/api/scenarios)
+    #[command(after_help = SCENARIO_EXAMPLES)]
+    Add(ScenarioAdd),
+    /// List the scenarios in force, with their remaining uses and expiry
+    List,
+    /// Clear scenarios by id, or all of them
+    Clear {
+        /// Ids of the scenarios to clear
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        ids: Vec<String>,
+        /// Clear every scenario
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ScenarioAdd {
+    /// What fails
+    #[arg(value_enum)]
+    pub kind: crate::admin::scenarios::Kind,
+    /// Only this client [default: any client]
+    #[arg(long, value_name = "CLIENT_ID")]
+    pub client_id: Option<String>,
+    /// Only this user (not for token_error or token_delay) [default: any user]
+    #[arg(long)]
+    pub user: Option<String>,
+    /// token_error: invalid_grant, invalid_client, server_error or temporarily_unavailable
+    #[arg(long)]
+    pub error: Option<String>,
+    /// token_error, api_error: the HTTP status (400-599)
+    #[arg(long)]
+    pub status: Option<u16>,
+    /// token_delay: milliseconds before the answer (Alexa gives up after 4500)
+    #[arg(long, value_name = "MS")]
+    pub delay_ms: Option<i64>,
+    /// token_lifetime: access-token lifetime; api_error: Retry-After
+    #[arg(long)]
+    pub seconds: Option<i64>,
+    /// api_error: a path prefix under /v1 (e.g. /v1/me/player)
+    #[arg(long)]
+    pub path: Option<String>,
+    /// token_error, token_delay: only requests of this grant type
+    /// (authorization_code, refresh_token, client_credentials)
+    #[arg(long)]
+    pub grant_type: Option<String>,
+    /// Uses before the scenario ends
+    #[arg(long)]
+    pub count: Option<i64>,
+    /// Seconds (virtual clock) before the scenario ends
+    #[arg(long, value_name = "SECONDS")]
+    pub expires_in: Option<i64>,
+    /// Id of the scenario [default: generated]
+    #[arg(long)]
+    pub id: Option<String>,
 }

@@ -1,8 +1,10 @@
 //! What each CLI command does. This is the binary's edge: errors become
 //! `anyhow` here and nowhere else.
 
+use crate::admin::scenarios::ScenarioSpec;
 use crate::cli::{
-    Cli, ClientAdd, ClientCommand, Command, KeysCommand, ServeArgs, UserAdd, UserCommand,
+    Cli, ClientAdd, ClientCommand, Command, KeysCommand, ScenarioAdd, ScenarioCommand, ServeArgs,
+    UserAdd, UserCommand,
 };
 use crate::clock::Clock;
 use crate::config::{ClientSeed, Settings, UserSeed};
@@ -31,6 +33,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => user(settings, cmd).await,
         Command::Client(cmd) => client(settings, cmd).await,
         Command::Keys(cmd) => keys_cmd(settings, cmd).await,
+        Command::Scenario(cmd) => scenario(settings, cmd).await,
         Command::Healthcheck { url } => {
             healthcheck(url.unwrap_or_else(|| format!("http://{}", settings.listen))).await
         }
@@ -311,12 +314,106 @@ async fn keys_cmd(settings: Settings, cmd: KeysCommand) -> anyhow::Result<()> {
             }
         }
         KeysCommand::Rotate { alg } => {
-            let key = keys::generate(alg.unwrap_or(settings.signing_alg), Clock::default().now())?;
-            store.add_signing_key(&key).await?;
+            let key = keys::rotate(
+                &store,
+                alg.unwrap_or(settings.signing_alg),
+                Clock::default().now(),
+            )
+            .await?;
             println!(
                 "new signing key {} ({}); older keys keep verifying until their tokens expire",
                 key.kid, key.alg
             );
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn scenario(settings: Settings, cmd: ScenarioCommand) -> anyhow::Result<()> {
+    let store = open(&settings).await?;
+    // Scenario expiries are judged in the servers' virtual time.
+    let now = Clock::default().now() + store.clock_offset().await?;
+    match cmd {
+        ScenarioCommand::Add(a) => {
+            let ScenarioAdd {
+                kind,
+                client_id,
+                user,
+                error,
+                status,
+                delay_ms,
+                seconds,
+                path,
+                grant_type,
+                count,
+                expires_in,
+                id,
+            } = a;
+            let spec = ScenarioSpec {
+                id,
+                kind,
+                client_id,
+                user,
+                error,
+                status,
+                delay_ms,
+                seconds,
+                path,
+                grant_type,
+                count,
+                expires_in,
+            };
+            // The same validation as the admin API and the config file.
+            let record = spec
+                .into_record(&store, uuid::Uuid::new_v4().simple().to_string(), now)
+                .await?;
+            if !store.insert_scenario(&record).await? {
+                bail!("a scenario with id '{}' exists; clear it first", record.id);
+            }
+            println!("set scenario {} ({})", record.id, record.kind);
+        }
+        ScenarioCommand::List => {
+            let list = store.active_scenarios(now).await?;
+            if list.is_empty() {
+                println!("no scenario in force");
+            }
+            for s in list {
+                let mut line = format!(
+                    "{}  {}  client={}  user={}",
+                    s.id,
+                    s.kind,
+                    s.client_id.as_deref().unwrap_or("any"),
+                    s.user_id.as_deref().unwrap_or("any")
+                );
+                for (name, value) in [
+                    ("error", s.error.clone()),
+                    ("status", s.status.map(|v| v.to_string())),
+                    ("delay_ms", s.delay_ms.map(|v| v.to_string())),
+                    ("seconds", s.seconds.map(|v| v.to_string())),
+                    ("path", s.path.clone()),
+                    ("grant_type", s.grant_type.clone()),
+                    ("remaining", s.remaining.map(|v| v.to_string())),
+                    ("expires_in", s.expires_at.map(|e| (e - now).to_string())),
+                ] {
+                    if let Some(v) = value {
+                        line.push_str(&format!("  {name}={v}"));
+                    }
+                }
+                println!("{line}");
+            }
+        }
+        ScenarioCommand::Clear { ids, all } => {
+            if all {
+                let n = store.delete_all_scenarios().await?;
+                println!("cleared {n} scenario(s)");
+            }
+            for id in ids {
+                if !store.delete_scenario(&id).await? {
+                    bail!("no scenario '{id}'");
+                }
+                println!("cleared scenario {id}");
+            }
         }
     }
     store.close().await;

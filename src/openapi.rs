@@ -27,6 +27,23 @@ pub const NOT_DOCUMENTED: &[(&str, &str)] = &[
     ("POST", "/alexa/users/{id}/talk"),
     ("GET", "/alexa/flows/{flow}"),
     ("GET", "/api/skill/link/{vendor}"),
+    ("GET", "/admin"),
+    ("GET", "/admin/assets/admin.js"),
+    ("GET", "/admin/users"),
+    ("GET", "/admin/clients"),
+    ("GET", "/admin/grants"),
+    ("POST", "/admin/grants/revoke"),
+    ("POST", "/admin/grants/revoke-user"),
+    ("GET", "/admin/scenarios"),
+    ("POST", "/admin/scenarios"),
+    ("POST", "/admin/scenarios/preset"),
+    ("POST", "/admin/scenarios/clear"),
+    ("POST", "/admin/scenarios/clear-all"),
+    ("GET", "/admin/keys"),
+    ("POST", "/admin/keys/rotate"),
+    ("GET", "/admin/clock"),
+    ("POST", "/admin/clock/advance"),
+    ("POST", "/admin/clock/reset"),
 ];
 
 const DESCRIPTION: &str = "\

@@ -116,9 +116,11 @@ pub async fn prepare(settings: Settings, clock: Clock) -> Result<AppState, Start
         skill,
         alexa,
     };
-    state
-        .clock
-        .set_shared_offset(state.store.clock_offset().await?);
+    state.clock.refresh_offsets(
+        state.clock.generation(),
+        state.store.clock_offset().await?,
+        state.store.client_clock_offsets().await?,
+    );
     seed(&state).await?;
     crate::admin::scenarios::seed(&state)
         .await
@@ -150,8 +152,9 @@ fn spawn_key_refresher(state: AppState) {
     });
 }
 
-/// The virtual clock set through the admin API (by any instance) is read
-/// back every second, so all instances agree on "now".
+/// The virtual clock set through the admin API, the admin pages or the CLI
+/// (by any instance), global and per client, is read back every second, so
+/// all instances agree on "now".
 fn spawn_clock_refresher(state: AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -159,8 +162,14 @@ fn spawn_clock_refresher(state: AppState) {
         loop {
             tick.tick().await;
             let generation = state.clock.generation();
-            match state.store.clock_offset().await {
-                Ok(offset) => state.clock.refresh_shared_offset(generation, offset),
+            let polled = async {
+                Ok::<_, StoreError>((
+                    state.store.clock_offset().await?,
+                    state.store.client_clock_offsets().await?,
+                ))
+            };
+            match polled.await {
+                Ok((shared, clients)) => state.clock.refresh_offsets(generation, shared, clients),
                 Err(e) => tracing::warn!(error = %e, "could not read the virtual clock"),
             }
         }

@@ -309,3 +309,129 @@ async fn an_instance_serves_only_its_roles() {
         400
     );
 }
+
+#[tokio::test]
+async fn scenarios_are_set_listed_and_cleared_from_the_command_line() {
+    let app = spawn_app().await;
+    let (ok, help) = mocklink(&app.db, &["scenario", "add", "--help"]);
+    assert!(
+        ok && help.contains("Examples:") && help.contains("token_delay"),
+        "{help}"
+    );
+
+    // "Token refresh failed": only the next refresh, not the code exchange.
+    let (ok, out) = mocklink(
+        &app.db,
+        &[
+            "scenario",
+            "add",
+            "token_error",
+            "--client-id",
+            DEMO_CLIENT,
+            "--error",
+            "invalid_grant",
+            "--grant-type",
+            "refresh_token",
+            "--count",
+            "1",
+            "--id",
+            "cli-1",
+        ],
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains("set scenario cli-1 (token_error)"), "{out}");
+    let (_, out) = mocklink(&app.db, &["scenario", "list"]);
+    assert!(
+        out.contains("cli-1")
+            && out.contains("grant_type=refresh_token")
+            && out.contains("remaining=1"),
+        "{out}"
+    );
+    // The running server applies it (its cache lives under a second).
+    let (access, mut refresh) = app.demo_tokens("user-read-private").await;
+    assert!(!access.is_empty(), "the code exchange was not affected");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let (status, body) = app.refresh_demo(&refresh).await;
+        if status == 200 && std::time::Instant::now() < deadline {
+            // Not seen yet (the server caches the list for under a second).
+            refresh = body["refresh_token"].as_str().unwrap().to_owned();
+            continue;
+        }
+        assert_eq!(
+            (status, body["error"].clone()),
+            (400, serde_json::json!("invalid_grant"))
+        );
+        assert!(
+            body["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("scenario cli-1"),
+            "{body}"
+        );
+        break;
+    }
+    let (_, out) = mocklink(&app.db, &["scenario", "list"]);
+    assert!(out.contains("no scenario in force"), "{out}");
+
+    // The admin API's validation, word for word.
+    let (ok, out) = mocklink(
+        &app.db,
+        &[
+            "scenario",
+            "add",
+            "token_error",
+            "--client-id",
+            DEMO_CLIENT,
+            "--count",
+            "1",
+        ],
+    );
+    assert!(
+        !ok && out.contains("token_error needs an error, a status, or both"),
+        "{out}"
+    );
+    let (ok, out) = mocklink(
+        &app.db,
+        &[
+            "scenario",
+            "add",
+            "login_fail",
+            "--client-id",
+            "nope",
+            "--count",
+            "1",
+        ],
+    );
+    assert!(!ok && out.contains("no client 'nope'"), "{out}");
+    let (ok, out) = mocklink(&app.db, &["scenario", "add", "meltdown", "--count", "1"]);
+    assert!(!ok && out.contains("invalid value 'meltdown'"), "{out}");
+
+    for id in ["x1", "x2"] {
+        let (ok, out) = mocklink(
+            &app.db,
+            &[
+                "scenario",
+                "add",
+                "api_error",
+                "--status",
+                "503",
+                "--expires-in",
+                "600",
+                "--id",
+                id,
+            ],
+        );
+        assert!(ok, "{out}");
+    }
+    let (ok, out) = mocklink(&app.db, &["scenario", "clear", "x1"]);
+    assert!(ok && out.contains("cleared scenario x1"), "{out}");
+    let (ok, out) = mocklink(&app.db, &["scenario", "clear", "x1"]);
+    assert!(!ok && out.contains("no scenario 'x1'"), "{out}");
+    let (ok, out) = mocklink(&app.db, &["scenario", "clear", "--all"]);
+    assert!(ok && out.contains("cleared"), "{out}");
+    let (_, out) = mocklink(&app.db, &["scenario", "list"]);
+    assert!(out.contains("no scenario in force"), "{out}");
+    let (ok, _) = mocklink(&app.db, &["scenario", "clear"]);
+    assert!(!ok, "clear needs ids or --all");
+}

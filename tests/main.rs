@@ -3,6 +3,8 @@
 
 mod helpers;
 
+mod admin_ui_support;
+
 mod alexa_demo;
 mod alexa_link;
 mod alexa_refresh;
@@ -35,6 +37,7 @@ mod skill_signature;
 mod skill_support;
 mod story_end_to_end;
 mod toolbox_admin;
+mod toolbox_admin_ui;
 mod toolbox_clock;
 mod toolbox_metrics;
 mod toolbox_personas;

@@ -21,6 +21,7 @@ const SOURCES: &[(&str, &str)] = &[
     ),
     ("src/api/mod.rs", include_str!("../src/api/mod.rs")),
     ("src/admin/mod.rs", include_str!("../src/admin/mod.rs")),
+    ("src/admin/pages.rs", include_str!("../src/admin/pages.rs")),
     ("src/skill/mod.rs", include_str!("../src/skill/mod.rs")),
     ("src/alexa/web.rs", include_str!("../src/alexa/web.rs")),
 ];

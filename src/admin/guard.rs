@@ -29,7 +29,7 @@ impl FromRequest for Admin {
     }
 }
 
-fn check(req: &HttpRequest) -> Result<Admin, AdminError> {
+pub(super) fn check(req: &HttpRequest) -> Result<Admin, AdminError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AdminError::Internal("application state missing".into()))?;

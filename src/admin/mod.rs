@@ -1,13 +1,17 @@
-//! The tester's toolbox: a JSON admin API under `/admin/api`, mounted with
-//! the provider role. See `guard` for who may call it.
+//! The tester's toolbox: a JSON admin API under `/admin/api` and the admin
+//! pages under `/admin` (see `pages`), mounted with the provider role. See
+//! `guard` for who may call them.
 //!
 //! - `GET|POST|DELETE /admin/api/scenarios`, `DELETE /admin/api/scenarios/{id}`
 //! - `POST /admin/api/users/{user}/revoke`: revoke every grant of a user now
 //! - `GET /admin/api/clock`, `POST /admin/api/clock/advance`, `POST /admin/api/clock/reset`
+//!   (global, or one client's with `client_id`)
 //! - `POST /admin/api/tokens`: mint a real token pair for any user and client
 
+pub mod clock;
 pub mod error;
 pub mod guard;
+pub mod pages;
 pub mod scenarios;
 
 use crate::domain::{ClientId, Scopes, Secret, Username};
@@ -15,15 +19,13 @@ use crate::provider::tokens;
 use crate::state::AppState;
 use crate::store::{digest, NewCode};
 use actix_web::{web, HttpResponse};
+use clock::MAX_ADVANCE;
 use error::AdminError;
 use guard::Admin;
 use scenarios::{ScenarioSpec, SpecError};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
-
-/// The longest virtual-clock jump one call may make (ten years).
-const MAX_ADVANCE: i64 = 10 * 365 * 24 * 3600;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -46,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 ))
             })),
     );
+    pages::configure(cfg);
 }
 
 /// Parses a JSON body with a clear 400 on any mistake.
@@ -91,9 +94,24 @@ pub(crate) async fn add_scenario(
     body: web::Bytes,
 ) -> Result<HttpResponse, AdminError> {
     let spec: ScenarioSpec = json_body(&body)?;
-    let default_id = uuid::Uuid::new_v4().simple().to_string();
+    let record = set_scenario(&state, spec, None).await?;
+    Ok(HttpResponse::Created().json(record))
+}
+
+/// Validates and stores a scenario (an id is generated, after `id_prefix`
+/// if given, when the spec has none); every instance applies it.
+pub async fn set_scenario(
+    state: &AppState,
+    spec: ScenarioSpec,
+    id_prefix: Option<&str>,
+) -> Result<crate::store::ScenarioRecord, AdminError> {
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    let default_id = match id_prefix {
+        Some(p) => format!("{p}-{}", &random[..8]),
+        None => random,
+    };
     let record = spec
-        .into_record(&state, default_id, state.clock.now())
+        .into_record(&state.store, default_id, state.clock.now())
         .await?;
     if !state.store.insert_scenario(&record).await? {
         return Err(AdminError::bad(format!(
@@ -103,7 +121,21 @@ pub(crate) async fn add_scenario(
     }
     state.scenarios.invalidate();
     tracing::info!(event = "scenario_set", id = %record.id, kind = %record.kind, "scenario set");
-    Ok(HttpResponse::Created().json(record))
+    Ok(record)
+}
+
+/// Clears one scenario; 404 if there is none with that id.
+pub async fn clear_scenario(state: &AppState, id: &str) -> Result<(), AdminError> {
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b"-_.".contains(&b);
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(plain) {
+        return Err(AdminError::NotFound(format!("no scenario '{id}'")));
+    }
+    let deleted = state.store.delete_scenario(id).await?;
+    state.scenarios.invalidate();
+    if !deleted {
+        return Err(AdminError::NotFound(format!("no scenario '{id}'")));
+    }
+    Ok(())
 }
 
 #[utoipa::path(delete, path = "/admin/api/scenarios/{id}", tag = "admin",
@@ -117,11 +149,7 @@ pub(crate) async fn delete_scenario(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AdminError> {
-    let deleted = state.store.delete_scenario(&id).await?;
-    state.scenarios.invalidate();
-    if !deleted {
-        return Err(AdminError::NotFound(format!("no scenario '{id}'")));
-    }
+    clear_scenario(&state, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -139,7 +167,7 @@ pub(crate) async fn clear_scenarios(
     Ok(HttpResponse::Ok().json(json!({ "deleted": deleted })))
 }
 
-fn parse_user(name: &str) -> Result<Username, AdminError> {
+pub(crate) fn parse_user(name: &str) -> Result<Username, AdminError> {
     Username::parse(&name.to_ascii_lowercase()).map_err(|e| AdminError::bad(e.to_string()))
 }
 
@@ -157,7 +185,13 @@ pub(crate) async fn revoke_user(
     user: web::Path<String>,
 ) -> Result<HttpResponse, AdminError> {
     let user = parse_user(&user)?;
-    if state.store.user(&user).await?.is_none() {
+    let revoked = revoke_all_of_user(&state, &user).await?;
+    Ok(HttpResponse::Ok().json(json!({ "user": user.as_str(), "revoked_grants": revoked })))
+}
+
+/// Revokes every live grant of `user`; returns how many there were.
+pub async fn revoke_all_of_user(state: &AppState, user: &Username) -> Result<usize, AdminError> {
+    if state.store.user(user).await?.is_none() {
         return Err(AdminError::NotFound(format!("no user '{user}'")));
     }
     let now = state.clock.now();
@@ -169,37 +203,69 @@ pub(crate) async fn revoke_user(
             .await?;
     }
     tracing::info!(event = "admin_revoke", user = %user, grants = grants.len(), "all tokens of a user revoked");
-    Ok(HttpResponse::Ok().json(json!({ "user": user.as_str(), "revoked_grants": grants.len() })))
+    Ok(grants.len())
 }
 
-fn clock_json(state: &AppState) -> serde_json::Value {
-    json!({
-        "now": state.clock.now(),
-        "offset_seconds": state.clock.shared_offset(),
-        "shifted": state.clock.shared_offset() != 0,
-    })
+/// Revokes one grant (its refresh tokens and, through `gid`, its access
+/// tokens), as if the user had unlinked the app.
+pub async fn revoke_one_grant(state: &AppState, grant_id: &str) -> Result<(), AdminError> {
+    // Grant ids are UUIDs; anything else (a NUL above all) never reaches the database.
+    if uuid::Uuid::parse_str(grant_id).is_err() {
+        return Err(AdminError::NotFound(format!("no live grant '{grant_id}'")));
+    }
+    let grant = state
+        .store
+        .grant(grant_id)
+        .await?
+        .filter(|g| g.revoked_at.is_none())
+        .ok_or_else(|| AdminError::NotFound(format!("no live grant '{grant_id}'")))?;
+    state
+        .revocations
+        .revoke_grant(
+            &state.store,
+            &grant.id,
+            "revoked_by_admin",
+            state.clock.now(),
+        )
+        .await?;
+    tracing::info!(event = "admin_revoke", grant = %grant.id, user = %grant.user_id, client = %grant.client_id, "a grant revoked");
+    Ok(())
 }
 
 #[utoipa::path(get, path = "/admin/api/clock", tag = "admin",
     responses(
-        (status = 200, description = "The virtual clock", body = Object),
+        (status = 200, description = "The virtual clock, global and per client", body = clock::ClockView),
         crate::openapi::AdminErrors,
     ))]
 pub(crate) async fn clock(_: Admin, state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().json(clock_json(&state))
+    HttpResponse::Ok().json(clock::view(&state))
 }
 
-#[derive(Deserialize)]
+/// `POST /admin/api/clock/advance`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Advance {
-    seconds: i64,
+pub struct ClockAdvance {
+    /// Seconds to move forward (1 to ten years).
+    pub seconds: i64,
+    /// Move only this client's clock (on top of the global one).
+    pub client_id: Option<String>,
 }
 
-/// Moves the virtual clock forward for every instance sharing the database.
+/// `POST /admin/api/clock/reset` (the body is optional).
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClockReset {
+    /// Reset only this client's clock; without it every clock is reset.
+    pub client_id: Option<String>,
+}
+
+/// Moves the virtual clock (global, or one client's) forward for every
+/// instance sharing the database.
 #[utoipa::path(post, path = "/admin/api/clock/advance", tag = "admin",
-    request_body(content = Object, content_type = "application/json"),
+    request_body(content = ClockAdvance, content_type = "application/json"),
     responses(
-        (status = 200, description = "The virtual clock after the move", body = Object),
+        (status = 200, description = "The virtual clock after the move", body = clock::ClockView),
+        (status = 404, description = "No such client", body = Object),
         crate::openapi::AdminErrors,
     ))]
 pub(crate) async fn advance_clock(
@@ -207,39 +273,31 @@ pub(crate) async fn advance_clock(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AdminError> {
-    let Advance { seconds } = json_body(&body)?;
-    if !(1..=MAX_ADVANCE).contains(&seconds) {
-        return Err(AdminError::bad(format!(
-            "seconds must be between 1 and {MAX_ADVANCE}; the clock only moves forward (reset to go back)"
-        )));
-    }
-    let offset = state
-        .store
-        .advance_clock_offset(seconds, state.clock.now())
-        .await?;
-    state.clock.set_shared_offset(offset);
-    tracing::warn!(
-        event = "clock_advanced",
-        seconds,
-        offset,
-        "virtual clock advanced"
-    );
-    Ok(HttpResponse::Ok().json(clock_json(&state)))
+    let ClockAdvance { seconds, client_id } = json_body(&body)?;
+    let view = clock::advance(&state, seconds, client_id.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
+/// Back to real time: every clock, or only `client_id`'s.
 #[utoipa::path(post, path = "/admin/api/clock/reset", tag = "admin",
+    request_body(content = Option<ClockReset>, content_type = "application/json"),
     responses(
-        (status = 200, description = "The virtual clock, back at real time", body = Object),
+        (status = 200, description = "The virtual clock after the reset", body = clock::ClockView),
+        (status = 404, description = "No such client", body = Object),
         crate::openapi::AdminErrors,
     ))]
 pub(crate) async fn reset_clock(
     _: Admin,
     state: web::Data<AppState>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, AdminError> {
-    state.store.reset_clock_offset().await?;
-    state.clock.set_shared_offset(0);
-    tracing::info!(event = "clock_reset", "virtual clock reset");
-    Ok(HttpResponse::Ok().json(clock_json(&state)))
+    let ClockReset { client_id } = if body.is_empty() {
+        ClockReset::default()
+    } else {
+        json_body(&body)?
+    };
+    let view = clock::reset(&state, client_id.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 #[derive(Deserialize)]
@@ -290,7 +348,7 @@ pub(crate) async fn mint_token(
             "expires_in must be between 1 and {MAX_ADVANCE} seconds"
         )));
     }
-    let now = state.clock.now();
+    let now = state.clock.now_for(client.id.as_str());
     let code = Secret::generate(32);
     let refresh = Secret::generate(32);
     let grant_id = uuid::Uuid::new_v4().to_string();

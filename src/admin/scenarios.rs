@@ -12,7 +12,7 @@
 use crate::domain::{ClientId, Username};
 use crate::provider::error::OAuthError;
 use crate::state::AppState;
-use crate::store::{ScenarioRecord, StoreError};
+use crate::store::{ScenarioRecord, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,10 +24,12 @@ const CACHE_TTL: Duration = Duration::from_millis(900);
 const MAX_DELAY_MS: i64 = 60_000;
 const MAX_SECONDS: i64 = 365 * 24 * 3600;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum Kind {
     /// Token requests fail with `error` (and/or HTTP `status`).
+    #[default]
     TokenError,
     /// Token requests are answered after `delay_ms` (Alexa gives up at 4.5 s).
     TokenDelay,
@@ -48,6 +50,19 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in the order forms and help texts list them.
+    pub const ALL: [Kind; 9] = [
+        Self::TokenError,
+        Self::TokenDelay,
+        Self::ExpiresInString,
+        Self::ExpiresInOmitted,
+        Self::OmitRefreshToken,
+        Self::TokenLifetime,
+        Self::ApiError,
+        Self::ConsentDeny,
+        Self::LoginFail,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::TokenError => "token_error",
@@ -71,8 +86,12 @@ const TOKEN_ERRORS: &[(&str, u16)] = &[
     ("temporarily_unavailable", 503),
 ];
 
-/// A scenario as the admin API and the config file (`[[scenarios]]`) take it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Grant types a `token_error` or `token_delay` scenario may be narrowed to.
+pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
+
+/// A scenario as the admin API, the CLI, the admin page and the config file
+/// (`[[scenarios]]`) take it; `into_record` is the one validation of all four.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioSpec {
     /// Optional id (config seeds get `config-<n>` if absent); generated otherwise.
@@ -85,6 +104,8 @@ pub struct ScenarioSpec {
     pub delay_ms: Option<i64>,
     pub seconds: Option<i64>,
     pub path: Option<String>,
+    /// token_error / token_delay: only token requests of this grant type.
+    pub grant_type: Option<String>,
     /// Uses before the scenario ends.
     pub count: Option<i64>,
     /// Seconds (virtual clock) before the scenario ends.
@@ -106,7 +127,7 @@ impl ScenarioSpec {
     /// Validates the spec into a record to store at `now`.
     pub async fn into_record(
         self,
-        state: &AppState,
+        store: &Store,
         default_id: String,
         now: i64,
     ) -> Result<ScenarioRecord, SpecError> {
@@ -162,6 +183,15 @@ impl ScenarioSpec {
             matches!(kind, Kind::TokenLifetime | Kind::ApiError),
         )?;
         uses("path", self.path.is_some(), kind == Kind::ApiError)?;
+        uses("grant_type", self.grant_type.is_some(), token_side)?;
+        if let Some(g) = &self.grant_type {
+            if !GRANT_TYPES.contains(&g.as_str()) {
+                return bad(format!(
+                    "grant_type must be one of {}",
+                    GRANT_TYPES.join(", ")
+                ));
+            }
+        }
         if token_side && self.user.is_some() {
             return bad(format!(
                 "{name} applies per client: a token request is judged before its user is known; leave user out"
@@ -242,7 +272,7 @@ impl ScenarioSpec {
         let client_id = match &self.client_id {
             Some(c) => {
                 let id = ClientId::parse(c).map_err(|e| SpecError::Invalid(e.to_string()))?;
-                if state.store.client(&id).await?.is_none() {
+                if store.client(&id).await?.is_none() {
                     return Err(SpecError::Unknown(format!("no client '{id}'")));
                 }
                 Some(id.to_string())
@@ -253,7 +283,7 @@ impl ScenarioSpec {
             Some(u) => {
                 let id = Username::parse(&u.to_ascii_lowercase())
                     .map_err(|e| SpecError::Invalid(e.to_string()))?;
-                if state.store.user(&id).await?.is_none() {
+                if store.user(&id).await?.is_none() {
                     return Err(SpecError::Unknown(format!("no user '{id}'")));
                 }
                 Some(id.to_string())
@@ -270,6 +300,7 @@ impl ScenarioSpec {
             delay_ms: self.delay_ms,
             seconds: self.seconds,
             path: self.path,
+            grant_type: self.grant_type,
             remaining: self.count,
             expires_at: self.expires_in.map(|e| now + e),
             created_at: now,
@@ -310,10 +341,12 @@ impl ScenarioCache {
 }
 
 /// Who and what a request is about, for matching.
+#[derive(Default)]
 struct Subject<'a> {
     client: Option<&'a str>,
     user: Option<&'a str>,
     path: Option<&'a str>,
+    grant_type: Option<&'a str>,
 }
 
 fn matches(s: &ScenarioRecord, kind: Kind, who: &Subject<'_>, now: i64) -> bool {
@@ -322,6 +355,9 @@ fn matches(s: &ScenarioRecord, kind: Kind, who: &Subject<'_>, now: i64) -> bool 
         && s.remaining.is_none_or(|r| r > 0)
         && s.client_id.as_deref().is_none_or(|c| who.client == Some(c))
         && s.user_id.as_deref().is_none_or(|u| who.user == Some(u))
+        && s.grant_type
+            .as_deref()
+            .is_none_or(|g| who.grant_type == Some(g))
         && s.path.as_deref().is_none_or(|p| {
             who.path.is_some_and(|path| {
                 path == p || path.starts_with(&format!("{}/", p.trim_end_matches('/')))
@@ -357,11 +393,15 @@ async fn take(
 
 /// Hook at the token endpoint, once the client is authenticated: a scripted
 /// delay, then possibly a scripted error.
-pub async fn before_token(state: &AppState, client: &ClientId) -> Result<(), OAuthError> {
+pub async fn before_token(
+    state: &AppState,
+    client: &ClientId,
+    grant_type: &str,
+) -> Result<(), OAuthError> {
     let who = || Subject {
         client: Some(client.as_str()),
-        user: None,
-        path: None,
+        grant_type: Some(grant_type),
+        ..Subject::default()
     };
     if let Some(s) = take(state, Kind::TokenDelay, who()).await? {
         let ms = s.delay_ms.unwrap_or(0).clamp(0, MAX_DELAY_MS) as u64;
@@ -409,7 +449,7 @@ pub async fn token_shape(
     let who = || Subject {
         client: Some(client.as_str()),
         user: Some(user.as_str()),
-        path: None,
+        ..Subject::default()
     };
     let mut shape = TokenShape::default();
     if state.scenarios.active(state).await?.is_empty() {
@@ -436,7 +476,7 @@ pub async fn consent_denied(
     let who = Subject {
         client: Some(client.as_str()),
         user: Some(user.as_str()),
-        path: None,
+        ..Subject::default()
     };
     Ok(take(state, Kind::ConsentDeny, who).await?.is_some())
 }
@@ -459,7 +499,7 @@ pub async fn login_fails(
     let who = Subject {
         client: client.as_deref(),
         user: Some(&user),
-        path: None,
+        ..Subject::default()
     };
     Ok(take(state, Kind::LoginFail, who).await?.is_some())
 }
@@ -482,6 +522,7 @@ pub async fn api_fault(
         client: Some(client),
         user,
         path: Some(path),
+        ..Subject::default()
     };
     Ok(take(state, Kind::ApiError, who).await?.map(|s| {
         let status = s.status.and_then(|s| u16::try_from(s).ok()).unwrap_or(500);
@@ -498,7 +539,7 @@ pub async fn seed(state: &AppState) -> Result<(), String> {
     for (n, spec) in state.settings.scenarios.iter().enumerate() {
         let record = spec
             .clone()
-            .into_record(state, format!("config-{}", n + 1), now)
+            .into_record(&state.store, format!("config-{}", n + 1), now)
             .await
             .map_err(|e| format!("scenario {}: {e}", n + 1))?;
         state
@@ -509,4 +550,50 @@ pub async fn seed(state: &AppState) -> Result<(), String> {
     }
     state.scenarios.invalidate();
     Ok(())
+}
+
+/// The admin page's one-click reproductions of what Alexa users see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preset {
+    /// "We were unable to link <skill> at this time": the next code exchange
+    /// answers `invalid_grant` (alexa.md §2.6: any token-endpoint error at the
+    /// exchange surfaces only as that message).
+    UnableToLink,
+    /// "Token refresh failed, the user must relink": the next refresh answers
+    /// `invalid_grant`, so Alexa deletes the tokens (alexa.md §2.9).
+    RefreshFails,
+}
+
+impl Preset {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "unable_to_link" => Some(Self::UnableToLink),
+            "refresh_fails" => Some(Self::RefreshFails),
+            _ => None,
+        }
+    }
+
+    /// The scenario the preset sets for `client_id`: one use, so the next
+    /// attempt after it behaves normally again.
+    pub fn spec(self, client_id: &str) -> ScenarioSpec {
+        let grant_type = match self {
+            Self::UnableToLink => "authorization_code",
+            Self::RefreshFails => "refresh_token",
+        };
+        ScenarioSpec {
+            kind: Kind::TokenError,
+            client_id: Some(client_id.to_owned()),
+            error: Some("invalid_grant".into()),
+            grant_type: Some(grant_type.into()),
+            count: Some(1),
+            ..ScenarioSpec::default()
+        }
+    }
+
+    pub fn id_prefix(self) -> &'static str {
+        match self {
+            Self::UnableToLink => "unable-to-link",
+            Self::RefreshFails => "refresh-fails",
+        }
+    }
 }

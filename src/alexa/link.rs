@@ -20,6 +20,13 @@ pub struct Enabled {
     pub flow_id: String,
 }
 
+/// The simulator's "now" for its links: Alexa's side of the client it
+/// links as, so advancing that client's virtual clock makes its stored
+/// tokens expire here too and the next request refreshes them.
+pub(crate) fn link_now(state: &AppState) -> i64 {
+    state.clock.now_for(&state.settings.alexa_client_id())
+}
+
 /// "Enable skill": the authorize URL to send the browser to.
 pub async fn enable(state: &AppState, user_id: &str) -> Result<Enabled, AlexaError> {
     super::user(state, user_id).await?;
@@ -37,7 +44,7 @@ pub async fn enable(state: &AppState, user_id: &str) -> Result<Enabled, AlexaErr
         None
     };
     let (url, csrf) = req.url();
-    let now = state.clock.now();
+    let now = link_now(state);
     let flow_id = uuid::Uuid::new_v4().to_string();
     state
         .store
@@ -114,7 +121,7 @@ pub async fn callback(
             "no skill is registered for vendor id {vendor_id}"
         )));
     }
-    let now = state.clock.now();
+    let now = link_now(state);
     let attempt = match cb.state.as_deref() {
         Some(s) if !s.is_empty() => state.store.take_link_attempt(&digest(s), now).await?,
         _ => None,
@@ -267,13 +274,13 @@ pub async fn current_token(state: &AppState, user_id: &str) -> Result<Option<Str
     let fresh = |l: &AlexaLink, now: i64| l.expires_at - margin > now;
     match state.store.alexa_link(user_id).await? {
         None => return Ok(None),
-        Some(l) if fresh(&l, state.clock.now()) => return Ok(Some(l.access_token)),
+        Some(l) if fresh(&l, link_now(state)) => return Ok(Some(l.access_token)),
         Some(_) => {}
     }
     // One refresh at a time: with rotating refresh tokens a second concurrent
     // refresh would present a spent token and break the link.
     let _guard = state.alexa.refresh_lock.lock().await;
-    let now = state.clock.now();
+    let now = link_now(state);
     let Some(link) = state.store.alexa_link(user_id).await? else {
         return Ok(None);
     };
@@ -368,7 +375,7 @@ pub async fn disable(state: &AppState, user_id: &str) -> Result<bool, AlexaError
             store: &state.store,
             flow_id: &l.flow_id,
             user_id,
-            now: state.clock.now(),
+            now: link_now(state),
         }
         .note("disable skill", "the skill was disabled; tokens deleted")
         .await;

@@ -306,7 +306,7 @@ async fn render_user(
     notice: Option<&str>,
 ) -> Result<HttpResponse, PageFailure> {
     let user = super::user(state, id).await?;
-    let now = state.clock.now();
+    let now = link::link_now(state);
     let link = state.store.alexa_link(id).await?.map(|l| LinkView {
         flow_id: l.flow_id,
         scopes: l.scopes,
@@ -529,7 +529,7 @@ pub(crate) struct UserJson {
 }
 
 async fn user_json(state: &AppState, u: AlexaUser) -> Result<UserJson, AlexaError> {
-    let now = state.clock.now();
+    let now = link::link_now(state);
     let link = state.store.alexa_link(&u.id).await?;
     Ok(UserJson {
         linked: link.is_some(),

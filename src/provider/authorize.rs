@@ -463,7 +463,8 @@ async fn issue_code(
 ) -> Result<HttpResponse, AuthorizeError> {
     let code = Secret::generate(32);
     let grant_id = uuid::Uuid::new_v4().to_string();
-    let now = state.clock.now();
+    // The code and the grant live in the client's time (its virtual clock).
+    let now = state.clock.now_for(request.client.id.as_str());
     state
         .store
         .insert_code(

@@ -128,7 +128,10 @@ pub async fn introspect(
     let client = state.store.client(&g.client_id).await?;
     let retired = record.rotated_at.is_some()
         && client.is_none_or(|c| c.refresh_policy == RefreshPolicy::Rotate);
-    if g.revoked_at.is_some() || g.expires_at <= state.clock.now() || retired {
+    if g.revoked_at.is_some()
+        || g.expires_at <= state.clock.now_for(g.client_id.as_str())
+        || retired
+    {
         return inactive();
     }
     Ok(no_store().json(json!({

@@ -199,6 +199,11 @@ impl ResponseError for PageError {
     }
 }
 
+/// The readable error page, for other roles' pages too (the admin pages).
+pub fn error_page(status: StatusCode, title: &str, message: &str) -> HttpResponse {
+    html(status, &ErrorPage { title, message })
+}
+
 /// Renders a page with the no-store policy every provider page gets.
 pub fn html(status: StatusCode, page: &impl Template) -> HttpResponse {
     match page.render() {

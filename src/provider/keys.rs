@@ -200,6 +200,19 @@ impl KeyRing {
     }
 }
 
+/// Rotates the signing keys: a new key with `alg` signs from now on, older
+/// ones keep verifying (what `mocklink keys rotate` and the admin page's
+/// Rotate button do). Instances see it at their next reload.
+pub async fn rotate(store: &Store, alg: SigningAlg, now: i64) -> Result<StoredKey, KeyError> {
+    // RSA key generation takes a while: off the async workers.
+    let key = tokio::task::spawn_blocking(move || generate(alg, now))
+        .await
+        .map_err(|_| KeyError::Generate)??;
+    store.add_signing_key(&key).await?;
+    tracing::info!(kid = %key.kid, alg = %key.alg, "signing key rotated");
+    Ok(key)
+}
+
 /// Generates a key with `alg` (for first start and `keys rotate`).
 pub fn generate(alg: SigningAlg, now: i64) -> Result<StoredKey, KeyError> {
     let der = match alg {

@@ -144,7 +144,7 @@ pub async fn exchange(
         )));
     }
     let caller = client_auth::authenticate(state, presented, true, peer).await?;
-    crate::admin::scenarios::before_token(state, &caller.client.id).await?;
+    crate::admin::scenarios::before_token(state, &caller.client.id, &grant_type).await?;
     match grant_type.as_str() {
         "authorization_code" => authorization_code(state, &caller, params).await,
         "refresh_token" => refresh_token(state, &caller, params).await,
@@ -170,7 +170,7 @@ async fn authorization_code(
             "code_verifier must be 43 to 128 characters of [A-Za-z0-9._~-]".into(),
         ));
     }
-    let now = state.clock.now();
+    let now = state.clock.now_for(caller.client.id.as_str());
     let code_hash = digest(code);
     let invalid = || OAuthError::InvalidGrant("Invalid authorization code".into());
     let record = state.store.code(&code_hash).await?.ok_or_else(invalid)?;
@@ -246,7 +246,7 @@ async fn refresh_token(
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
     let presented = required(params, "refresh_token")?;
-    let now = state.clock.now();
+    let now = state.clock.now_for(caller.client.id.as_str());
     let hash = digest(presented);
     let invalid = || OAuthError::InvalidGrant("Invalid refresh token".into());
     let record = state

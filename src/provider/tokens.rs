@@ -45,7 +45,9 @@ pub fn mint(
     grant_id: Option<&str>,
     ttl: i64,
 ) -> Result<(String, AccessClaims), KeyError> {
-    let now = state.clock.now();
+    // Issued in the client's time: a client whose clock was advanced gets
+    // `iat`/`exp` that its own (shifted) verifications agree with.
+    let now = state.clock.now_for(client_id);
     let claims = AccessClaims {
         iss: state.issuer(),
         sub: sub.to_owned(),
@@ -75,7 +77,7 @@ pub enum VerifyError {
 /// Verifies a token completely: signature, claims, expiry, revocation.
 pub async fn verify(state: &AppState, token: &str) -> Result<AccessClaims, VerifyError> {
     let claims = verify_signature(state, token).await?;
-    if claims.exp + LEEWAY_SECONDS < state.clock.now() {
+    if claims.exp + LEEWAY_SECONDS < state.clock.now_for(&claims.client_id) {
         return Err(VerifyError::Expired);
     }
     if is_revoked(state, &claims).await? {

@@ -30,7 +30,7 @@ pub use keys::StoredKey;
 pub use library::{LibrarySeed, NewPlaylist, PlaylistEntry, PlaylistRecord};
 pub use player::{DeviceRecord, NewDevice, PlaybackRecord};
 pub use sessions::Session;
-pub use toolbox::ScenarioRecord;
+pub use toolbox::{LiveGrant, ScenarioRecord};
 pub use users::{NewUser, User};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
