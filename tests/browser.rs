@@ -75,11 +75,7 @@ fn at_callback(callback: &str) -> impl Fn(&url::Url) -> bool + '_ {
 async fn log_in(b: &Browser, user: &str, password: &str) {
     b.find("#username").await.send_keys(user).await.unwrap();
     b.find("#password").await.send_keys(password).await.unwrap();
-    b.find("form[action='/login'] button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.submit("form[action='/login'] button[type=submit]").await;
 }
 
 #[tokio::test]
@@ -95,7 +91,7 @@ async fn browser_login_and_consent_with_the_keyboard_only() {
         // A fresh load puts the focus in the user name field (autofocus).
         b.goto(&authorize_url(&app, &callback, "kb-1")).await;
         assert_eq!(b.focused().await, "username");
-        b.keys(&[
+        b.submit_with_keys(&[
             KeyPress::Text("demo"),
             KeyPress::Key(Key::Tab),
             KeyPress::Text("demo"),
@@ -117,7 +113,7 @@ async fn browser_login_and_consent_with_the_keyboard_only() {
             steps += 1;
             assert!(steps < 10, "Agree is not reachable with Tab");
         }
-        b.keys(&[KeyPress::Key(Key::Enter)]).await;
+        b.submit_with_keys(&[KeyPress::Key(Key::Enter)]).await;
         let back = b.wait_for_url(at_callback(&callback)).await;
         assert!(query_param(&back, "code").is_some(), "{back}");
         assert_eq!(query_param(&back, "state").as_deref(), Some("kb-1"));
@@ -132,7 +128,7 @@ async fn browser_deny_returns_access_denied_to_the_app() {
     with_browser(true, async |b| {
         b.goto(&authorize_url(&app, &callback, "deny-1")).await;
         log_in(b, "demo", "demo").await;
-        b.find("button[value=deny]").await.click().await.unwrap();
+        b.submit("button[value=deny]").await;
         let back = b.wait_for_url(at_callback(&callback)).await;
         assert_eq!(
             query_param(&back, "error").as_deref(),
@@ -204,7 +200,7 @@ async fn browser_expired_session_shows_a_readable_error_and_no_code() {
         // The person walks away; the session ends while the page is open.
         app.clock
             .advance(app.state.settings.session_ttl_seconds + 1);
-        b.find("button[value=allow]").await.click().await.unwrap();
+        b.submit("button[value=allow]").await;
         assert_eq!(b.title().await, "Form expired · mocklink");
         assert!(b.find("[role=alert]").await.is_displayed().await.unwrap());
         assert!(!b.url().await.as_str().starts_with(&callback));
@@ -212,7 +208,7 @@ async fn browser_expired_session_shows_a_readable_error_and_no_code() {
         // Starting again works: the login page, then a code.
         b.goto(&authorize_url(&app, &callback, "exp-2")).await;
         log_in(b, "demo", "demo").await;
-        b.find("button[value=allow]").await.click().await.unwrap();
+        b.submit("button[value=allow]").await;
         let back = b.wait_for_url(at_callback(&callback)).await;
         assert!(query_param(&back, "code").is_some());
     })
@@ -239,7 +235,7 @@ async fn browser_linked_apps_page_lists_and_unlinks() {
     with_browser(true, async |b| {
         b.goto(&authorize_url(&app, &callback, "apps-1")).await;
         log_in(b, "demo", "demo").await;
-        b.find("button[value=allow]").await.click().await.unwrap();
+        b.submit("button[value=allow]").await;
         let back = b.wait_for_url(at_callback(&callback)).await;
         // The app redeems its code: now it is linked.
         let body: String = form_urlencoded::Serializer::new(String::new())
@@ -255,13 +251,9 @@ async fn browser_linked_apps_page_lists_and_unlinks() {
         b.goto(&format!("{}/account/apps", app.url)).await;
         assert!(b.text("main").await.contains("Browser Test App"));
         b.assert_accessible("linked apps").await;
-        b.assert_focus_order("linked apps").await;
         b.screenshot("linked-apps").await;
-        b.find("main form button[type=submit]")
-            .await
-            .click()
-            .await
-            .unwrap();
+        b.assert_focus_order("linked apps").await;
+        b.submit("main form button[type=submit]").await;
         assert!(!b.text("main").await.contains("Browser Test App"));
     })
     .await;
@@ -275,28 +267,20 @@ async fn enable_skill_round_trip(app: &TestApp, b: &Browser) {
         b.assert_accessible("simulator home").await;
         b.screenshot("alexa-home").await;
     }
-    b.find("a[href^='/alexa/users/']")
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.submit("a[href^='/alexa/users/']").await;
     assert_eq!(b.text("#link-status").await, "Not linked.");
     if b.javascript {
         b.assert_accessible("simulator user").await;
         b.screenshot("alexa-user").await;
     }
-    b.find("form[action$='/enable'] button")
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.submit("form[action$='/enable'] button").await;
     // The provider's pages, on the same server (login and consent only when
     // this browser has no session or consent yet).
     if !b.find_all("#username").await.is_empty() {
         log_in(b, "demo", "demo").await;
     }
     if !b.find_all("button[value=allow]").await.is_empty() {
-        b.find("button[value=allow]").await.click().await.unwrap();
+        b.submit("button[value=allow]").await;
     }
     let page = b.text("main").await;
     assert!(
@@ -326,11 +310,108 @@ async fn browser_everything_works_without_javascript() {
 
         b.goto(&authorize_url(&app, &callback, "nojs-1")).await;
         log_in(b, "demo", "demo").await;
-        b.find("button[value=allow]").await.click().await.unwrap();
+        b.submit("button[value=allow]").await;
         let back = b.wait_for_url(at_callback(&callback)).await;
         assert!(query_param(&back, "code").is_some());
 
         enable_skill_round_trip(&app, b).await;
+    })
+    .await;
+}
+
+/// Every admin page, audited and photographed; the copy buttons appear only
+/// where JavaScript runs.
+#[tokio::test]
+async fn browser_admin_pages_are_accessible() {
+    let app = spawn_app().await;
+    with_browser(true, async |b| {
+        for (path, name) in [
+            ("/admin", "admin-overview"),
+            ("/admin/users", "admin-users"),
+            ("/admin/clients", "admin-clients"),
+            ("/admin/grants", "admin-grants"),
+            ("/admin/scenarios", "admin-scenarios"),
+            ("/admin/keys", "admin-keys"),
+            ("/admin/clock", "admin-clock"),
+        ] {
+            b.goto(&format!("{}{path}", app.url)).await;
+            b.assert_accessible(name).await;
+            b.screenshot(name).await;
+            b.assert_focus_order(name).await;
+        }
+        b.goto(&format!("{}/admin", app.url)).await;
+        let copy = b.find("button[data-copy]").await;
+        assert!(
+            copy.is_displayed().await.unwrap(),
+            "copy button shown with JS"
+        );
+    })
+    .await;
+}
+
+/// "Alexa says unable to link" in one click, then seen in the simulator.
+async fn unable_to_link_story(app: &TestApp, b: &Browser) {
+    b.goto(&format!("{}/admin/scenarios", app.url)).await;
+    b.submit("#preset-unable-to-link button[type=submit]").await;
+    assert!(b.text("table#scenarios").await.contains("invalid_grant"));
+
+    b.goto(&format!("{}/alexa", app.url)).await;
+    b.submit("a[href^='/alexa/users/']").await;
+    b.submit("form[action$='/enable'] button").await;
+    if !b.find_all("#username").await.is_empty() {
+        log_in(b, "demo", "demo").await;
+    }
+    if !b.find_all("button[value=allow]").await.is_empty() {
+        b.submit("button[value=allow]").await;
+    }
+    let page = b.text("main").await;
+    assert!(
+        page.contains("We were unable to link mock music at this time"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn browser_admin_one_click_unable_to_link_then_the_simulator_fails_to_link() {
+    let app = spawn_app().await;
+    with_browser(true, async |b| {
+        unable_to_link_story(&app, b).await;
+        b.screenshot("alexa-unable-to-link").await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn browser_admin_pages_work_without_javascript() {
+    let app = spawn_app().await;
+    with_browser(false, async |b| {
+        b.goto(&format!("{}/admin", app.url)).await;
+        let copy = b.find("button[data-copy]").await;
+        assert!(!copy.is_displayed().await.unwrap(), "no dead copy buttons");
+        assert!(!b
+            .find("input#console-authorization-uri")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+            .is_empty());
+
+        unable_to_link_story(&app, b).await;
+
+        // The clock: advance one hour, the banner shows everywhere; reset.
+        b.goto(&format!("{}/admin/clock", app.url)).await;
+        b.submit("#clock-advance button[type=submit]").await;
+        b.goto(&format!("{}/admin/users", app.url)).await;
+        assert!(b.find("#clock-banner").await.is_displayed().await.unwrap());
+        b.submit("#clock-banner-reset button").await;
+        assert!(b.find_all("#clock-banner").await.is_empty());
+
+        // Keys: one click rotates.
+        b.goto(&format!("{}/admin/keys", app.url)).await;
+        let before = b.find_all("table#keys tbody tr").await.len();
+        b.submit("#rotate-key button[type=submit]").await;
+        assert_eq!(b.find_all("table#keys tbody tr").await.len(), before + 1);
     })
     .await;
 }

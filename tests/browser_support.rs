@@ -155,10 +155,50 @@ impl Browser {
         self.client.current_url().await.expect("current URL")
     }
 
+    /// The first element matching `css`, waiting up to 10 s for it to appear.
     pub async fn find(&self, css: &str) -> Element {
-        match self.client.find(Locator::Css(css)).await {
+        let found = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await;
+        match found {
             Ok(element) => element,
-            Err(e) => panic!("no element {css:?} on {}: {e}", self.url_string().await),
+            Err(e) => {
+                let page = match self.client.find(Locator::Css("body")).await {
+                    Ok(body) => body.text().await.unwrap_or_default(),
+                    Err(_) => String::new(),
+                };
+                panic!(
+                    "no element {css:?} on {} ({e}); the page says:\n{page}",
+                    self.url_string().await
+                )
+            }
+        }
+    }
+
+    /// Clicks the button `css` of a form and waits until the browser has
+    /// left the page (the old page's root element goes stale), so the next
+    /// look is at the answer, never at the page the form was on.
+    pub async fn submit(&self, css: &str) {
+        let old_page = self.find("html").await;
+        self.find(css).await.click().await.expect("click");
+        self.wait_until_left(old_page).await;
+    }
+
+    /// Presses keys that submit a form (e.g. Enter) and waits for the answer.
+    pub async fn submit_with_keys(&self, keys: &[KeyPress<'_>]) {
+        let old_page = self.find("html").await;
+        self.keys(keys).await;
+        self.wait_until_left(old_page).await;
+    }
+
+    async fn wait_until_left(&self, old_page: Element) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while old_page.tag_name().await.is_ok() {
+            assert!(Instant::now() < deadline, "the form did not navigate");
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 

@@ -177,7 +177,9 @@ fn check_post(
             return Err(PageFailure::CrossSite);
         }
     }
-    if let Some(origin) = header_str("origin") {
+    // "null" is what browsers send under our `Referrer-Policy: no-referrer`
+    // (and from sandboxed frames): it says nothing, so the token decides.
+    if let Some(origin) = header_str("origin").filter(|o| *o != "null") {
         if !same_origin(req, state, origin) {
             return Err(PageFailure::CrossSite);
         }

@@ -142,7 +142,14 @@ impl ResponseError for OAuthError {
 struct ErrorPage<'a> {
     title: &'a str,
     message: &'a str,
+    /// What to check next, when there is something useful to say.
+    hint: Option<&'a str>,
 }
+
+/// For a link that names an unknown client or redirect URI, the fix is
+/// almost always in the app's settings, not in the browser.
+const SETTINGS_HINT: &str = "If you followed a link from an app, the app's account-linking \
+     settings (client id, redirect URI) may not match what this server has registered.";
 
 /// An error shown to a person in the browser as a readable page.
 #[derive(Debug, thiserror::Error)]
@@ -194,6 +201,7 @@ impl ResponseError for PageError {
             &ErrorPage {
                 title,
                 message: &message,
+                hint: matches!(self, Self::InvalidClient(_)).then_some(SETTINGS_HINT),
             },
         )
     }
@@ -201,7 +209,14 @@ impl ResponseError for PageError {
 
 /// The readable error page, for other roles' pages too (the admin pages).
 pub fn error_page(status: StatusCode, title: &str, message: &str) -> HttpResponse {
-    html(status, &ErrorPage { title, message })
+    html(
+        status,
+        &ErrorPage {
+            title,
+            message,
+            hint: None,
+        },
+    )
 }
 
 /// Renders a page with the no-store policy every provider page gets.
