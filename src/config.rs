@@ -42,6 +42,11 @@ const NOT_SETTINGS: &[&str] = &[
     "new_client_secret",
     "test_database_url",
     "test_log",
+    // the browser tests' switches (tests/browser_support.rs)
+    "require_browser",
+    "update_screenshots",
+    "chromedriver",
+    "chromium",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
