@@ -461,3 +461,21 @@ impl Drop for TestApp {
         drop(self.handle.stop(false));
     }
 }
+
+/// Runs the `mocklink` binary on `db` with `args` and extra environment;
+/// returns whether it succeeded and its combined output.
+pub fn run_cli(db: &TestDb, args: &[&str], envs: &[(&str, &str)]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mocklink"))
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .env_remove("MOCKLINK_CONFIG")
+        .envs(envs.iter().copied())
+        .output()
+        .expect("run mocklink");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
