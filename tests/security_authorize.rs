@@ -324,6 +324,99 @@ async fn item07_login_and_consent_posts_need_the_session_csrf_token() {
 }
 
 #[tokio::test]
+async fn item07_anonymous_visits_write_no_session_row() {
+    let app = spawn_app().await;
+    let sessions = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sessions")
+            .fetch_one(app.state.store.pool())
+            .await
+            .unwrap()
+    };
+    let authorize = &app.demo_authorize_url("", &[])[app.url.len()..];
+    for i in 0..100 {
+        // A cookieless client each time, as a flood would be.
+        let path = if i % 2 == 0 {
+            authorize
+        } else {
+            "/account/apps"
+        };
+        let res = app
+            .http
+            .get(format!("{}{path}", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert!(res.text().await.unwrap().contains("action=\"/login\""));
+    }
+    assert_eq!(sessions().await, 0, "no row before login");
+    // Logging in is what writes one.
+    let page = app.login_page().await;
+    assert_eq!(app.submit_login(&page, "demo", "demo").await.status(), 303);
+    assert_eq!(sessions().await, 1);
+}
+
+/// The login form of a fresh cookieless browser: its CSRF cookie (`name=value`)
+/// and the form's token.
+async fn anonymous_form(app: &TestApp) -> (String, String) {
+    let res = app
+        .http
+        .get(app.demo_authorize_url("", &[]))
+        .send()
+        .await
+        .unwrap();
+    let cookie = res.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("mocklink_csrf="), "{cookie}");
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let page = res.text().await.unwrap();
+    (cookie, form_value(&page, "csrf_token").unwrap())
+}
+
+async fn login_with(app: &TestApp, cookie: &str, token: &str) -> u16 {
+    app.http
+        .post(format!("{}/login", app.url))
+        .header("Cookie", cookie)
+        .form(&[
+            ("csrf_token", token),
+            ("return_to", "/account/apps"),
+            ("username", "demo"),
+            ("password", "demo"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn item07_a_forged_or_another_browsers_csrf_cookie_is_refused() {
+    let app = spawn_app().await;
+    let (cookie_a, token_a) = anonymous_form(&app).await;
+    let (cookie_b, token_b) = anonymous_form(&app).await;
+    // Each browser's token goes with its own cookie only.
+    assert_eq!(login_with(&app, &cookie_a, &token_b).await, 403);
+    assert_eq!(login_with(&app, &cookie_b, &token_a).await, 403);
+    // A cookie this server did not sign: an altered one, or a well-formed one
+    // signed by another server (another database, another secret).
+    let (payload, mac) = cookie_a.rsplit_once('.').unwrap();
+    let flipped = if mac.starts_with('A') { "B" } else { "A" };
+    let altered = format!("{payload}.{flipped}{}", &mac[1..]);
+    assert_eq!(login_with(&app, &altered, &token_a).await, 403);
+    let nonce_changed = cookie_a.replacen('.', ".x", 1);
+    assert_eq!(login_with(&app, &nonce_changed, &token_a).await, 403);
+    let elsewhere = spawn_app().await;
+    let (cookie_c, token_c) = anonymous_form(&elsewhere).await;
+    assert_eq!(login_with(&app, &cookie_c, &token_c).await, 403);
+    assert_eq!(login_with(&app, "", &token_a).await, 403);
+    // The real pair works, until the cookie is older than a session may live.
+    assert_eq!(login_with(&app, &cookie_b, &token_b).await, 303);
+    app.clock
+        .advance(app.state.settings.session_ttl_seconds + 1);
+    assert_eq!(login_with(&app, &cookie_a, &token_a).await, 403);
+}
+
+#[tokio::test]
 async fn item08_html_pages_cannot_be_framed_and_send_no_referrer() {
     let app = spawn_app().await;
     let mut pages = vec![

@@ -212,65 +212,115 @@ async fn item12_many_addresses_guessing_one_account_hit_the_account_wide_limit()
     assert_eq!(failed_logins_from(&app, "10.0.1.1", 1).await, 303);
 }
 
-#[tokio::test]
-async fn item13_the_session_cookie_is_httponly_lax_root_path_and_renewed_at_login() {
-    let app = spawn_app().await;
-    let res = app
-        .browser
-        .get(app.demo_authorize_url("", &[]))
-        .send()
-        .await
-        .unwrap();
-    let before = res.headers()["set-cookie"].to_str().unwrap().to_owned();
-    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
-        assert!(before.contains(attribute), "{before}");
-    }
-    assert!(!before.contains("Secure"), "plain http: {before}");
-    let page = res.text().await.unwrap();
-    let res = app.submit_login(&page, "demo", "demo").await;
-    assert_eq!(res.status(), 303);
-    let after = res.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(after.starts_with("mocklink_session="), "{after}");
-    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
-        assert!(after.contains(attribute), "{after}");
-    }
-    // A new id at login: the pre-login id (which an attacker could have
-    // planted) is not the logged-in session.
-    let old_id = before.split(';').next().unwrap();
-    assert_ne!(old_id, after.split(';').next().unwrap());
-    let fixated = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .get(format!("{}/account/apps", app.url))
-        .header("Cookie", old_id)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        fixated.contains("action=\"/login\""),
-        "the old id is not logged in"
-    );
+/// The `Set-Cookie` header that sets `name`, if any.
+fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with(&format!("{name}=")))
+}
+
+fn pair(set_cookie: &str) -> &str {
+    set_cookie.split(';').next().unwrap()
 }
 
 #[tokio::test]
-async fn item13_under_https_the_session_cookie_is_secure_with_the_host_prefix() {
-    let app = spawn_app_with(|s| s.public_url = Some("https://mock.example".into())).await;
+async fn item13_the_session_cookie_is_httponly_lax_root_path_and_new_at_login() {
+    let app = spawn_app().await;
+    // Before login there is no session, only the login form's signed CSRF
+    // cookie, with the same attributes.
     let res = app
-        .browser
+        .http
         .get(app.demo_authorize_url("", &[]))
         .send()
         .await
         .unwrap();
-    let cookie = res.headers()["set-cookie"].to_str().unwrap();
-    assert!(cookie.starts_with("__Host-mocklink_session="), "{cookie}");
-    assert!(
-        cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("Path=/"),
-        "{cookie}"
-    );
+    assert!(set_cookie(&res, "mocklink_session").is_none());
+    let csrf = set_cookie(&res, "mocklink_csrf").expect("a CSRF cookie");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(csrf.contains(attribute), "{csrf}");
+    }
+    assert!(!csrf.contains("Secure"), "plain http: {csrf}");
+    let page = res.text().await.unwrap();
+    // A session id planted before login (fixation) is not what login hands out.
+    let planted = "mocklink_session=planted-by-someone-else";
+    let res = app
+        .http
+        .post(format!("{}/login", app.url))
+        .header("Cookie", format!("{}; {planted}", pair(&csrf)))
+        .form(&[
+            (
+                "csrf_token",
+                form_value(&page, "csrf_token").unwrap().as_str(),
+            ),
+            ("return_to", "/account/apps"),
+            ("username", "demo"),
+            ("password", "demo"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let session = set_cookie(&res, "mocklink_session").expect("a session cookie");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(session.contains(attribute), "{session}");
+    }
+    assert_ne!(pair(&session), planted);
+    let apps = |cookie: String| {
+        let app = &app;
+        async move {
+            app.http
+                .get(format!("{}/account/apps", app.url))
+                .header("Cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    assert!(apps(pair(&session).to_owned())
+        .await
+        .contains("Logged in as"));
+    assert!(apps(planted.to_owned()).await.contains("action=\"/login\""));
+}
+
+#[tokio::test]
+async fn item13_under_https_the_cookies_are_secure_with_the_host_prefix() {
+    let app = spawn_app_with(|s| s.public_url = Some("https://mock.example".into())).await;
+    let res = app
+        .http
+        .get(app.demo_authorize_url("", &[]))
+        .send()
+        .await
+        .unwrap();
+    let csrf = set_cookie(&res, "__Host-mocklink_csrf").expect("a __Host- CSRF cookie");
+    let page = res.text().await.unwrap();
+    let res = app
+        .http
+        .post(format!("{}/login", app.url))
+        .header("Cookie", pair(&csrf))
+        .form(&[
+            (
+                "csrf_token",
+                form_value(&page, "csrf_token").unwrap().as_str(),
+            ),
+            ("return_to", "/account/apps"),
+            ("username", "demo"),
+            ("password", "demo"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let session = set_cookie(&res, "__Host-mocklink_session").expect("a __Host- session cookie");
+    for cookie in [&csrf, &session] {
+        for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+            assert!(cookie.contains(attribute), "{cookie}");
+        }
+    }
 }
 
 /// Runs the whole flow against the real binary and returns everything secret
