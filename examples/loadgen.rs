@@ -159,13 +159,19 @@ fn hidden(html: &str, name: &str) -> Res<String> {
     Ok(html[start..start + end].to_owned())
 }
 
-fn session_cookie(res: &reqwest::Response) -> Option<String> {
+/// The `name=value` of the cookie `name` the response sets (not a removal).
+fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+    let prefix = format!("{name}=");
     res.headers()
         .get_all(reqwest::header::SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|c| c.contains("mocklink_session=") && !c.contains("mocklink_session=;"))
+        .find(|c| c.starts_with(&prefix) && !c.starts_with(&format!("{prefix};")))
         .map(|c| c.split(';').next().unwrap_or("").to_owned())
+}
+
+fn session_cookie(res: &reqwest::Response) -> Option<String> {
+    set_cookie(res, "mocklink_session")
 }
 
 /// Logs in through the pages; returns the logged-in session cookie.
@@ -175,7 +181,8 @@ async fn login(http: &reqwest::Client, o: &Opts, n: u64) -> Res<String> {
         .send()
         .await
         .map_err(|e| e.to_string())?;
-    let cookie = session_cookie(&res).ok_or("no session cookie on the login page")?;
+    // The login form's CSRF token is bound to this signed cookie.
+    let cookie = set_cookie(&res, "mocklink_csrf").ok_or("no CSRF cookie on the login page")?;
     let page = res.text().await.map_err(|e| e.to_string())?;
     let csrf = hidden(&page, "csrf_token")?;
     let return_to = format!(

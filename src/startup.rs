@@ -103,6 +103,7 @@ pub async fn prepare(settings: Settings, clock: Clock) -> Result<AppState, Start
     let store = Store::connect(&settings.database_url).await?;
     store.migrate().await?;
     let keys = KeyRing::load_or_create(&store, settings.signing_alg, clock.now()).await?;
+    let csrf_key = crate::provider::session::CsrfKey::load_or_create(&store, clock.now()).await?;
     let skill = crate::skill::SkillRuntime::new(&settings).map_err(StartupError::Skill)?;
     let alexa = crate::alexa::AlexaRuntime::new(&settings).map_err(StartupError::Skill)?;
     let state = AppState {
@@ -111,6 +112,7 @@ pub async fn prepare(settings: Settings, clock: Clock) -> Result<AppState, Start
         keys,
         clock,
         revocations: Default::default(),
+        csrf_key,
         scenarios: Default::default(),
         metrics: Default::default(),
         skill,

@@ -16,6 +16,8 @@ pub struct AppState {
     pub keys: KeyRing,
     pub clock: Clock,
     pub revocations: RevocationCache,
+    /// Signs the anonymous CSRF cookie of the login form.
+    pub csrf_key: crate::provider::session::CsrfKey,
     /// This instance's cached view of the active scenarios (admin toolbox).
     pub scenarios: crate::admin::scenarios::ScenarioCache,
     /// Prometheus counters and histograms served at /metrics.

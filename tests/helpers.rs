@@ -10,6 +10,7 @@ use mocklink::startup::Application;
 use mocklink::state::AppState;
 use oauth2::basic::BasicClient;
 use oauth2::{AuthUrl, ClientId, ClientSecret, EndpointNotSet, EndpointSet, RedirectUrl, TokenUrl};
+use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::sync::Once;
 use std::time::Duration;
@@ -460,4 +461,113 @@ impl Drop for TestApp {
         // Sends the stop command now; the app's thread then ends by itself.
         drop(self.handle.stop(false));
     }
+}
+
+/// Runs the `mocklink` binary on `db` with `args` and extra environment;
+/// returns whether it succeeded and its combined output.
+pub fn run_cli(db: &TestDb, args: &[&str], envs: &[(&str, &str)]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mocklink"))
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .env_remove("MOCKLINK_CONFIG")
+        .envs(envs.iter().copied())
+        .output()
+        .expect("run mocklink");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// An order-independent digest of the content of every table but `except`,
+/// by table: each row becomes one line of its columns as text, and the
+/// sorted lines are hashed, so an UPDATE shows as well as an INSERT or a
+/// DELETE (row counts alone miss an UPDATE).
+pub async fn table_digests(app: &TestApp, except: &[&str]) -> BTreeMap<String, u64> {
+    let sql = digest_query(app, except).await;
+    let rows: Vec<(String, Option<String>)> = sqlx::query_as(&sql)
+        .fetch_all(app.state.store.pool())
+        .await
+        .expect("table digest query");
+    rows.into_iter()
+        .map(|(table, text)| {
+            let text = text.unwrap_or_default();
+            let mut lines: Vec<&str> = text.split('\n').collect();
+            lines.sort_unstable();
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            std::hash::Hash::hash(&lines, &mut hasher);
+            (table, std::hash::Hasher::finish(&hasher))
+        })
+        .collect()
+}
+
+/// The tables whose digests differ between two snapshots.
+pub fn changed_tables(
+    before: &BTreeMap<String, u64>,
+    after: &BTreeMap<String, u64>,
+) -> Vec<String> {
+    before
+        .keys()
+        .chain(after.keys())
+        .filter(|t| before.get(*t) != after.get(*t))
+        .cloned()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// One statement that returns (table, all its rows as lines of text) for
+/// every table; built once per backend and exclusion list (the schema is the
+/// same for every test database).
+async fn digest_query(app: &TestApp, except: &[&str]) -> String {
+    use std::sync::{LazyLock, Mutex};
+    static QUERIES: LazyLock<Mutex<std::collections::HashMap<String, String>>> =
+        LazyLock::new(Default::default);
+    let key = format!("{}:{}", app.db.backend, except.join(","));
+    if let Some(sql) = QUERIES.lock().unwrap().get(&key) {
+        return sql.clone();
+    }
+    let postgres = app.db.backend == "postgres";
+    let columns: Vec<(String, String)> = sqlx::query_as(if postgres {
+        "SELECT CAST(table_name AS TEXT), CAST(column_name AS TEXT) \
+         FROM information_schema.columns WHERE table_schema = current_schema() \
+         ORDER BY table_name, ordinal_position"
+    } else {
+        "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid"
+    })
+    .fetch_all(app.state.store.pool())
+    .await
+    .expect("list the columns");
+    let mut tables: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (table, column) in columns {
+        // The migrator's bookkeeping (with binary checksums) is not app data.
+        if !except.contains(&table.as_str()) && !table.starts_with("_sqlx") {
+            tables.entry(table).or_default().push(column);
+        }
+    }
+    assert!(tables.len() > 10, "tables not found: {tables:?}");
+    let (aggregate, newline) = if postgres {
+        ("string_agg", "chr(10)")
+    } else {
+        ("group_concat", "char(10)")
+    };
+    let sql = tables
+        .iter()
+        .map(|(table, columns)| {
+            let row = columns
+                .iter()
+                .map(|c| format!("COALESCE(CAST(\"{c}\" AS TEXT), '~null~')"))
+                .collect::<Vec<_>>()
+                .join(" || '|' || ");
+            format!(
+                "SELECT '{table}', {aggregate}(r, {newline}) FROM (SELECT {row} AS r FROM \"{table}\") s"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    QUERIES.lock().unwrap().insert(key, sql.clone());
+    sql
 }

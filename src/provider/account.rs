@@ -82,12 +82,13 @@ pub async fn linked_apps(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    let (session, cookie) = session::current_or_start(&req, &state).await?;
-    let Some(user) = session.user_id.clone() else {
+    let session = session::current(&req, &state).await?;
+    let Some((session, user)) = session.and_then(|s| s.user_id.clone().map(|u| (s, u))) else {
+        let csrf = session::anonymous_csrf(&req, &state);
         return Ok(login_page(
             &state,
-            &session,
-            cookie,
+            &csrf.token,
+            csrf.cookie,
             None,
             "/account/apps",
             None,

@@ -6,7 +6,7 @@ use super::params::Params;
 use super::{password, session, throttle};
 use crate::domain::{ClientId, RedirectUri, Scope, Scopes, Secret, Username};
 use crate::state::AppState;
-use crate::store::{digest, Client, NewCode, Session};
+use crate::store::{digest, Client, NewCode};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -211,10 +211,11 @@ fn demo_hint(state: &AppState) -> String {
     }
 }
 
-/// Renders the login page, setting a session cookie if one was just created.
+/// Renders the login page with the form's CSRF token, setting the signed
+/// CSRF cookie if one was just issued.
 pub(crate) fn login_page(
     state: &AppState,
-    session: &Session,
+    csrf_token: &str,
     cookie: Option<actix_web::cookie::Cookie<'static>>,
     client_name: Option<&str>,
     return_to: &str,
@@ -224,7 +225,7 @@ pub(crate) fn login_page(
     let page = LoginPage {
         client_name,
         error,
-        csrf_token: &session.csrf_token,
+        csrf_token,
         return_to,
         username,
         demo_hint: demo_hint(state),
@@ -243,26 +244,19 @@ pub async fn authorize(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AuthorizeError> {
     let request = validate(&state, req.query_string()).await?;
-    let (session, cookie) = session::current_or_start(&req, &state).await?;
     let return_to = format!("/authorize?{}", request.query);
-    let Some(user_id) = session.user_id.clone() else {
-        return Ok(login_page(
-            &state,
-            &session,
-            cookie,
-            Some(&request.client.name),
-            &return_to,
-            None,
-            "",
-        ));
+    let session = session::current(&req, &state).await?;
+    let user = match session.as_ref().and_then(|s| s.user_id.as_ref()) {
+        Some(id) => state.store.user(id).await?,
+        None => None,
     };
-    let Some(user) = state.store.user(&user_id).await? else {
-        // The user was deleted while logged in: start over.
-        let (fresh, cookie) = session::start(&state, None).await?;
+    // Not logged in, or the user was deleted meanwhile: the login page.
+    let (Some(session), Some(user)) = (session, user) else {
+        let csrf = session::anonymous_csrf(&req, &state);
         return Ok(login_page(
             &state,
-            &fresh,
-            Some(cookie),
+            &csrf.token,
+            csrf.cookie,
             Some(&request.client.name),
             &return_to,
             None,
@@ -318,9 +312,9 @@ pub async fn login(
     state: web::Data<AppState>,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, PageError> {
-    let session = session::current(&req, &state).await?;
-    session::check_csrf(session.as_ref(), form.csrf_token.as_deref())?;
-    let session = session.expect("checked by check_csrf");
+    let current = session::current(&req, &state).await?;
+    session::check_login_csrf(&req, &state, current.as_ref(), form.csrf_token.as_deref())?;
+    let csrf = form.csrf_token.as_deref().unwrap_or_default();
     let return_to = safe_return_to(form.return_to.as_deref());
     let name = form.username.as_deref().unwrap_or("").trim();
     let attempt = throttle::Attempt::login(
@@ -334,15 +328,7 @@ pub async fn login(
             "Too many failed attempts. For your security, try again in {minutes} minute{}.",
             if minutes == 1 { "" } else { "s" }
         );
-        let mut res = login_page(
-            &state,
-            &session,
-            None,
-            None,
-            return_to,
-            Some(&message),
-            name,
-        );
+        let mut res = login_page(&state, csrf, None, None, return_to, Some(&message), name);
         *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         res.headers_mut().insert(
             actix_web::http::header::RETRY_AFTER,
@@ -371,7 +357,7 @@ pub async fn login(
         }
         return Ok(login_page(
             &state,
-            &session,
+            csrf,
             None,
             None,
             return_to,
@@ -386,7 +372,7 @@ pub async fn login(
         tracing::info!(event = "login_locked", user = %user.id, "login to a locked account");
         let mut res = login_page(
             &state,
-            &session,
+            csrf,
             None,
             None,
             return_to,
@@ -396,12 +382,15 @@ pub async fn login(
         *res.status_mut() = StatusCode::FORBIDDEN;
         return Ok(res);
     }
-    // A new session id at login defeats session fixation.
-    session::end(&state, &session).await?;
-    let (_, cookie) = session::start(&state, Some(user.id.clone())).await?;
+    // A new session id at every login defeats session fixation.
+    if let Some(previous) = &current {
+        session::end(&state, previous).await?;
+    }
+    let (_, cookie) = session::start(&state, user.id.clone()).await?;
     tracing::info!(event = "login", user = %user.id, "user logged in");
     let mut res = redirect(StatusCode::SEE_OTHER, return_to);
     let _ = res.add_cookie(&cookie);
+    let _ = res.add_cookie(&session::clear_anonymous_csrf(&state));
     Ok(res)
 }
 

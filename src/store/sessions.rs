@@ -2,7 +2,8 @@ use super::{Store, StoreError};
 use crate::domain::Username;
 use sqlx::Row;
 
-/// A browser session: anonymous until login, then bound to a user.
+/// A browser session, bound to a user at login. (`user_id` is optional in
+/// the schema: versions before the signed CSRF cookie stored anonymous rows.)
 #[derive(Debug, Clone)]
 pub struct Session {
     pub id_hash: String,
@@ -50,6 +51,34 @@ impl Store {
             })
         })
         .transpose()
+    }
+
+    /// The server secret called `name`, stored as `fresh` if there is none
+    /// yet. Every instance on the database reads back the same one.
+    pub async fn server_secret(
+        &self,
+        name: &str,
+        fresh: &str,
+        now: i64,
+    ) -> Result<String, StoreError> {
+        {
+            let _gate = self.write_gate().await;
+            sqlx::query(
+                "INSERT INTO server_secrets (name, value, created_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(name)
+            .bind(fresh)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(
+            sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1")
+                .bind(name)
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     /// Deletes expired sessions, spent or expired codes and grants that were
