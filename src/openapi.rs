@@ -27,6 +27,8 @@ pub const NOT_DOCUMENTED: &[(&str, &str)] = &[
     ("POST", "/alexa/users/{id}/talk"),
     ("GET", "/alexa/flows/{flow}"),
     ("GET", "/api/skill/link/{vendor}"),
+    ("GET", "/admin/inspector"),
+    ("POST", "/admin/inspector/clear"),
 ];
 
 const DESCRIPTION: &str = "\
@@ -229,6 +231,8 @@ pub struct Unlinked {
         crate::admin::list_scenarios, crate::admin::add_scenario, crate::admin::delete_scenario,
         crate::admin::clear_scenarios, crate::admin::revoke_user, crate::admin::clock,
         crate::admin::advance_clock, crate::admin::reset_clock, crate::admin::mint_token,
+        crate::admin::inspector::list_records, crate::admin::inspector::export_records,
+        crate::admin::inspector::clear_records,
         crate::provider::token::token,
         crate::provider::endpoints::revoke,
         crate::provider::endpoints::introspect,
