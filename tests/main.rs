@@ -34,6 +34,7 @@ mod skill_support;
 mod story_end_to_end;
 mod toolbox_admin;
 mod toolbox_clock;
+mod toolbox_inspector;
 mod toolbox_metrics;
 mod toolbox_personas;
 mod toolbox_scenarios;
