@@ -34,7 +34,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
 /// Records waiting for the writer; beyond this they are dropped and counted.
-pub const QUEUE_CAPACITY: usize = 4096;
+pub const QUEUE_CAPACITY: usize = 1024;
 /// The query parameter carrying the flow id through login and consent.
 pub const FLOW_PARAM: &str = "mocklink_flow";
 

@@ -12,13 +12,17 @@ use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// Records taken from the queue at once.
-const BATCH: usize = 512;
-/// After a large batch the writer pauses this long, so that under load it
-/// writes fewer, larger batches (and the rings' bound cuts more before any
-/// work is done) instead of competing with requests for the CPU.
-const PACE: Duration = Duration::from_millis(50);
+/// Records taken from the queue at once: all it can hold.
+const BATCH: usize = super::QUEUE_CAPACITY;
+/// A batch this large means load, not a person linking an account. The
+/// writer then pauses before the next batch: meanwhile the queue fills and
+/// further records are dropped at the door (cheaply, and counted), and the
+/// next batch is cut to the rings' bound before any work is done. So under
+/// load the rings hold a sample, at most `inspector_max_per_client` records
+/// per client per `PACE`, and the writer takes little CPU from requests.
+/// A person's steps come a few at a time and are written at once.
 const LARGE_BATCH: usize = 64;
+const PACE: Duration = Duration::from_secs(1);
 
 pub(super) async fn run(state: AppState, mut rx: mpsc::Receiver<Captured>) {
     let max = state.settings.inspector_max_per_client;
