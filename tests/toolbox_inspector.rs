@@ -690,3 +690,50 @@ async fn metrics_count_recorded_and_dropped_records() {
         .await
         .contains("mocklink_inspector_dropped_total 0"));
 }
+
+#[tokio::test]
+async fn a_large_batch_is_written_in_one_go_and_trimmed_to_the_bound() {
+    // What the writer does under load: many rows, several statements, one
+    // transaction, then the ring cut to its newest records.
+    let app = spawn_app().await;
+    let store = &app.state.store;
+    let record = |seq: i64, client: &str| mocklink::store::InspectorRecord {
+        id: format!("{client}-{seq}"),
+        client_id: client.into(),
+        seq,
+        at_ms: seq,
+        user_id: None,
+        grant_id: None,
+        flow_id: None,
+        kind: "api".into(),
+        method: "GET".into(),
+        path: "/v1/me".into(),
+        status: 200,
+        latency_us: 1,
+        outcome: None,
+        error: None,
+        request: "{}".into(),
+        response: "{}".into(),
+    };
+    let batch: Vec<_> = (1..=40)
+        .map(|n| record(n, "alexa-skill"))
+        .chain((1..=3).map(|n| record(n, "")))
+        .collect();
+    store.insert_inspector_records(&batch, 25).await.unwrap();
+    let kept = store
+        .inspector_records(
+            mocklink::store::InspectorFilter {
+                client_id: Some("alexa-skill"),
+                grant_id: None,
+            },
+            1000,
+        )
+        .await
+        .unwrap();
+    let seqs: Vec<i64> = kept.iter().map(|r| r.seq).collect();
+    assert_eq!(seqs, (16..=40).rev().collect::<Vec<_>>());
+    assert_eq!(
+        store.inspector_clients().await.unwrap(),
+        [("".to_owned(), 3, 3), ("alexa-skill".to_owned(), 25, 40)]
+    );
+}

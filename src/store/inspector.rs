@@ -32,8 +32,11 @@ pub struct InspectorRecord {
 const COLUMNS: &str = "id, client_id, seq, at_ms, user_id, grant_id, flow_id, kind, method, path, \
                        status, latency_us, outcome, error, request, response";
 const COLUMN_COUNT: usize = 16;
-/// Rows per INSERT statement (16 parameters each; SQLite allows 32766).
-const ROWS_PER_STATEMENT: usize = 64;
+/// Rows per INSERT statement (16 parameters each). Few: SQLite looks up each
+/// of a statement's parameters by a scan of all of them (quadratic; 64 rows,
+/// 1024 parameters, showed up in profiles), while every statement is one
+/// round trip to sqlx's SQLite thread.
+const ROWS_PER_STATEMENT: usize = 8;
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<InspectorRecord, StoreError> {
     Ok(InspectorRecord {
