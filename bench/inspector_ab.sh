@@ -7,7 +7,9 @@
 #   bench/inspector_ab.sh                 # 3 rounds of 10 s per case and server
 #   ROUNDS=5 SECS=5 bench/inspector_ab.sh
 #
-# Prints one line per run and a median per case; needs wrk, curl, python3.
+# Prints one line per run (req/s, p99, and the server's CPU time per request,
+# which other load on a shared machine disturbs far less than req/s) and the
+# medians per case; needs wrk, curl, python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
@@ -35,6 +37,7 @@ start() {
     MOCKLINK_LISTEN=127.0.0.1:$port MOCKLINK_INSPECTOR=$2 MOCKLINK_LOG=warn \
         DATABASE_URL="sqlite:$WORK/$1.db" "$BIN" serve >"$WORK/$1.log" 2>&1 &
     PIDS+=($!)
+    eval "PID_$1=$!"
     for _ in $(seq 100); do
         curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
         sleep 0.1
@@ -53,7 +56,9 @@ token() {
 TOKEN_on=$(token "$PORT_on")
 TOKEN_off=$(token "$PORT_off")
 
-# run NAME CASE: one wrk run; prints "case server req/s p99".
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# run NAME CASE: one wrk run; prints "case server req/s p99-ms errors cpu-us/request".
 run() {
     local port token script
     port=$(eval echo "\$PORT_$1")
@@ -67,13 +72,21 @@ run() {
     esac
     cat >>"$script" <<'EOF'
 done = function(summary, latency, requests)
-  io.write(string.format("RESULT %.1f %.2f %d\n", summary.requests / (summary.duration / 1e6),
-    latency:percentile(99) / 1000, summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout))
+  io.write(string.format("RESULT %.1f %.2f %d %d\n", summary.requests / (summary.duration / 1e6),
+    latency:percentile(99) / 1000, summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout,
+    summary.requests))
 end
 EOF
-    local out
-    out=$(wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency -s "$script" "$url" | awk '/^RESULT/{print $2, $3, $4}')
-    echo "$2 $1 $out" | tee -a "$WORK/results"
+    local out pid before after
+    pid=$(eval echo "\$PID_$1")
+    before=$(cpu_ticks "$pid")
+    out=$(wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency -s "$script" "$url" | awk '/^RESULT/{print $2, $3, $4, $5}')
+    after=$(cpu_ticks "$pid")
+    # Ticks are 1/100 s (CLK_TCK); microseconds of server CPU per request.
+    local per
+    per=$(python3 -c "import sys; t, n = int(sys.argv[1]), int(sys.argv[2]); print(f'{t * 1e4 / max(n, 1):.1f}')" \
+        "$((after - before))" "$(echo "$out" | awk '{print $4}')")
+    echo "$2 $1 $(echo "$out" | awk '{print $1, $2, $3}') $per" | tee -a "$WORK/results"
 }
 
 for round in $(seq "$ROUNDS"); do
@@ -83,17 +96,18 @@ for round in $(seq "$ROUNDS"); do
     done
 done
 
-echo "--- medians (req/s, p99 ms) and the 'on' server's inspector counters"
+echo "--- medians (req/s, p99 ms, server CPU µs per request) and the 'on' server's inspector counters"
 python3 - "$WORK/results" <<'EOF'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 for case in ("me", "cc"):
     med = {}
     for server in ("on", "off"):
-        r = [(float(x[2]), float(x[3])) for x in rows if x[0] == case and x[1] == server]
-        med[server] = (statistics.median(a for a, _ in r), statistics.median(b for _, b in r))
+        r = [x for x in rows if x[0] == case and x[1] == server]
+        med[server] = [statistics.median(float(x[i]) for x in r) for i in (2, 3, 5)]
     on, off = med["on"], med["off"]
-    print(f"{case}: on {on[0]:.0f} req/s p99 {on[1]:.2f} ms | off {off[0]:.0f} req/s p99 {off[1]:.2f} ms "
-          f"| throughput {100 * (on[0] - off[0]) / off[0]:+.1f}%")
+    print(f"{case}: on {on[0]:.0f} req/s p99 {on[1]:.2f} ms {on[2]:.1f} µs CPU/req | "
+          f"off {off[0]:.0f} req/s p99 {off[1]:.2f} ms {off[2]:.1f} µs CPU/req | "
+          f"throughput {100 * (on[0] - off[0]) / off[0]:+.1f}%, CPU per request {100 * (on[2] - off[2]) / off[2]:+.1f}%")
 EOF
 curl -s "http://127.0.0.1:$PORT_on/metrics" | grep '^mocklink_inspector'

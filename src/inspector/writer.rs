@@ -32,10 +32,21 @@ pub(super) async fn run(state: AppState, mut rx: mpsc::Receiver<Captured>) {
             return; // every sender is gone: the app stopped
         }
         let taken = batch.len();
+        let started = std::time::Instant::now();
         let records = prepare(&state, std::mem::take(&mut batch), max).await;
+        let prepared = started.elapsed();
         let written = records.len();
         match state.store.insert_inspector_records(&records, max).await {
-            Ok(()) => state.metrics.inspector_recorded(written as u64),
+            Ok(()) => {
+                state.metrics.inspector_recorded(written as u64);
+                tracing::debug!(
+                    taken,
+                    written,
+                    prepare_ms = prepared.as_secs_f64() * 1e3,
+                    total_ms = started.elapsed().as_secs_f64() * 1e3,
+                    "inspector: batch written"
+                );
+            }
             Err(e) => {
                 tracing::warn!(error = %e, records = written, "inspector: could not write records");
                 for _ in 0..written {
