@@ -206,6 +206,10 @@ fn headline(r: &InspectorRecord, request: &Value) -> String {
                 "Alexa opened /authorize → consent remembered, redirected back with a code ({})",
                 r.status
             ),
+            Some("consent_denied_by_scenario") => format!(
+                "Alexa opened /authorize → denied at once by a consent_deny scenario {}",
+                answer(r)
+            ),
             _ => format!("Alexa opened /authorize {}", answer(r)),
         },
         "login" => match outcome {
