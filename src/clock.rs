@@ -45,6 +45,15 @@ impl Clock {
         self.now() + self.client_offset(client_id)
     }
 
+    /// `now` in milliseconds (the inspector's timeline needs finer steps).
+    pub fn now_ms(&self) -> i64 {
+        let real = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        real + self.offset() * 1000
+    }
+
     /// Moves this clock (and every clone of it) `seconds` into the future.
     pub fn advance(&self, seconds: i64) {
         self.offset.fetch_add(seconds, Ordering::Relaxed);

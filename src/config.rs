@@ -103,6 +103,11 @@ pub struct Settings {
     pub admin_password: Option<crate::domain::Secret>,
     /// Scenarios (scripted faults) to set at start, once per database.
     pub scenarios: Vec<crate::admin::scenarios::ScenarioSpec>,
+    /// Record every authorize, login, consent, token, revoke, introspect and
+    /// api call (redacted) for the flow inspector (`/admin/inspector`).
+    pub inspector: bool,
+    /// Records kept per client; older ones are dropped (1–100000).
+    pub inspector_max_per_client: i64,
 
     // --- skill: the bundled Alexa skill handler ---
     /// Path the skill endpoint is served at.
@@ -190,6 +195,8 @@ impl Default for Settings {
             demo_personas: true,
             admin_password: None,
             scenarios: Vec::new(),
+            inspector: true,
+            inspector_max_per_client: 500,
             skill_path: "/alexa/skill".into(),
             skill_api_base_url: None,
             skill_application_id: None,
@@ -374,6 +381,12 @@ impl Settings {
             return Err(ConfigError::Invalid(
                 "admin_password must not be empty (leave it unset for loopback-only admin)".into(),
             ));
+        }
+        if !(1..=100_000).contains(&self.inspector_max_per_client) {
+            return Err(ConfigError::Invalid(format!(
+                "inspector_max_per_client must be between 1 and 100000, got {}",
+                self.inspector_max_per_client
+            )));
         }
         if self.roles.is_empty() {
             return Err(ConfigError::Invalid(
@@ -577,6 +590,8 @@ mod tests {
             &file,
             r#"
 admin_password = "from-the-file"
+inspector = false
+inspector_max_per_client = 50
 [[users]]
 username = "bruna"
 password = "x"
@@ -595,6 +610,8 @@ count = 2
         let s = Settings::load(Some(&file)).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(s.admin_password.unwrap().expose(), "from-the-file");
+        assert!(!s.inspector);
+        assert_eq!(s.inspector_max_per_client, 50);
         let u = &s.users[0];
         assert!(u.locked && u.empty_library);
         assert_eq!(u.persona.as_deref(), Some("Brazilian listener"));
@@ -606,6 +623,18 @@ count = 2
     fn an_empty_admin_password_is_refused() {
         let s = Settings {
             admin_password: Some(crate::domain::Secret::new(" ")),
+            ..Settings::default()
+        };
+        assert!(s.validated().is_err());
+    }
+
+    #[test]
+    fn the_inspector_is_on_with_a_bounded_ring_by_default() {
+        let s = Settings::default();
+        assert!(s.inspector);
+        assert_eq!(s.inspector_max_per_client, 500);
+        let s = Settings {
+            inspector_max_per_client: 0,
             ..Settings::default()
         };
         assert!(s.validated().is_err());

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod domain;
+pub mod inspector;
 pub mod metrics;
 pub mod openapi;
 pub mod provider;

@@ -1,13 +1,16 @@
 //! `GET /metrics` in Prometheus' text format: requests by route pattern and
 //! status with latency histograms (recorded by `telemetry::log_request`),
-//! and token-endpoint outcomes by grant type and error code (recorded by
-//! `provider::token`). Each app has its own registry, so several apps in one
+//! token-endpoint outcomes by grant type and error code (recorded by
+//! `provider::token`), and the flow inspector's written and dropped
+//! records. Each app has its own registry, so several apps in one
 //! process (tests) never mix their numbers. Label values come from fixed
 //! sets (route patterns, not raw paths), so cardinality stays bounded.
 
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
+};
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -16,6 +19,8 @@ pub struct Metrics {
     latency: HistogramVec,
     tokens_issued: IntCounterVec,
     token_errors: IntCounterVec,
+    inspector_recorded: IntCounter,
+    inspector_dropped: IntCounter,
 }
 
 impl Default for Metrics {
@@ -63,11 +68,23 @@ impl Metrics {
             &["grant_type", "error"],
         )
         .expect("valid metric");
+        let inspector_recorded = IntCounter::new(
+            "inspector_recorded_total",
+            "Requests the flow inspector wrote to its rings",
+        )
+        .expect("valid metric");
+        let inspector_dropped = IntCounter::new(
+            "inspector_dropped_total",
+            "Requests the flow inspector did not record: its queue was full or a write failed",
+        )
+        .expect("valid metric");
         for m in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(tokens_issued.clone()),
             Box::new(token_errors.clone()),
+            Box::new(inspector_recorded.clone()),
+            Box::new(inspector_dropped.clone()),
         ] {
             registry.register(m).expect("metric registered once");
         }
@@ -77,7 +94,19 @@ impl Metrics {
             latency,
             tokens_issued,
             token_errors,
+            inspector_recorded,
+            inspector_dropped,
         }
+    }
+
+    /// The inspector wrote `n` records.
+    pub fn inspector_recorded(&self, n: u64) {
+        self.inspector_recorded.inc_by(n);
+    }
+
+    /// The inspector dropped a record.
+    pub fn inspector_dropped(&self) {
+        self.inspector_dropped.inc();
     }
 
     pub fn record_request(&self, method: &str, route: &str, status: u16, seconds: f64) {

@@ -44,6 +44,8 @@ pub const NOT_DOCUMENTED: &[(&str, &str)] = &[
     ("GET", "/admin/clock"),
     ("POST", "/admin/clock/advance"),
     ("POST", "/admin/clock/reset"),
+    ("GET", "/admin/inspector"),
+    ("POST", "/admin/inspector/clear"),
 ];
 
 const DESCRIPTION: &str = "\
@@ -246,6 +248,8 @@ pub struct Unlinked {
         crate::admin::list_scenarios, crate::admin::add_scenario, crate::admin::delete_scenario,
         crate::admin::clear_scenarios, crate::admin::revoke_user, crate::admin::clock,
         crate::admin::advance_clock, crate::admin::reset_clock, crate::admin::mint_token,
+        crate::admin::inspector::list_records, crate::admin::inspector::export_records,
+        crate::admin::inspector::clear_records,
         crate::provider::token::token,
         crate::provider::endpoints::revoke,
         crate::provider::endpoints::introspect,

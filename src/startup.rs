@@ -73,6 +73,7 @@ impl Application {
         let state = prepare(settings, clock).await?;
         spawn_key_refresher(state.clone());
         spawn_clock_refresher(state.clone());
+        state.inspector.spawn_writer(state.clone());
         let server = serve(state.clone(), listener)?;
         Ok(Self {
             server,
@@ -106,6 +107,8 @@ pub async fn prepare(settings: Settings, clock: Clock) -> Result<AppState, Start
     let csrf_key = crate::provider::session::CsrfKey::load_or_create(&store, clock.now()).await?;
     let skill = crate::skill::SkillRuntime::new(&settings).map_err(StartupError::Skill)?;
     let alexa = crate::alexa::AlexaRuntime::new(&settings).map_err(StartupError::Skill)?;
+    let inspector =
+        crate::inspector::Inspector::new(settings.inspector, crate::inspector::QUEUE_CAPACITY);
     let state = AppState {
         settings: Arc::new(settings),
         store,
@@ -115,6 +118,7 @@ pub async fn prepare(settings: Settings, clock: Clock) -> Result<AppState, Start
         csrf_key,
         scenarios: Default::default(),
         metrics: Default::default(),
+        inspector,
         skill,
         alexa,
     };
@@ -189,6 +193,7 @@ fn serve(state: AppState, listener: TcpListener) -> Result<Server, StartupError>
         let settings = settings.clone();
         App::new()
             .app_data(data.clone())
+            .wrap(middleware::from_fn(crate::inspector::capture))
             .wrap(security_headers())
             .wrap(middleware::from_fn(crate::telemetry::log_request))
             .configure(|cfg| routes(cfg, &settings))

@@ -22,6 +22,8 @@ pub struct AppState {
     pub scenarios: crate::admin::scenarios::ScenarioCache,
     /// Prometheus counters and histograms served at /metrics.
     pub metrics: crate::metrics::Metrics,
+    /// The flow inspector's queue to its background writer.
+    pub inspector: crate::inspector::Inspector,
     /// The bundled skill's verifier (with its certificate cache) and api client.
     pub skill: SkillRuntime,
     /// The Alexa simulator's HTTP client, refresh lock and interaction model.

@@ -331,6 +331,7 @@ async fn browser_admin_pages_are_accessible() {
             ("/admin/clients", "admin-clients"),
             ("/admin/grants", "admin-grants"),
             ("/admin/scenarios", "admin-scenarios"),
+            ("/admin/inspector", "admin-inspector-empty"),
             ("/admin/keys", "admin-keys"),
             ("/admin/clock", "admin-clock"),
         ] {
@@ -377,6 +378,15 @@ async fn browser_admin_one_click_unable_to_link_then_the_simulator_fails_to_link
     with_browser(true, async |b| {
         unable_to_link_story(&app, b).await;
         b.screenshot("alexa-unable-to-link").await;
+
+        // The inspector says why, in one look: the failed exchange, its answer.
+        b.goto(&format!("{}/admin/inspector", app.url)).await;
+        let story = b.text("main").await;
+        assert!(story.contains("FAILED"), "{story}");
+        assert!(story.contains("invalid_grant"), "{story}");
+        b.assert_accessible("inspector").await;
+        b.screenshot("admin-inspector").await;
+        b.assert_focus_order("inspector").await;
     })
     .await;
 }

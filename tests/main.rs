@@ -43,6 +43,7 @@ mod story_end_to_end;
 mod toolbox_admin;
 mod toolbox_admin_ui;
 mod toolbox_clock;
+mod toolbox_inspector;
 mod toolbox_metrics;
 mod toolbox_personas;
 mod toolbox_scenarios;

@@ -7,10 +7,13 @@
 //! - `GET /admin/api/clock`, `POST /admin/api/clock/advance`, `POST /admin/api/clock/reset`
 //!   (global, or one client's with `client_id`)
 //! - `POST /admin/api/tokens`: mint a real token pair for any user and client
+//! - `GET|DELETE /admin/api/inspector`, `GET /admin/api/inspector/export`,
+//!   and the page `GET /admin/inspector`: the flow inspector (`inspector`)
 
 pub mod clock;
 pub mod error;
 pub mod guard;
+pub mod inspector;
 pub mod pages;
 pub mod scenarios;
 
@@ -28,6 +31,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // Pages before the API's scope (whose default service answers 404).
+    cfg.route("/admin/inspector", web::get().to(inspector::page))
+        .route(
+            "/admin/inspector/clear",
+            web::post().to(inspector::clear_page),
+        );
     cfg.service(
         web::scope("/admin/api")
             .service(
@@ -42,6 +51,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/clock/advance").route(web::post().to(advance_clock)))
             .service(web::resource("/clock/reset").route(web::post().to(reset_clock)))
             .service(web::resource("/tokens").route(web::post().to(mint_token)))
+            .service(
+                web::resource("/inspector")
+                    .route(web::get().to(inspector::list_records))
+                    .route(web::delete().to(inspector::clear_records)),
+            )
+            .service(
+                web::resource("/inspector/export").route(web::get().to(inspector::export_records)),
+            )
             .default_service(web::to(|_: Admin| async {
                 Err::<HttpResponse, _>(AdminError::NotFound(
                     "no such admin route, or wrong method".into(),

@@ -193,26 +193,26 @@ fn check_post(
 // ---------- layout ----------
 
 /// What every admin page shows around its content.
-struct Layout {
+pub(super) struct Layout {
     /// The current nav entry.
-    nav: &'static str,
-    csrf_token: String,
-    notice: Option<&'static str>,
+    pub(super) nav: &'static str,
+    pub(super) csrf_token: String,
+    pub(super) notice: Option<&'static str>,
     /// "global +3600 s · alexa-skill +7200 s" while any clock is shifted.
-    banner: Option<String>,
+    pub(super) banner: Option<String>,
 }
 
 impl Layout {
-    fn nav_items(&self) -> &'static [(&'static str, &'static str, &'static str)] {
+    pub(super) fn nav_items(&self) -> &'static [(&'static str, &'static str, &'static str)] {
         NAV
     }
 
-    fn is_current(&self, key: &str) -> bool {
+    pub(super) fn is_current(&self, key: &str) -> bool {
         self.nav == key
     }
 
     /// This page's path (where the banner's reset button comes back to).
-    fn path(&self) -> &'static str {
+    pub(super) fn path(&self) -> &'static str {
         NAV.iter()
             .find(|(key, _, _)| *key == self.nav)
             .map_or("/admin", |(_, path, _)| path)
@@ -292,7 +292,7 @@ fn duration(seconds: i64) -> String {
     format!("{seconds} s ({human})")
 }
 
-fn layout(
+pub(super) fn layout(
     req: &HttpRequest,
     state: &AppState,
     nav: &'static str,
@@ -310,7 +310,7 @@ fn layout(
 }
 
 /// A rendered admin page, with its CSP (our script allowed) and CSRF cookie.
-fn respond(page: &impl Template, cookie: Option<Cookie<'static>>) -> HttpResponse {
+pub(super) fn respond(page: &impl Template, cookie: Option<Cookie<'static>>) -> HttpResponse {
     let mut res = html(StatusCode::OK, page);
     res.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,

@@ -60,13 +60,44 @@ impl FromRequest for Bearer {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = extract_token(req);
         let path = req.path().to_owned();
+        let req = req.clone();
         Box::pin(async move {
             let token = token?;
             let state = state.ok_or(ApiError::InvalidToken)?;
-            let claims = authenticate(&state, &token).await?;
+            let claims = match authenticate(&state, &token).await {
+                Ok(c) => c,
+                Err(e) => {
+                    note_rejected(&req, &state, &token, &e).await;
+                    return Err(e);
+                }
+            };
+            note_claims(&req, &claims);
             scripted_fault(&state, &path, &claims).await?;
             Ok(Bearer(claims))
         })
+    }
+}
+
+/// Tells the flow inspector whose token this is.
+fn note_claims(req: &HttpRequest, claims: &AccessClaims) {
+    crate::inspector::note(req, |n| {
+        n.client_id = Some(claims.client_id.clone());
+        n.grant = claims.gid.clone();
+        n.user = claims.is_user_token().then(|| claims.sub.clone());
+    });
+}
+
+/// An expired or revoked token still has a good signature: its claims put
+/// the refusal into the story of its grant ("GET /v1/me → 401 expired").
+/// Only while the inspector records; a forged token tells nothing.
+async fn note_rejected(req: &HttpRequest, state: &AppState, token: &str, e: &ApiError) {
+    if !matches!(e, ApiError::ExpiredToken | ApiError::InvalidToken)
+        || !crate::inspector::is_recording(req)
+    {
+        return;
+    }
+    if let Ok(claims) = tokens::verify_signature(state, token).await {
+        note_claims(req, &claims);
     }
 }
 

@@ -23,6 +23,9 @@ pub struct AuthorizationRequest {
     pub show_dialog: bool,
     /// The query string as received, carried through the consent form.
     pub query: String,
+    /// The flow inspector's id for this request (`inspector::FLOW_PARAM`),
+    /// if the query carries one.
+    pub flow: Option<String>,
 }
 
 /// Validates an authorization request. Until client and redirect URI are
@@ -142,7 +145,34 @@ pub async fn validate(
         code_challenge,
         show_dialog,
         query: query.to_owned(),
+        flow: params
+            .get(crate::inspector::FLOW_PARAM)
+            .filter(|f| crate::inspector::valid_flow_id(f))
+            .map(str::to_owned),
     })
+}
+
+/// While the inspector records: gives the request a flow id (kept if it has
+/// one), carried on in its query so the login and consent steps, and the
+/// step that issues the code, are recorded under the same flow.
+fn follow(req: &HttpRequest, request: &mut AuthorizationRequest) {
+    if !crate::inspector::is_recording(req) {
+        return;
+    }
+    let flow = match &request.flow {
+        Some(f) => f.clone(),
+        None => {
+            let f = crate::inspector::new_flow_id();
+            request.query = format!("{}&{}={f}", request.query, crate::inspector::FLOW_PARAM);
+            request.flow = Some(f.clone());
+            f
+        }
+    };
+    let client = request.client.id.to_string();
+    crate::inspector::note(req, |n| {
+        n.flow = Some(flow);
+        n.client_id = Some(client);
+    });
 }
 
 /// RFC 7636's unreserved alphabet and length, for challenges and verifiers.
@@ -243,7 +273,8 @@ pub async fn authorize(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AuthorizeError> {
-    let request = validate(&state, req.query_string()).await?;
+    let mut request = validate(&state, req.query_string()).await?;
+    follow(&req, &mut request);
     let return_to = format!("/authorize?{}", request.query);
     let session = session::current(&req, &state).await?;
     let user = match session.as_ref().and_then(|s| s.user_id.as_ref()) {
@@ -252,6 +283,7 @@ pub async fn authorize(
     };
     // Not logged in, or the user was deleted meanwhile: the login page.
     let (Some(session), Some(user)) = (session, user) else {
+        crate::inspector::note(&req, |n| n.outcome = Some("login_page"));
         let csrf = session::anonymous_csrf(&req, &state);
         return Ok(login_page(
             &state,
@@ -263,7 +295,9 @@ pub async fn authorize(
             "",
         ));
     };
+    crate::inspector::note(&req, |n| n.user = Some(user.id.to_string()));
     if crate::admin::scenarios::consent_denied(&state, &request.client.id, &user.id).await? {
+        crate::inspector::note(&req, |n| n.outcome = Some("consent_denied_by_scenario"));
         return Err(access_denied(&state, &request));
     }
     let remembered = state
@@ -272,8 +306,9 @@ pub async fn authorize(
         .await?
         .is_some_and(|granted| request.scopes.is_subset(&granted));
     if remembered && !request.show_dialog {
-        return issue_code(&state, &request, &user.id, StatusCode::FOUND).await;
+        return issue_code(&req, &state, &request, &user.id, StatusCode::FOUND).await;
     }
+    crate::inspector::note(&req, |n| n.outcome = Some("consent_page"));
     let scopes: Vec<_> = request
         .scopes
         .iter()
@@ -312,6 +347,21 @@ pub async fn login(
     state: web::Data<AppState>,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, PageError> {
+    crate::inspector::note(&req, |n| {
+        n.form = [
+            ("csrf_token", &form.csrf_token),
+            ("return_to", &form.return_to),
+            ("username", &form.username),
+            ("password", &form.password),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.to_owned(), v.clone()?)))
+        .collect();
+        n.user = form
+            .username
+            .as_deref()
+            .map(|u| u.trim().to_ascii_lowercase());
+    });
     let current = session::current(&req, &state).await?;
     session::check_login_csrf(&req, &state, current.as_ref(), form.csrf_token.as_deref())?;
     let csrf = form.csrf_token.as_deref().unwrap_or_default();
@@ -328,6 +378,10 @@ pub async fn login(
             "Too many failed attempts. For your security, try again in {minutes} minute{}.",
             if minutes == 1 { "" } else { "s" }
         );
+        crate::inspector::note(&req, |n| {
+            n.outcome = Some("login_throttled");
+            n.error = Some(message.clone());
+        });
         let mut res = login_page(&state, csrf, None, None, return_to, Some(&message), name);
         *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         res.headers_mut().insert(
@@ -355,6 +409,10 @@ pub async fn login(
         if let Some(wait) = attempt.failed(&state).await? {
             return Ok(throttled(wait));
         }
+        crate::inspector::note(&req, |n| {
+            n.outcome = Some("login_failed");
+            n.error = Some("Incorrect user name or password.".into());
+        });
         return Ok(login_page(
             &state,
             csrf,
@@ -370,6 +428,10 @@ pub async fn login(
     }
     if user.locked_at.is_some() {
         tracing::info!(event = "login_locked", user = %user.id, "login to a locked account");
+        crate::inspector::note(&req, |n| {
+            n.outcome = Some("login_locked");
+            n.error = Some("This account is locked.".into());
+        });
         let mut res = login_page(
             &state,
             csrf,
@@ -388,6 +450,7 @@ pub async fn login(
     }
     let (_, cookie) = session::start(&state, user.id.clone()).await?;
     tracing::info!(event = "login", user = %user.id, "user logged in");
+    crate::inspector::note(&req, |n| n.outcome = Some("logged_in"));
     let mut res = redirect(StatusCode::SEE_OTHER, return_to);
     let _ = res.add_cookie(&cookie);
     let _ = res.add_cookie(&session::clear_anonymous_csrf(&state));
@@ -407,17 +470,34 @@ pub async fn consent(
     state: web::Data<AppState>,
     form: web::Form<ConsentForm>,
 ) -> Result<HttpResponse, AuthorizeError> {
+    crate::inspector::note(&req, |n| {
+        n.form = [
+            ("csrf_token", &form.csrf_token),
+            ("authorization_request", &form.authorization_request),
+            ("decision", &form.decision),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.to_owned(), v.clone()?)))
+        .collect();
+    });
     let query = form.authorization_request.as_deref().unwrap_or("");
     let request = validate(&state, query).await?;
+    let (client, flow) = (request.client.id.to_string(), request.flow.clone());
+    crate::inspector::note(&req, |n| {
+        n.client_id = Some(client);
+        n.flow = flow;
+    });
     let session = session::current(&req, &state).await?;
     session::check_csrf(session.as_ref(), form.csrf_token.as_deref())?;
     let Some(user_id) = session.and_then(|s| s.user_id) else {
+        crate::inspector::note(&req, |n| n.outcome = Some("logged_out"));
         // Logged out meanwhile: back to the login page for the same request.
         return Ok(redirect(
             StatusCode::SEE_OTHER,
             &format!("/authorize?{query}"),
         ));
     };
+    crate::inspector::note(&req, |n| n.user = Some(user_id.to_string()));
     match form.decision.as_deref() {
         Some("allow") => {
             let previous = state.store.consent(&user_id, &request.client.id).await?;
@@ -426,9 +506,13 @@ pub async fn consent(
                 .store
                 .save_consent(&user_id, &request.client.id, &granted, state.clock.now())
                 .await?;
-            issue_code(&state, &request, &user_id, StatusCode::SEE_OTHER).await
+            crate::inspector::note(&req, |n| n.outcome = Some("consent_granted"));
+            issue_code(&req, &state, &request, &user_id, StatusCode::SEE_OTHER).await
         }
-        Some("deny") => Err(access_denied(&state, &request)),
+        Some("deny") => {
+            crate::inspector::note(&req, |n| n.outcome = Some("consent_denied"));
+            Err(access_denied(&state, &request))
+        }
         _ => Err(PageError::BadRequest("The form did not say whether you agree.".into()).into()),
     }
 }
@@ -445,6 +529,7 @@ fn access_denied(state: &AppState, request: &AuthorizationRequest) -> AuthorizeE
 
 /// Creates the grant and its code, and redirects back to the client.
 async fn issue_code(
+    req: &HttpRequest,
     state: &AppState,
     request: &AuthorizationRequest,
     user: &Username,
@@ -472,6 +557,12 @@ async fn issue_code(
         )
         .await?;
     tracing::info!(event = "code_issued", client = %request.client.id, user = %user, grant = %grant_id, "authorization code issued");
+    // The step that issues the code carries the flow id and the grant id:
+    // this ties the steps before it to the grant.
+    crate::inspector::note(req, |n| {
+        n.grant = Some(grant_id.clone());
+        n.outcome.get_or_insert("code");
+    });
     let issuer = state.issuer();
     let mut params = vec![("code", code.expose())];
     if let Some(s) = &request.state {

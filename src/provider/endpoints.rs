@@ -20,6 +20,21 @@ fn no_store() -> actix_web::HttpResponseBuilder {
     b
 }
 
+/// Tells the flow inspector which grant (and user) a token belongs to.
+fn note_claims(req: &HttpRequest, claims: &tokens::AccessClaims) {
+    crate::inspector::note(req, |n| {
+        n.grant = claims.gid.clone();
+        n.user = claims.is_user_token().then(|| claims.sub.clone());
+    });
+}
+
+fn note_grant(req: &HttpRequest, grant: &crate::store::Grant) {
+    crate::inspector::note(req, |n| {
+        n.grant = Some(grant.id.clone());
+        n.user = Some(grant.user_id.to_string());
+    });
+}
+
 /// `POST /api/revoke`: 200 for valid, unknown and already revoked tokens alike.
 #[utoipa::path(
     post,
@@ -35,6 +50,7 @@ pub async fn revoke(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
     let params = oauth_form(&req, payload).await?;
+    crate::inspector::note(&req, |n| n.form = params.pairs());
     let caller = client_auth::authenticate(
         &state,
         client_auth::presented(req.headers(), &params)?,
@@ -42,6 +58,8 @@ pub async fn revoke(
         throttle::client_ip(&req, &state),
     )
     .await?;
+    let client = caller.client.id.to_string();
+    crate::inspector::note(&req, |n| n.client_id = Some(client));
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::InvalidRequest("token is required".into()))?;
@@ -57,6 +75,7 @@ pub async fn revoke(
                 .revocations
                 .revoke_jti(&state.store, &claims.jti, claims.exp, now)
                 .await?;
+            note_claims(&req, &claims);
             tracing::info!(event = "token_revoked", kind = "access_token", client = %caller.client.id, "access token revoked");
         }
         Err(VerifyError::Store(e)) => return Err(e.into()),
@@ -69,6 +88,7 @@ pub async fn revoke(
                     .revocations
                     .revoke_grant(&state.store, &record.grant.id, "revoked_by_client", now)
                     .await?;
+                note_grant(&req, &record.grant);
                 tracing::info!(event = "token_revoked", kind = "refresh_token", grant = %record.grant.id, "refresh token revoked with its grant");
             }
         }
@@ -91,19 +111,23 @@ pub async fn introspect(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
     let params = oauth_form(&req, payload).await?;
-    client_auth::authenticate(
+    crate::inspector::note(&req, |n| n.form = params.pairs());
+    let caller = client_auth::authenticate(
         &state,
         client_auth::presented(req.headers(), &params)?,
         false,
         throttle::client_ip(&req, &state),
     )
     .await?;
+    let client = caller.client.id.to_string();
+    crate::inspector::note(&req, |n| n.client_id = Some(client));
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::InvalidRequest("token is required".into()))?;
     let inactive = || Ok(no_store().json(json!({"active": false})));
     match tokens::verify(&state, token).await {
         Ok(c) => {
+            note_claims(&req, &c);
             return Ok(no_store().json(json!({
                 "active": true,
                 "scope": c.scope,
@@ -116,7 +140,7 @@ pub async fn introspect(
                 "aud": c.aud,
                 "iss": c.iss,
                 "jti": c.jti,
-            })))
+            })));
         }
         Err(VerifyError::Store(e)) => return Err(e.into()),
         Err(_) => {}
@@ -125,6 +149,7 @@ pub async fn introspect(
         return inactive();
     };
     let g = &record.grant;
+    note_grant(&req, g);
     let client = state.store.client(&g.client_id).await?;
     let retired = record.rotated_at.is_some()
         && client.is_none_or(|c| c.refresh_policy == RefreshPolicy::Rotate);

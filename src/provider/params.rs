@@ -54,6 +54,15 @@ impl Params {
         self.repeated.iter().any(|r| r == name)
     }
 
+    /// Every name and value (the last value of a repeated name), for the
+    /// flow inspector, which redacts them.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        self.values
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
     /// The first parameter that appears more than once, if any.
     pub fn first_repeated(&self) -> Option<&str> {
         self.repeated.first().map(String::as_str)

@@ -86,6 +86,7 @@ pub async fn token(
     let params = oauth_form(&req, payload).await.inspect_err(|e| {
         state.metrics.record_token("", Err(e.code()));
     })?;
+    crate::inspector::note(&req, |n| n.form = params.pairs());
     let response = exchange(
         &state,
         req.headers(),

@@ -13,6 +13,7 @@ mod catalog;
 mod clients;
 mod failures;
 mod grants;
+mod inspector;
 mod keys;
 mod library;
 mod player;
@@ -26,6 +27,7 @@ pub use catalog::{
 };
 pub use clients::{Client, RefreshPolicy};
 pub use grants::{CodeRecord, Grant, LinkedApp, NewCode, RefreshRecord};
+pub use inspector::{InspectorFilter, InspectorRecord};
 pub use keys::StoredKey;
 pub use library::{LibrarySeed, NewPlaylist, PlaylistEntry, PlaylistRecord};
 pub use player::{DeviceRecord, NewDevice, PlaybackRecord};

@@ -1,0 +1,321 @@
+//! The flow inspector: every authorize, login, consent, token, revoke,
+//! introspect and `/v1` call is recorded, redacted, per client, so "why did
+//! linking fail?" is answered by the exact request and the exact answer.
+//!
+//! - `capture`: a middleware that copies what a request and its answer
+//!   showed (the answer body is shared, not copied) and pushes it on a
+//!   bounded channel. It never waits and never writes: when the channel is
+//!   full the record is dropped and counted (`mocklink_inspector_dropped_total`).
+//! - Handlers add what only they know through [`note`]: the verified client,
+//!   the user, the grant, the parsed form, what they did (`outcome`).
+//! - `writer`: a background task that redacts, joins each record to its
+//!   grant, and inserts batches in one transaction, trimming each client's
+//!   ring to `inspector_max_per_client`.
+//! - `story`: the read side, grouping records by grant into a timeline.
+//!
+//! The grouping key is the grant id. Steps before the code exists (the first
+//! `/authorize`, the login, the consent) carry a flow id instead: generated
+//! at the first `/authorize`, carried in the authorization request's query
+//! (`mocklink_flow`, ignored by validation) through the login's `return_to`
+//! and the consent form, and recorded together with the grant id on the
+//! step that issues the code, which ties the two together.
+
+mod capture;
+pub mod redact;
+pub mod story;
+mod writer;
+
+pub use capture::capture;
+
+use actix_web::{HttpMessage, HttpRequest};
+use std::fmt;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+
+/// Records waiting for the writer; beyond this they are dropped and counted.
+pub const QUEUE_CAPACITY: usize = 1024;
+/// The query parameter carrying the flow id through login and consent.
+pub const FLOW_PARAM: &str = "mocklink_flow";
+
+/// What kind of step a record is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Authorize,
+    Login,
+    Consent,
+    Token,
+    Revoke,
+    Introspect,
+    Api,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Authorize => "authorize",
+            Self::Login => "login",
+            Self::Consent => "consent",
+            Self::Token => "token",
+            Self::Revoke => "revoke",
+            Self::Introspect => "introspect",
+            Self::Api => "api",
+        }
+    }
+
+    /// The kind of a request to record, or `None` for one that is not.
+    pub fn of(method: &actix_web::http::Method, path: &str) -> Option<Self> {
+        let post = method == actix_web::http::Method::POST;
+        match path {
+            "/authorize" => Some(Self::Authorize),
+            "/login" if post => Some(Self::Login),
+            "/consent" if post => Some(Self::Consent),
+            "/api/token" => Some(Self::Token),
+            "/api/revoke" => Some(Self::Revoke),
+            "/api/introspect" => Some(Self::Introspect),
+            p if p == "/v1" || p.starts_with("/v1/") => Some(Self::Api),
+            _ => None,
+        }
+    }
+}
+
+/// What a handler knows that the request itself does not show. Present in
+/// a request's extensions only while the inspector records that request.
+#[derive(Default, Clone)]
+pub struct Note {
+    /// The client, once the handler has verified it.
+    pub client_id: Option<String>,
+    pub user: Option<String>,
+    pub grant: Option<String>,
+    pub flow: Option<String>,
+    /// What the handler did: `login_page`, `consent_page`, `code`, ...
+    pub outcome: Option<&'static str>,
+    /// A failure the status does not show (a login page with an error).
+    pub error: Option<String>,
+    /// The form as parsed, unredacted: the writer redacts it.
+    pub form: Vec<(String, String)>,
+}
+
+impl fmt::Debug for Note {
+    // The form holds passwords and secrets: only its field names are shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Note")
+            .field("client_id", &self.client_id)
+            .field("user", &self.user)
+            .field("grant", &self.grant)
+            .field("outcome", &self.outcome)
+            .field(
+                "form",
+                &self.form.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+/// Adds to the request's record, if the inspector records this request
+/// (otherwise `f` does not run, so a handler's extra work costs nothing).
+pub fn note(req: &HttpRequest, f: impl FnOnce(&mut Note)) {
+    if let Some(n) = req.extensions_mut().get_mut::<Note>() {
+        f(n)
+    }
+}
+
+/// True while the inspector records this request.
+pub fn is_recording(req: &HttpRequest) -> bool {
+    req.extensions().contains::<Note>()
+}
+
+/// A new flow id: 32 lowercase hex digits.
+pub fn new_flow_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Flow ids come back from the browser: only our own shape is accepted.
+pub fn valid_flow_id(s: &str) -> bool {
+    s.len() == 32
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// What the middleware saw of one request and its answer. Holds secrets
+/// until the writer redacts it, so its `Debug` shows none.
+pub(crate) struct Captured {
+    pub seq: i64,
+    pub at_ms: i64,
+    pub kind: Kind,
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    /// Allow-listed request headers, unredacted.
+    pub headers: Vec<(&'static str, String)>,
+    pub status: u16,
+    pub latency_us: i64,
+    /// Allow-listed response headers (`location`, `www-authenticate`, ...).
+    pub response_headers: Vec<(&'static str, String)>,
+    /// A JSON answer body (shared with the response, not copied).
+    pub body: Option<actix_web::web::Bytes>,
+    /// The message of an HTML error page.
+    pub page_error: Option<String>,
+    pub note: Note,
+}
+
+impl fmt::Debug for Captured {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Captured")
+            .field("kind", &self.kind)
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The recording side: a bounded queue to the writer. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct Inspector {
+    inner: Option<Arc<Inner>>,
+}
+
+struct Inner {
+    tx: mpsc::Sender<Captured>,
+    /// Taken once by `spawn_writer`.
+    rx: Mutex<Option<mpsc::Receiver<Captured>>>,
+    /// The last sequence number handed out.
+    seq: AtomicI64,
+}
+
+impl Inspector {
+    /// An inspector that records (with a queue of `capacity`), or one that does not.
+    pub fn new(enabled: bool, capacity: usize) -> Self {
+        if !enabled {
+            return Self { inner: None };
+        }
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        Self {
+            inner: Some(Arc::new(Inner {
+                tx,
+                rx: Mutex::new(Some(rx)),
+                seq: AtomicI64::new(0),
+            })),
+        }
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.inner.is_some()
+    }
+
+    /// False when the queue is full: the request is then not even copied.
+    pub(crate) fn has_room(&self) -> bool {
+        self.inner.as_ref().is_some_and(|i| i.tx.capacity() > 0)
+    }
+
+    /// Real-time microseconds, strictly increasing on this instance, so
+    /// records sort in the order they were made even within a microsecond.
+    pub(crate) fn next_seq(&self) -> i64 {
+        let Some(inner) = &self.inner else { return 0 };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros() as i64)
+            .unwrap_or(0);
+        let mut last = inner.seq.load(Ordering::Relaxed);
+        loop {
+            let next = now.max(last + 1);
+            match inner
+                .seq
+                .compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => return next,
+                Err(seen) => last = seen,
+            }
+        }
+    }
+
+    /// Queues a record without waiting; false if it was dropped (queue full,
+    /// writer gone, or inspector off).
+    pub(crate) fn push(&self, record: Captured) -> bool {
+        self.inner
+            .as_ref()
+            .is_some_and(|i| i.tx.try_send(record).is_ok())
+    }
+
+    /// Starts the background writer (once; later calls do nothing).
+    pub fn spawn_writer(&self, state: crate::state::AppState) {
+        let Some(inner) = &self.inner else { return };
+        let Some(rx) = inner.rx.lock().expect("inspector lock poisoned").take() else {
+            return;
+        };
+        tokio::spawn(writer::run(state, rx));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn captured(inspector: &Inspector) -> Captured {
+        Captured {
+            seq: inspector.next_seq(),
+            at_ms: 0,
+            kind: Kind::Token,
+            method: "POST".into(),
+            path: "/api/token".into(),
+            query: String::new(),
+            headers: vec![],
+            status: 200,
+            latency_us: 1,
+            response_headers: vec![],
+            body: None,
+            page_error: None,
+            note: Note::default(),
+        }
+    }
+
+    #[test]
+    fn a_full_queue_drops_instead_of_waiting() {
+        let inspector = Inspector::new(true, 2);
+        assert!(inspector.push(captured(&inspector)));
+        assert!(inspector.has_room());
+        assert!(inspector.push(captured(&inspector)));
+        assert!(!inspector.has_room());
+        assert!(!inspector.push(captured(&inspector)), "dropped, not queued");
+        let off = Inspector::new(false, 2);
+        assert!(!off.is_enabled() && !off.has_room());
+        assert!(!off.push(captured(&off)));
+    }
+
+    #[test]
+    fn sequence_numbers_strictly_increase() {
+        let inspector = Inspector::new(true, 1);
+        let seqs: Vec<i64> = (0..1000).map(|_| inspector.next_seq()).collect();
+        assert!(seqs.windows(2).all(|w| w[1] > w[0]));
+    }
+
+    #[test]
+    fn kinds_of_paths() {
+        use actix_web::http::Method;
+        assert_eq!(Kind::of(&Method::GET, "/authorize"), Some(Kind::Authorize));
+        assert_eq!(Kind::of(&Method::POST, "/login"), Some(Kind::Login));
+        assert_eq!(Kind::of(&Method::GET, "/login"), None);
+        assert_eq!(Kind::of(&Method::GET, "/api/token"), Some(Kind::Token));
+        assert_eq!(Kind::of(&Method::GET, "/v1/me"), Some(Kind::Api));
+        assert_eq!(Kind::of(&Method::GET, "/v1x"), None);
+        assert_eq!(Kind::of(&Method::GET, "/admin/api/inspector"), None);
+    }
+
+    #[test]
+    fn notes_hide_form_values() {
+        let n = Note {
+            form: vec![("password".into(), "hunter2".into())],
+            ..Note::default()
+        };
+        let shown = format!("{n:?}");
+        assert!(shown.contains("password") && !shown.contains("hunter2"));
+    }
+
+    #[test]
+    fn flow_ids_have_one_shape() {
+        assert!(valid_flow_id(&new_flow_id()));
+        assert!(!valid_flow_id("x"));
+        assert!(!valid_flow_id(&"A".repeat(32)));
+    }
+}

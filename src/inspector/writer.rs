@@ -1,0 +1,345 @@
+//! The background writer: drains the queue in batches, tells each record's
+//! client, keeps only what the rings can hold, joins records to their grant,
+//! redacts, and inserts each batch in one transaction.
+
+use super::{redact, Captured, Kind};
+use crate::domain::ClientId;
+use crate::provider::client_auth::decode_basic;
+use crate::state::AppState;
+use crate::store::{digest, InspectorRecord};
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Records taken from the queue at once: all it can hold.
+const BATCH: usize = super::QUEUE_CAPACITY;
+/// A batch this large means load, not a person linking an account. The
+/// writer then pauses before the next batch: meanwhile the queue fills and
+/// further records are dropped at the door (cheaply, and counted), and the
+/// next batch is cut to the rings' bound before any work is done. So under
+/// load the rings hold a sample, at most `inspector_max_per_client` records
+/// per client per `PACE`, and the writer takes little CPU from requests.
+/// A person's steps come a few at a time and are written at once.
+const LARGE_BATCH: usize = 64;
+const PACE: Duration = Duration::from_secs(1);
+
+pub(super) async fn run(state: AppState, mut rx: mpsc::Receiver<Captured>) {
+    let max = state.settings.inspector_max_per_client;
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        if rx.recv_many(&mut batch, BATCH).await == 0 {
+            return; // every sender is gone: the app stopped
+        }
+        let taken = batch.len();
+        let started = std::time::Instant::now();
+        let records = prepare(&state, std::mem::take(&mut batch), max).await;
+        let prepared = started.elapsed();
+        let written = records.len();
+        match state.store.insert_inspector_records(&records, max).await {
+            Ok(()) => {
+                state.metrics.inspector_recorded(written as u64);
+                tracing::debug!(
+                    taken,
+                    written,
+                    prepare_ms = prepared.as_secs_f64() * 1e3,
+                    total_ms = started.elapsed().as_secs_f64() * 1e3,
+                    "inspector: batch written"
+                );
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, records = written, "inspector: could not write records");
+                for _ in 0..written {
+                    state.metrics.inspector_dropped();
+                }
+            }
+        }
+        if taken >= LARGE_BATCH {
+            tokio::time::sleep(PACE).await;
+        }
+    }
+}
+
+/// Turns a batch into rows: at most `max` (the newest) per client.
+async fn prepare(state: &AppState, batch: Vec<Captured>, max: i64) -> Vec<InspectorRecord> {
+    let mut known: HashMap<String, bool> = HashMap::new();
+    let mut with_client = Vec::with_capacity(batch.len());
+    for c in batch {
+        let client = client_of(state, &c, &mut known).await;
+        with_client.push((client, c));
+    }
+    // Newest first, so the first `max` of each client are the ones kept.
+    with_client.sort_by_key(|(_, c)| std::cmp::Reverse(c.seq));
+    let mut per_client: HashMap<String, i64> = HashMap::new();
+    let mut out = Vec::with_capacity(with_client.len());
+    for (client, c) in with_client {
+        let n = per_client.entry(client.clone()).or_insert(0);
+        *n += 1;
+        if *n > max {
+            continue;
+        }
+        out.push(record(state, client, c).await);
+    }
+    out
+}
+
+/// The registered client a request belongs to, or `""`. An unregistered id
+/// is never recorded as a client: anyone could invent ids without end.
+async fn client_of(state: &AppState, c: &Captured, known: &mut HashMap<String, bool>) -> String {
+    if let Some(id) = &c.note.client_id {
+        return id.clone();
+    }
+    let Some(id) = presented_client(c) else {
+        return String::new();
+    };
+    let registered = match known.get(&id) {
+        Some(r) => *r,
+        None => {
+            let r = match ClientId::parse(&id) {
+                Ok(cid) => state.store.client(&cid).await.ok().flatten().is_some(),
+                Err(_) => false,
+            };
+            known.insert(id.clone(), r);
+            r
+        }
+    };
+    if registered {
+        id
+    } else {
+        String::new()
+    }
+}
+
+fn form<'a>(c: &'a Captured, name: &str) -> Option<&'a str> {
+    c.note
+        .form
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn header<'a>(c: &'a Captured, name: &str) -> Option<&'a str> {
+    c.headers
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// A parameter of a query string.
+fn query_param(q: &str, name: &str) -> Option<String> {
+    form_urlencoded::parse(q.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The authorization request a step is about: its own query at
+/// `/authorize`, the one the login returns to, the one consent answers.
+fn authorization_query(c: &Captured) -> Option<&str> {
+    match c.kind {
+        Kind::Authorize => Some(c.query.as_str()),
+        Kind::Login => form(c, "return_to").and_then(|r| r.split_once('?').map(|(_, q)| q)),
+        Kind::Consent => form(c, "authorization_request"),
+        _ => None,
+    }
+}
+
+/// The client id the request names (not yet checked).
+fn presented_client(c: &Captured) -> Option<String> {
+    match c.kind {
+        Kind::Token | Kind::Revoke | Kind::Introspect => header(c, "authorization")
+            .and_then(decode_basic)
+            .map(|(id, _)| id)
+            .or_else(|| form(c, "client_id").map(str::to_owned)),
+        Kind::Authorize | Kind::Login | Kind::Consent => {
+            authorization_query(c).and_then(|q| query_param(q, "client_id"))
+        }
+        Kind::Api => None,
+    }
+}
+
+fn flow_of(c: &Captured) -> Option<String> {
+    c.note
+        .flow
+        .clone()
+        .or_else(|| authorization_query(c).and_then(|q| query_param(q, super::FLOW_PARAM)))
+        .filter(|f| super::valid_flow_id(f))
+}
+
+/// The grant (and its user) a token request presented a code or refresh
+/// token of. Looked up here, off the request's path.
+async fn grant_of(state: &AppState, c: &Captured) -> Option<(String, String)> {
+    if c.kind != Kind::Token {
+        return None;
+    }
+    let found = match form(c, "grant_type") {
+        Some("authorization_code") => match form(c, "code") {
+            Some(code) => state
+                .store
+                .code(&digest(code))
+                .await
+                .map(|r| r.map(|r| r.grant)),
+            None => return None,
+        },
+        Some("refresh_token") => match form(c, "refresh_token") {
+            Some(t) => state
+                .store
+                .refresh_token(&digest(t))
+                .await
+                .map(|r| r.map(|r| r.grant)),
+            None => return None,
+        },
+        _ => return None,
+    };
+    match found {
+        Ok(g) => g.map(|g| (g.id, g.user_id.to_string())),
+        Err(e) => {
+            tracing::debug!(error = %e, "inspector: grant lookup failed");
+            None
+        }
+    }
+}
+
+async fn record(state: &AppState, client_id: String, c: Captured) -> InspectorRecord {
+    let looked_up = match &c.note.grant {
+        Some(_) => None,
+        None => grant_of(state, &c).await,
+    };
+    let grant_id = c
+        .note
+        .grant
+        .clone()
+        .or_else(|| looked_up.as_ref().map(|(g, _)| g.clone()));
+    let user_id = c.note.user.clone().or_else(|| looked_up.map(|(_, u)| u));
+    let body = c
+        .body
+        .as_ref()
+        .and_then(|b| serde_json::from_slice::<Value>(b).ok());
+    let error = error_of(&c, body.as_ref());
+    InspectorRecord {
+        id: uuid::Uuid::new_v4().simple().to_string(),
+        client_id,
+        seq: c.seq,
+        at_ms: c.at_ms,
+        user_id,
+        grant_id,
+        flow_id: flow_of(&c),
+        kind: c.kind.as_str().to_owned(),
+        method: c.method.clone(),
+        path: c.path.clone(),
+        status: i64::from(c.status),
+        latency_us: c.latency_us,
+        outcome: c.note.outcome.map(str::to_owned),
+        error,
+        request: request_json(&c).to_string(),
+        response: response_json(&c, body).to_string(),
+    }
+}
+
+/// The error a step ended in, in full, or `None` if it succeeded.
+fn error_of(c: &Captured, body: Option<&Value>) -> Option<String> {
+    if let Some(e) = &c.note.error {
+        return Some(e.clone());
+    }
+    if let Some(b) = body {
+        match &b["error"] {
+            // RFC 6749: {"error": "invalid_grant", "error_description": "..."}
+            Value::String(code) => {
+                return Some(match b["error_description"].as_str() {
+                    Some(d) => format!("{code}: {d}"),
+                    None => code.clone(),
+                })
+            }
+            // Spotify: {"error": {"status": 401, "message": "...", "reason"?}}
+            Value::Object(o) => {
+                let message = o.get("message").and_then(Value::as_str).unwrap_or("");
+                return Some(match o.get("reason").and_then(Value::as_str) {
+                    Some(r) => format!("{message} ({r})"),
+                    None => message.to_owned(),
+                });
+            }
+            _ => {}
+        }
+    }
+    let location = c
+        .response_headers
+        .iter()
+        .find(|(n, _)| *n == "location")
+        .map(|(_, v)| v.as_str());
+    if let Some(q) = location.and_then(|l| l.split_once('?')).map(|(_, q)| q) {
+        if let Some(e) = query_param(q, "error") {
+            return Some(match query_param(q, "error_description") {
+                Some(d) => format!("{e}: {d}"),
+                None => e,
+            });
+        }
+    }
+    if let Some(p) = &c.page_error {
+        return Some(p.clone());
+    }
+    (c.status >= 400).then(|| {
+        let status = actix_web::http::StatusCode::from_u16(c.status).ok();
+        let reason = status.and_then(|s| s.canonical_reason()).unwrap_or("error");
+        format!("HTTP {}: {reason}", c.status)
+    })
+}
+
+fn request_json(c: &Captured) -> Value {
+    let mut out = Map::new();
+    if !c.query.is_empty() {
+        out.insert("query".into(), Value::Object(redact::query(&c.query)));
+    }
+    if !c.note.form.is_empty() {
+        let form = redact::pairs(c.note.form.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        out.insert("form".into(), Value::Object(form));
+    }
+    let mut headers = Map::new();
+    for (name, value) in &c.headers {
+        let shown = if *name == "authorization" {
+            if let Some((id, _)) = decode_basic(value) {
+                // The client id is no secret, and the first thing to check.
+                out.insert("basic_auth_client_id".into(), Value::String(id));
+            }
+            redact::authorization(value)
+        } else {
+            value.clone()
+        };
+        headers.insert((*name).to_owned(), Value::String(shown));
+    }
+    out.insert("headers".into(), Value::Object(headers));
+    Value::Object(out)
+}
+
+fn response_json(c: &Captured, body: Option<Value>) -> Value {
+    let mut headers = Map::new();
+    for (name, value) in &c.response_headers {
+        let shown = if *name == "location" {
+            redact::path_and_query(value)
+        } else {
+            value.clone()
+        };
+        headers.insert((*name).to_owned(), Value::String(shown));
+    }
+    let mut out = json!({ "status": c.status, "headers": headers });
+    if let Some(b) = body {
+        out["body"] = redact::json(b);
+    } else if let Some(p) = &c.page_error {
+        out["page"] = Value::String(format!("error page: {p}"));
+    } else if let Some(o) = c.note.outcome {
+        if let Some(page) = page_name(o) {
+            out["page"] = Value::String(page.into());
+        }
+    }
+    out
+}
+
+/// The page an outcome showed, for the record's answer.
+fn page_name(outcome: &str) -> Option<&'static str> {
+    match outcome {
+        "login_page" => Some("the login page"),
+        "consent_page" => Some("the consent page"),
+        "login_failed" | "login_locked" | "login_throttled" => {
+            Some("the login page, with an error")
+        }
+        _ => None,
+    }
+}
