@@ -111,6 +111,7 @@ pub async fn prepare(settings: Settings, clock: Clock) -> Result<AppState, Start
         keys,
         clock,
         revocations: Default::default(),
+        verified: Default::default(),
         scenarios: Default::default(),
         metrics: Default::default(),
         skill,
