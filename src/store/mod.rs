@@ -114,6 +114,12 @@ impl Store {
                 DatabaseKind::Postgres => 16,
             })
             .acquire_timeout(Duration::from_secs(3))
+            // sqlx pings a connection before lending it out, and again when it
+            // comes back. On SQLite the connection is a thread of this process
+            // that cannot be lost, so the first ping is only a wasted round
+            // trip on every query (issue 8). PostgreSQL keeps it: a connection
+            // that died while idle is replaced instead of failing a request.
+            .test_before_acquire(kind == DatabaseKind::Postgres)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if kind == DatabaseKind::Sqlite {
