@@ -203,12 +203,11 @@ impl Store {
     /// Retires `old_hash` and stores `new_hash` in its place, atomically. False
     /// if `old_hash` was already retired (by a concurrent or earlier use).
     ///
-    /// The hottest write (issue 8), so it is one round trip to the database
-    /// instead of four (BEGIN, UPDATE, INSERT, COMMIT): on PostgreSQL one
-    /// statement whose UPDATE feeds the INSERT; on SQLite one batch that the
-    /// connection's worker thread runs in one go, the INSERT conditional on the
-    /// UPDATE having retired the token (`changes()`). The SQL differs by
-    /// backend here only; each is one atomic step with the same outcome.
+    /// The hottest write (issue 8), so not the four round trips of BEGIN,
+    /// UPDATE, INSERT, COMMIT: on PostgreSQL one statement whose UPDATE feeds
+    /// the INSERT; on SQLite a conditional UPDATE and INSERT committed
+    /// together with the other rotations queued at that moment (`rotation`).
+    /// The SQL differs by backend here only; the outcome does not.
     pub async fn rotate_refresh_token(
         &self,
         old_hash: &str,
@@ -233,53 +232,9 @@ impl Store {
                 Ok(res.rows_affected() == 1)
             }
             DatabaseKind::Sqlite => {
-                // On a task of its own: dropped half-way (the client went away
-                // while we awaited), the batch could leave its transaction open
-                // on a pooled connection, holding SQLite's write lock.
-                let (store, old, new, grant) = (
-                    self.clone(),
-                    old_hash.to_owned(),
-                    new_hash.to_owned(),
-                    grant_id.to_owned(),
-                );
-                tokio::spawn(async move { store.rotate_sqlite(&old, &new, &grant, now).await })
+                self.rotations
+                    .rotate(old_hash, new_hash, grant_id, now)
                     .await
-                    .map_err(|e| StoreError::Corrupt(format!("refresh rotation task: {e}")))?
-            }
-        }
-    }
-
-    async fn rotate_sqlite(
-        &self,
-        old_hash: &str,
-        new_hash: &str,
-        grant_id: &str,
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        let _gate = self.write_gate().await;
-        let mut conn = self.pool.acquire().await?;
-        let batch = sqlx::query(
-            "BEGIN IMMEDIATE; \
-             UPDATE refresh_tokens SET rotated_at = $1 WHERE token_hash = $2 AND rotated_at IS NULL; \
-             INSERT INTO refresh_tokens (token_hash, grant_id, created_at) \
-             SELECT $3, $4, $1 WHERE changes() = 1 RETURNING token_hash; \
-             COMMIT;",
-        )
-        .bind(now)
-        .bind(old_hash)
-        .bind(new_hash)
-        .bind(grant_id)
-        .fetch_all(&mut *conn)
-        .await;
-        match batch {
-            Ok(inserted) => Ok(inserted.len() == 1),
-            Err(e) => {
-                // The batch stopped part-way: undo whatever it began. If even
-                // that fails, the connection is not reused.
-                if sqlx::query("ROLLBACK").execute(&mut *conn).await.is_err() {
-                    conn.close_on_drop();
-                }
-                Err(e.into())
             }
         }
     }

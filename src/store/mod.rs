@@ -16,6 +16,7 @@ mod grants;
 mod keys;
 mod library;
 mod player;
+mod rotation;
 mod sessions;
 mod toolbox;
 mod users;
@@ -39,6 +40,12 @@ use std::str::FromStr;
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Every SQLite connection's settings: WAL lets readers run beside the one
+/// writer; busy_timeout makes writers queue instead of failing with
+/// "database is locked".
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                              PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DatabaseKind {
@@ -89,6 +96,8 @@ pub struct Store {
     cache: cache::ReadCache,
     /// SQLite allows one writer at a time; see `write_gate`.
     writes: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// SQLite's refresh rotations, committed in groups (see `rotation`).
+    rotations: rotation::Rotations,
 }
 
 impl Store {
@@ -123,25 +132,21 @@ impl Store {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if kind == DatabaseKind::Sqlite {
-                        // WAL lets readers run beside the one writer; busy_timeout
-                        // makes writers queue instead of failing with "database is locked".
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-                        )
-                        .await?;
+                        conn.execute(SQLITE_PRAGMAS).await?;
                     }
                     Ok(())
                 })
             })
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(connect_err)?;
+        let writes: std::sync::Arc<tokio::sync::Mutex<()>> = Default::default();
         Ok(Self {
+            rotations: rotation::Rotations::new(options, pool.clone(), writes.clone()),
             pool,
             kind,
             cache: Default::default(),
-            writes: Default::default(),
+            writes,
         })
     }
 
