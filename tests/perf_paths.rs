@@ -279,3 +279,51 @@ async fn a_rotation_abandoned_half_way_is_all_or_nothing_and_blocks_nothing() {
         "retired with a successor, or untouched"
     );
 }
+
+/// Rotations arriving together are committed together on SQLite; each
+/// refresh token is still retired once, by exactly one of its rivals.
+#[tokio::test]
+async fn rotations_committed_together_give_each_token_exactly_one_successor() {
+    let app = spawn_app().await;
+    let store = &app.state.store;
+    let mut olds = Vec::new();
+    for _ in 0..3 {
+        let (_, refresh) = app.demo_tokens("user-read-private").await;
+        let old = mocklink::store::digest(&refresh);
+        let grant: String =
+            sqlx::query_scalar("SELECT grant_id FROM refresh_tokens WHERE token_hash = $1")
+                .bind(&old)
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        olds.push((old, grant));
+    }
+    let now = app.clock.now();
+    // Five rivals per token, interleaved, all queued before any is answered.
+    let attempts: Vec<(usize, String)> = (0..15)
+        .map(|i| (i % 3, mocklink::store::digest(&format!("successor-{i}"))))
+        .collect();
+    let results = futures_util::future::join_all(attempts.iter().map(|(chain, new)| {
+        let (old, grant) = &olds[*chain];
+        store.rotate_refresh_token(old, new, grant, now)
+    }))
+    .await;
+    for (chain, (old, _)) in olds.iter().enumerate() {
+        let winners: Vec<&String> = attempts
+            .iter()
+            .zip(&results)
+            .filter(|((c, _), r)| *c == chain && *r.as_ref().unwrap())
+            .map(|((_, new), _)| new)
+            .collect();
+        assert_eq!(winners.len(), 1, "chain {chain}");
+        let successors: Vec<String> = sqlx::query_scalar(
+            "SELECT r.token_hash FROM refresh_tokens r JOIN refresh_tokens o ON o.grant_id = r.grant_id \
+             WHERE o.token_hash = $1 AND r.token_hash <> $1",
+        )
+        .bind(old)
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(successors, vec![winners[0].clone()], "chain {chain}");
+    }
+}
