@@ -116,6 +116,7 @@ pub async fn prepare(settings: Settings, clock: Clock) -> Result<AppState, Start
         clock,
         revocations: Default::default(),
         csrf_key,
+        verified: Default::default(),
         scenarios: Default::default(),
         metrics: Default::default(),
         inspector,

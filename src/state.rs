@@ -5,6 +5,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::provider::keys::KeyRing;
 use crate::provider::revocation::RevocationCache;
+use crate::provider::verified::VerifiedCache;
 use crate::skill::SkillRuntime;
 use crate::store::Store;
 use std::sync::Arc;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub revocations: RevocationCache,
     /// Signs the anonymous CSRF cookie of the login form.
     pub csrf_key: crate::provider::session::CsrfKey,
+    /// Access tokens whose signature was already checked (see `provider::verified`).
+    pub verified: VerifiedCache,
     /// This instance's cached view of the active scenarios (admin toolbox).
     pub scenarios: crate::admin::scenarios::ScenarioCache,
     /// Prometheus counters and histograms served at /metrics.

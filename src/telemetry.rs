@@ -13,9 +13,13 @@ use tracing_subscriber::EnvFilter;
 pub fn init(json: bool) {
     let filter = EnvFilter::try_from_env("MOCKLINK_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,actix_server=warn"));
+    // Colours only on a terminal: escape codes are noise in a log file, and
+    // writing them took a fifth of the instructions of a `/healthz` request
+    // (issue 8, docs/perf-notes.md).
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
     let _ = if json {
         builder.json().flatten_event(true).try_init()
     } else {

@@ -23,6 +23,7 @@ mod compose;
 mod durability;
 mod multi_instance;
 mod openapi;
+mod perf_paths;
 mod provider_authorize;
 mod provider_flow;
 mod provider_token;

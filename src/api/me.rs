@@ -21,7 +21,11 @@ pub async fn me(state: web::Data<AppState>, bearer: Bearer) -> Result<HttpRespon
     let id = bearer.user()?;
     // A token whose user was deleted is revoked with its grants; this is the
     // narrow race where the token was verified just before.
-    let user = state.store.user(&id).await?.ok_or(ApiError::InvalidToken)?;
+    let user = state
+        .store
+        .cached_user(&id)
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
     let links = Links::new(&state.settings.public_url());
     Ok(HttpResponse::Ok().json(PrivateUser::new(
         &links,
@@ -48,7 +52,7 @@ pub async fn user(
     let id = Username::parse(&path).map_err(|_| ApiError::bad("Invalid username"))?;
     let user = state
         .store
-        .user(&id)
+        .cached_user(&id)
         .await?
         .ok_or_else(ApiError::not_found)?;
     let links = Links::new(&state.settings.public_url());

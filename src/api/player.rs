@@ -181,7 +181,7 @@ async fn commander(state: &AppState, bearer: &Bearer) -> Result<Username, ApiErr
     bearer.require("user-modify-playback-state")?;
     let account = state
         .store
-        .user(&user)
+        .cached_user(&user)
         .await?
         .ok_or(ApiError::InvalidToken)?;
     if account.product != "premium" {

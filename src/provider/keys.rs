@@ -190,6 +190,15 @@ impl KeyRing {
             .map(|k| (k.alg.jwt_alg(), k.decoding.clone()))
     }
 
+    /// True if `kid` is still one of our keys (retired ones included).
+    pub fn knows(&self, kid: &str) -> bool {
+        self.set
+            .read()
+            .expect("key lock poisoned")
+            .by_kid
+            .contains_key(kid)
+    }
+
     pub fn active_kid(&self) -> String {
         self.current().active.kid.clone()
     }

@@ -13,6 +13,7 @@ pub mod session;
 pub mod throttle;
 pub mod token;
 pub mod tokens;
+pub mod verified;
 
 use actix_web::web;
 use error::{OAuthError, PageError};

@@ -22,57 +22,64 @@ enum Entry {
     Live(Instant),
 }
 
+/// One map of answers (grants, or jtis), keyed by the bare id so a lookup
+/// allocates nothing.
 #[derive(Clone, Default)]
-pub struct RevocationCache {
-    entries: Arc<Mutex<HashMap<String, Entry>>>,
-}
+struct Answers(Arc<Mutex<HashMap<String, Entry>>>);
 
-impl RevocationCache {
+impl Answers {
     fn lookup(&self, key: &str) -> Option<bool> {
-        match self
-            .entries
-            .lock()
-            .expect("revocation cache poisoned")
-            .get(key)
-        {
+        match self.0.lock().expect("revocation cache poisoned").get(key) {
             Some(Entry::Revoked) => Some(true),
             Some(Entry::Live(at)) if at.elapsed() < LIVE_TTL => Some(false),
             _ => None,
         }
     }
 
-    fn remember(&self, key: String, revoked: bool) {
-        let mut map = self.entries.lock().expect("revocation cache poisoned");
+    fn remember(&self, key: &str, revoked: bool) {
+        let mut map = self.0.lock().expect("revocation cache poisoned");
         if map.len() >= MAX_ENTRIES {
             map.clear();
         }
         // A late "live" answer (read before a concurrent revocation on this
         // instance) must never overwrite "revoked".
         if revoked {
-            map.insert(key, Entry::Revoked);
-        } else if !matches!(map.get(&key), Some(Entry::Revoked)) {
-            map.insert(key, Entry::Live(Instant::now()));
+            map.insert(key.to_owned(), Entry::Revoked);
+        } else {
+            match map.get_mut(key) {
+                Some(Entry::Revoked) => {}
+                Some(live) => *live = Entry::Live(Instant::now()),
+                None => {
+                    map.insert(key.to_owned(), Entry::Live(Instant::now()));
+                }
+            }
         }
     }
+}
 
+#[derive(Clone, Default)]
+pub struct RevocationCache {
+    grants: Answers,
+    jtis: Answers,
+}
+
+impl RevocationCache {
     /// True if the grant is revoked, expired out of existence, or deleted.
     pub async fn grant_revoked(&self, store: &Store, grant_id: &str) -> Result<bool, StoreError> {
-        let key = format!("g:{grant_id}");
-        if let Some(hit) = self.lookup(&key) {
+        if let Some(hit) = self.grants.lookup(grant_id) {
             return Ok(hit);
         }
         let revoked = !matches!(store.grant(grant_id).await?, Some(g) if g.revoked_at.is_none());
-        self.remember(key, revoked);
+        self.grants.remember(grant_id, revoked);
         Ok(revoked)
     }
 
     pub async fn jti_revoked(&self, store: &Store, jti: &str) -> Result<bool, StoreError> {
-        let key = format!("j:{jti}");
-        if let Some(hit) = self.lookup(&key) {
+        if let Some(hit) = self.jtis.lookup(jti) {
             return Ok(hit);
         }
         let revoked = store.is_jti_revoked(jti).await?;
-        self.remember(key, revoked);
+        self.jtis.remember(jti, revoked);
         Ok(revoked)
     }
 
@@ -85,7 +92,7 @@ impl RevocationCache {
         now: i64,
     ) -> Result<bool, StoreError> {
         let changed = store.revoke_grant(grant_id, reason, now).await?;
-        self.remember(format!("g:{grant_id}"), true);
+        self.grants.remember(grant_id, true);
         Ok(changed)
     }
 
@@ -98,7 +105,7 @@ impl RevocationCache {
         now: i64,
     ) -> Result<(), StoreError> {
         store.revoke_jti(jti, expires_at, now).await?;
-        self.remember(format!("j:{jti}"), true);
+        self.jtis.remember(jti, true);
         Ok(())
     }
 }
@@ -109,13 +116,13 @@ mod tests {
 
     #[test]
     fn a_late_live_answer_never_overwrites_revoked() {
-        let cache = RevocationCache::default();
-        cache.remember("g:1".into(), true);
-        cache.remember("g:1".into(), false);
-        assert_eq!(cache.lookup("g:1"), Some(true));
-        cache.remember("g:2".into(), false);
-        assert_eq!(cache.lookup("g:2"), Some(false));
-        cache.remember("g:2".into(), true);
-        assert_eq!(cache.lookup("g:2"), Some(true));
+        let cache = Answers::default();
+        cache.remember("1", true);
+        cache.remember("1", false);
+        assert_eq!(cache.lookup("1"), Some(true));
+        cache.remember("2", false);
+        assert_eq!(cache.lookup("2"), Some(false));
+        cache.remember("2", true);
+        assert_eq!(cache.lookup("2"), Some(true));
     }
 }

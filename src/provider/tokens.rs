@@ -87,10 +87,19 @@ pub async fn verify(state: &AppState, token: &str) -> Result<AccessClaims, Verif
 }
 
 /// Checks signature and the static claims, but not expiry or revocation
-/// (revocation of an expired token still needs to know whose it is).
+/// (revocation of an expired token still needs to know whose it is). A token
+/// that passed here before is answered from `state.verified` until it expires.
 pub async fn verify_signature(state: &AppState, token: &str) -> Result<AccessClaims, VerifyError> {
     if token.len() > 4096 {
         return Err(VerifyError::Invalid);
+    }
+    let now = state.clock.now();
+    let cache_key = super::verified::key_of(token);
+    if let Some(claims) = state
+        .verified
+        .get(&cache_key, now, |kid| state.keys.knows(kid))
+    {
+        return Ok(claims);
     }
     let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Invalid)?;
     let typ_ok = header.typ.as_deref().is_some_and(|t| {
@@ -125,9 +134,17 @@ pub async fn verify_signature(state: &AppState, token: &str) -> Result<AccessCla
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     validation.set_issuer(&[state.issuer()]);
     validation.set_audience(&[&state.settings.audience]);
-    jsonwebtoken::decode::<AccessClaims>(token, &decoding, &validation)
+    let claims = jsonwebtoken::decode::<AccessClaims>(token, &decoding, &validation)
         .map(|d| d.claims)
-        .map_err(|_| VerifyError::Invalid)
+        .map_err(|_| VerifyError::Invalid)?;
+    state.verified.insert(
+        cache_key,
+        kid,
+        &claims,
+        claims.exp.saturating_add(LEEWAY_SECONDS),
+        now,
+    );
+    Ok(claims)
 }
 
 async fn is_revoked(state: &AppState, claims: &AccessClaims) -> Result<bool, StoreError> {

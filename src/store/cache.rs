@@ -1,7 +1,8 @@
 //! Short-lived answers to the two reads every client-authenticated request
 //! makes (the client record, and "has this key any recent failures?"), so the
 //! token and introspection endpoints do not pay three database round trips
-//! before doing any work.
+//! before doing any work; and to the user row the api reads on every
+//! `/v1/me` (`Store::cached_user`).
 //!
 //! Like the revocation cache, an answer is reused for at most `TTL`: a change
 //! made through this `Store` is seen at once (it invalidates the entry), one
@@ -9,7 +10,7 @@
 //! cached; once a key has failures every check reads the database, so rate
 //! limits count exactly.
 
-use super::Client;
+use super::{Client, User};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -21,11 +22,14 @@ const MAX_ENTRIES: usize = 10_000;
 
 /// A client (or its absence) and when it was read.
 type ClientEntry = (Instant, Option<Client>);
+/// A user (or its absence) and when it was read.
+type UserEntry = (Instant, Option<User>);
 
 #[derive(Clone, Default)]
 pub struct ReadCache {
     clients: Arc<Mutex<HashMap<String, ClientEntry>>>,
     clean: Arc<Mutex<HashMap<String, Instant>>>,
+    users: Arc<Mutex<HashMap<String, UserEntry>>>,
 }
 
 fn bounded<V>(map: &mut HashMap<String, V>) {
@@ -54,6 +58,24 @@ impl ReadCache {
             .lock()
             .expect("client cache poisoned")
             .remove(id);
+    }
+
+    pub fn user(&self, id: &str) -> Option<Option<User>> {
+        let map = self.users.lock().expect("user cache poisoned");
+        match map.get(id) {
+            Some((at, u)) if at.elapsed() < TTL => Some(u.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn remember_user(&self, id: &str, user: Option<User>) {
+        let mut map = self.users.lock().expect("user cache poisoned");
+        bounded(&mut map);
+        map.insert(id.to_owned(), (Instant::now(), user));
+    }
+
+    pub fn forget_user(&self, id: &str) {
+        self.users.lock().expect("user cache poisoned").remove(id);
     }
 
     /// True if `key` was seen without failures less than `TTL` ago.

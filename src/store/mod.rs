@@ -17,6 +17,7 @@ mod inspector;
 mod keys;
 mod library;
 mod player;
+mod rotation;
 mod sessions;
 mod toolbox;
 mod users;
@@ -41,6 +42,12 @@ use std::str::FromStr;
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Every SQLite connection's settings: WAL lets readers run beside the one
+/// writer; busy_timeout makes writers queue instead of failing with
+/// "database is locked".
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                              PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DatabaseKind {
@@ -91,6 +98,8 @@ pub struct Store {
     cache: cache::ReadCache,
     /// SQLite allows one writer at a time; see `write_gate`.
     writes: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// SQLite's refresh rotations, committed in groups (see `rotation`).
+    rotations: rotation::Rotations,
 }
 
 impl Store {
@@ -116,28 +125,30 @@ impl Store {
                 DatabaseKind::Postgres => 16,
             })
             .acquire_timeout(Duration::from_secs(3))
+            // sqlx pings a connection before lending it out, and again when it
+            // comes back. On SQLite the connection is a thread of this process
+            // that cannot be lost, so the first ping is only a wasted round
+            // trip on every query (issue 8). PostgreSQL keeps it: a connection
+            // that died while idle is replaced instead of failing a request.
+            .test_before_acquire(kind == DatabaseKind::Postgres)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if kind == DatabaseKind::Sqlite {
-                        // WAL lets readers run beside the one writer; busy_timeout
-                        // makes writers queue instead of failing with "database is locked".
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-                        )
-                        .await?;
+                        conn.execute(SQLITE_PRAGMAS).await?;
                     }
                     Ok(())
                 })
             })
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(connect_err)?;
+        let writes: std::sync::Arc<tokio::sync::Mutex<()>> = Default::default();
         Ok(Self {
+            rotations: rotation::Rotations::new(options, pool.clone(), writes.clone()),
             pool,
             kind,
             cache: Default::default(),
-            writes: Default::default(),
+            writes,
         })
     }
 

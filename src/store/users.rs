@@ -63,6 +63,7 @@ impl Store {
         .bind(user.locked_at)
         .execute(&self.pool)
         .await?;
+        self.cache.forget_user(user.id.as_str());
         if res.rows_affected() == 0 {
             return Err(StoreError::Conflict(format!("user '{}'", user.id)));
         }
@@ -77,6 +78,19 @@ impl Store {
             .as_ref()
             .map(from_row)
             .transpose()
+    }
+
+    /// The user for read-only answers (the api's profiles), read from the
+    /// database at most once per `cache::TTL`: a change made through this
+    /// `Store` is seen at once, one made by another instance within a second.
+    /// Login and administration read with `user`, never stale.
+    pub async fn cached_user(&self, id: &Username) -> Result<Option<User>, StoreError> {
+        if let Some(hit) = self.cache.user(id.as_str()) {
+            return Ok(hit);
+        }
+        let user = self.user(id).await?;
+        self.cache.remember_user(id.as_str(), user.clone());
+        Ok(user)
     }
 
     pub async fn users(&self) -> Result<Vec<User>, StoreError> {
@@ -101,6 +115,8 @@ impl Store {
             .bind(id.as_str())
             .execute(&self.pool)
             .await?;
+        // After the write, so a row read before it is not kept.
+        self.cache.forget_user(id.as_str());
         Ok(())
     }
 
@@ -110,6 +126,7 @@ impl Store {
             .bind(id.as_str())
             .execute(&self.pool)
             .await?;
+        self.cache.forget_user(id.as_str());
         Ok(res.rows_affected() > 0)
     }
 }

@@ -1,0 +1,329 @@
+//! The fast paths of issue 8 keep every rule of the slow ones: a token whose
+//! signature was checked once is served from the verified-token cache, yet
+//! still expires, still dies at once when revoked here (within a second when
+//! revoked on another instance), and dies with its key; the cached user row
+//! never outlives the user; and refresh rotation in one round trip keeps its
+//! grace window and stays atomic when the caller goes away half-way.
+
+use crate::api_support::*;
+use crate::helpers::*;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use std::future::Future;
+use std::task::Poll;
+use std::time::Duration;
+
+async fn me_status(app: &TestApp, token: &str) -> u16 {
+    call(app, "GET", "/v1/me", Some(token), None)
+        .await
+        .status()
+        .as_u16()
+}
+
+async fn revoke(app: &TestApp, token: &str) {
+    let res = app
+        .http
+        .post(format!("{}/api/revoke", app.url))
+        .basic_auth(DEMO_CLIENT, Some(DEMO_SECRET))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn a_token_is_verified_once_and_a_revocation_still_takes_effect_at_once() {
+    let app = spawn_app().await;
+    let (access, _) = app.demo_tokens("user-read-private").await;
+    for _ in 0..3 {
+        assert_eq!(me_status(&app, &access).await, 200);
+    }
+    assert_eq!(app.state.verified.len(), 1, "one token, verified once");
+
+    // The same signature over other claims is another token: fully checked, refused.
+    let parts: Vec<&str> = access.split('.').collect();
+    let mut claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    claims["scope"] = "user-read-private user-read-email".into();
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(claims.to_string()),
+        parts[2]
+    );
+    assert_eq!(me_status(&app, &forged).await, 401);
+    assert_eq!(app.state.verified.len(), 1, "a refused token is not cached");
+
+    // Revoking the (cached) access token: refused on the very next request.
+    revoke(&app, &access).await;
+    let res = call(&app, "GET", "/v1/me", Some(&access), None).await;
+    assert_eq!(
+        expect_error(res, 401).await["message"],
+        "Invalid access token"
+    );
+
+    // Revoking a grant through its refresh token kills its cached access token at once.
+    let (access, refresh) = app.demo_tokens("user-read-private").await;
+    assert_eq!(me_status(&app, &access).await, 200);
+    revoke(&app, &refresh).await;
+    assert_eq!(me_status(&app, &access).await, 401);
+    assert_eq!(app.introspect(&access).await["active"], false);
+}
+
+#[tokio::test]
+async fn a_cached_token_still_expires() {
+    let app = spawn_app().await;
+    let (access, _) = app.demo_tokens("user-read-private").await;
+    assert_eq!(me_status(&app, &access).await, 200);
+    assert_eq!(app.state.verified.len(), 1);
+    app.clock.advance(3600 + 60);
+    let res = call(&app, "GET", "/v1/me", Some(&access), None).await;
+    assert_eq!(
+        expect_error(res, 401).await["message"],
+        "The access token expired"
+    );
+    assert!(
+        app.state.verified.is_empty(),
+        "an expired token leaves the cache"
+    );
+}
+
+#[tokio::test]
+async fn a_cached_token_dies_with_its_pruned_key() {
+    let app = spawn_app().await;
+    let (access, _) = app.demo_tokens("user-read-private").await;
+    assert_eq!(me_status(&app, &access).await, 200);
+    let now = app.clock.now();
+    let key = mocklink::provider::keys::generate(mocklink::provider::keys::SigningAlg::Rs256, now)
+        .unwrap();
+    let store = &app.state.store;
+    store.add_signing_key(&key).await.unwrap();
+    app.state.keys.reload(store).await.unwrap();
+    assert_eq!(
+        me_status(&app, &access).await,
+        200,
+        "a retired key still verifies"
+    );
+    assert_eq!(store.prune_signing_keys(now + 1).await.unwrap(), 1);
+    app.state.keys.reload(store).await.unwrap();
+    assert_eq!(me_status(&app, &access).await, 401, "a pruned key does not");
+}
+
+#[tokio::test]
+async fn a_deleted_user_is_refused_at_once_despite_the_cached_row() {
+    let app = spawn_app().await;
+    let (access, _) = app.demo_tokens("user-read-private").await;
+    let me = get_json(&app, "/v1/me", &access).await;
+    assert_eq!(me["display_name"], "Demo User");
+    let demo = mocklink::domain::Username::parse("demo").unwrap();
+    assert!(app.state.store.delete_user(&demo).await.unwrap());
+    assert_eq!(me_status(&app, &access).await, 401);
+}
+
+/// Both instances must agree on the issuer to accept each other's tokens.
+fn shared(s: &mut mocklink::config::Settings) {
+    s.public_url = Some("http://mocklink.test".into());
+}
+
+#[tokio::test]
+async fn revocations_and_deletions_on_one_instance_reach_another_instances_api_within_a_second() {
+    let a = spawn_app_with(shared).await;
+    let b = spawn_on(a.db.clone(), shared).await;
+    let (access, refresh) = a.demo_tokens("user-read-private").await;
+    assert_eq!(
+        me_status(&b, &access).await,
+        200,
+        "B has cached it as valid"
+    );
+    revoke(&a, &refresh).await;
+    assert_eq!(me_status(&a, &access).await, 401, "at once where revoked");
+    let seen = eventually(Duration::from_millis(1500), async || {
+        me_status(&b, &access).await == 401
+    })
+    .await;
+    assert!(seen, "B refused the revoked token within a second");
+
+    let (access, _) = a.demo_tokens("user-read-private").await;
+    assert_eq!(
+        me_status(&b, &access).await,
+        200,
+        "B has cached the token and the user"
+    );
+    let demo = mocklink::domain::Username::parse("demo").unwrap();
+    assert!(a.state.store.delete_user(&demo).await.unwrap());
+    let seen = eventually(Duration::from_millis(1500), async || {
+        me_status(&b, &access).await == 401
+    })
+    .await;
+    assert!(seen, "B refused the deleted user's token within a second");
+}
+
+const GRACE_CLIENT: &str = "graceful";
+const GRACE_SECRET: &str = "graceful-secret";
+
+async fn refresh_as(app: &TestApp, refresh: &str) -> (u16, serde_json::Value) {
+    let res = app
+        .token_request(
+            &format!("grant_type=refresh_token&refresh_token={refresh}"),
+            Some((GRACE_CLIENT, GRACE_SECRET)),
+        )
+        .await;
+    (res.status().as_u16(), res.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_retired_refresh_token_within_the_grace_window_gets_new_tokens_and_after_it_revokes() {
+    let app = spawn_app_with(|s| {
+        let mut c = crate::provider_flow::public_client(GRACE_CLIENT);
+        c.secret = Some(GRACE_SECRET.into());
+        c.refresh_grace_seconds = 30;
+        s.clients.push(c);
+    })
+    .await;
+    let url = format!(
+        "{}/authorize?response_type=code&client_id={GRACE_CLIENT}&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&state=s",
+        app.url
+    );
+    let code = query_param(&app.browse_and_agree(&url).await, "code").unwrap();
+    let res = app
+        .token_request(
+            &format!("grant_type=authorization_code&code={code}&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb"),
+            Some((GRACE_CLIENT, GRACE_SECRET)),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let r1 = res.json::<serde_json::Value>().await.unwrap()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = |json: &serde_json::Value| json["refresh_token"].as_str().unwrap().to_owned();
+
+    let (status, json) = refresh_as(&app, &r1).await;
+    assert_eq!(status, 200, "{json}");
+    let r2 = token(&json);
+    // The client lost that answer and retries with R1 within the window.
+    let (status, json) = refresh_as(&app, &r1).await;
+    assert_eq!(status, 200, "within the grace window: {json}");
+    let r3 = token(&json);
+    assert!(r3 != r1 && r3 != r2);
+    let (status, json) = refresh_as(&app, &r2).await;
+    assert_eq!(status, 200, "the family lives on: {json}");
+    let r4 = token(&json);
+
+    app.clock.advance(31);
+    let (status, json) = refresh_as(&app, &r1).await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    for r in [r3, r4] {
+        let (status, _) = refresh_as(&app, &r).await;
+        assert_eq!(status, 400, "reuse after the window revoked the family");
+    }
+}
+
+/// A rotation whose caller stops waiting half-way (a client that hung up)
+/// either happens completely or not at all, and leaves no transaction open
+/// behind it: the next rotation goes through at once.
+#[tokio::test]
+async fn a_rotation_abandoned_half_way_is_all_or_nothing_and_blocks_nothing() {
+    let app = spawn_app().await;
+    let store = &app.state.store;
+    let (_, r1) = app.demo_tokens("user-read-private").await;
+    let old = mocklink::store::digest(&r1);
+    let new = mocklink::store::digest("the-abandoned-successor");
+    let grant: String =
+        sqlx::query_scalar("SELECT grant_id FROM refresh_tokens WHERE token_hash = $1")
+            .bind(&old)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    // Another writer holds the token's row, so the rotation must wait...
+    let mut blocker = store.pool().begin().await.unwrap();
+    sqlx::query("UPDATE refresh_tokens SET created_at = created_at WHERE token_hash = $1")
+        .bind(&old)
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    // ...and its caller gives up while it waits: polled once, then dropped.
+    let mut rotation = Box::pin(store.rotate_refresh_token(&old, &new, &grant, app.clock.now()));
+    let first = std::future::poll_fn(|cx| Poll::Ready(rotation.as_mut().poll(cx))).await;
+    assert!(first.is_pending(), "the rotation was waiting for the lock");
+    drop(rotation);
+    blocker.rollback().await.unwrap();
+
+    let (_, other) = app.demo_tokens("user-read-private").await;
+    let started = std::time::Instant::now();
+    let (status, json) = app.refresh_demo(&other).await;
+    assert_eq!(status, 200, "{json}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "no write lock was left behind"
+    );
+    let rotated: Option<i64> =
+        sqlx::query_scalar("SELECT rotated_at FROM refresh_tokens WHERE token_hash = $1")
+            .bind(&old)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    let successors: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM refresh_tokens WHERE token_hash = $1")
+            .bind(&new)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        i64::from(rotated.is_some()),
+        successors,
+        "retired with a successor, or untouched"
+    );
+}
+
+/// Rotations arriving together are committed together on SQLite; each
+/// refresh token is still retired once, by exactly one of its rivals.
+#[tokio::test]
+async fn rotations_committed_together_give_each_token_exactly_one_successor() {
+    let app = spawn_app().await;
+    let store = &app.state.store;
+    let mut olds = Vec::new();
+    for _ in 0..3 {
+        let (_, refresh) = app.demo_tokens("user-read-private").await;
+        let old = mocklink::store::digest(&refresh);
+        let grant: String =
+            sqlx::query_scalar("SELECT grant_id FROM refresh_tokens WHERE token_hash = $1")
+                .bind(&old)
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        olds.push((old, grant));
+    }
+    let now = app.clock.now();
+    // Five rivals per token, interleaved, all queued before any is answered.
+    let attempts: Vec<(usize, String)> = (0..15)
+        .map(|i| (i % 3, mocklink::store::digest(&format!("successor-{i}"))))
+        .collect();
+    let results = futures_util::future::join_all(attempts.iter().map(|(chain, new)| {
+        let (old, grant) = &olds[*chain];
+        store.rotate_refresh_token(old, new, grant, now)
+    }))
+    .await;
+    for (chain, (old, _)) in olds.iter().enumerate() {
+        let winners: Vec<&String> = attempts
+            .iter()
+            .zip(&results)
+            .filter(|((c, _), r)| *c == chain && *r.as_ref().unwrap())
+            .map(|((_, new), _)| new)
+            .collect();
+        assert_eq!(winners.len(), 1, "chain {chain}");
+        let successors: Vec<String> = sqlx::query_scalar(
+            "SELECT r.token_hash FROM refresh_tokens r JOIN refresh_tokens o ON o.grant_id = r.grant_id \
+             WHERE o.token_hash = $1 AND r.token_hash <> $1",
+        )
+        .bind(old)
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(successors, vec![winners[0].clone()], "chain {chain}");
+    }
+}
