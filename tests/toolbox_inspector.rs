@@ -546,7 +546,8 @@ async fn a_failing_exchange_shows_its_answer_on_the_page() {
     // No script but the admin layout's optional copy-button one.
     assert_eq!(
         html.matches("<script").count(),
-        html.matches("<script src=\"/admin/assets/admin.js\" defer>").count()
+        html.matches("<script src=\"/admin/assets/admin.js\" defer>")
+            .count()
     );
     assert!(
         html.contains("<span class=\"label-failed\">FAILED</span> Alexa exchanged the code → 400 invalid_grant: scripted failure"),
