@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 
 /// Shards, so the two to a few actix workers rarely wait on one lock.
 const SHARDS: usize = 16;
-/// Entries per shard; 16 × 1,024 tokens is ~7 MB at most.
+/// Entries per shard; 16 × 1,024 tokens is about 10 MB at most.
 const SHARD_CAPACITY: usize = 1024;
 
 /// The cache key of a token: SHA-256 of the whole compact JWT.
