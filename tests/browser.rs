@@ -259,6 +259,17 @@ async fn browser_linked_apps_page_lists_and_unlinks() {
     .await;
 }
 
+/// The provider's pages after the simulator sent the browser there: login
+/// and consent, each only when this browser has no session or consent yet.
+async fn agree_if_asked(b: &Browser) {
+    if !b.find_all("#username").await.is_empty() {
+        log_in(b, "demo", "demo").await;
+    }
+    if !b.find_all("button[value=allow]").await.is_empty() {
+        b.submit("button[value=allow]").await;
+    }
+}
+
 /// The simulator's "Enable skill" round trip, as a person does it: the
 /// simulator page, the provider's login and consent, back to the simulator.
 async fn enable_skill_round_trip(app: &TestApp, b: &Browser) {
@@ -274,14 +285,7 @@ async fn enable_skill_round_trip(app: &TestApp, b: &Browser) {
         b.screenshot("alexa-user").await;
     }
     b.submit("form[action$='/enable'] button").await;
-    // The provider's pages, on the same server (login and consent only when
-    // this browser has no session or consent yet).
-    if !b.find_all("#username").await.is_empty() {
-        log_in(b, "demo", "demo").await;
-    }
-    if !b.find_all("button[value=allow]").await.is_empty() {
-        b.submit("button[value=allow]").await;
-    }
+    agree_if_asked(b).await;
     let page = b.text("main").await;
     assert!(
         page.contains("mock music has been successfully linked."),
@@ -359,12 +363,7 @@ async fn unable_to_link_story(app: &TestApp, b: &Browser) {
     b.goto(&format!("{}/alexa", app.url)).await;
     b.submit("a[href^='/alexa/users/']").await;
     b.submit("form[action$='/enable'] button").await;
-    if !b.find_all("#username").await.is_empty() {
-        log_in(b, "demo", "demo").await;
-    }
-    if !b.find_all("button[value=allow]").await.is_empty() {
-        b.submit("button[value=allow]").await;
-    }
+    agree_if_asked(b).await;
     let page = b.text("main").await;
     assert!(
         page.contains("We were unable to link mock music at this time"),
