@@ -481,6 +481,30 @@ pub fn run_cli(db: &TestDb, args: &[&str], envs: &[(&str, &str)]) -> (bool, Stri
     (out.status.success(), text)
 }
 
+/// Tables a rejected request may write: `auth_failures` records failed logins
+/// and client authentications, which is how the rate limits (item 12)
+/// remember them; `inspector_events` is the flow inspector recording the
+/// rejected request, which is its job (its own tests check what it records).
+/// Every other table must be left exactly as it was, content included.
+pub const WRITTEN_BY_REJECTIONS: &[&str] = &["auth_failures", "inspector_events"];
+
+/// A query string from generated pairs, sometimes percent-encoded and
+/// sometimes raw: real servers receive both.
+pub fn join_query(pairs: &[(String, String)]) -> String {
+    let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            if k.len() % 2 == 0 {
+                format!("{}={}", enc(k), enc(v))
+            } else {
+                format!("{k}={v}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 /// An order-independent digest of the content of every table but `except`,
 /// by table: each row becomes one line of its columns as text, and the
 /// sorted lines are hashed, so an UPDATE shows as well as an INSERT or a

@@ -51,22 +51,7 @@ fn token() -> impl Strategy<Value = String> {
 }
 
 fn query() -> impl Strategy<Value = String> {
-    proptest::collection::vec((token(), token()), 0..8).prop_map(|pairs| {
-        pairs
-            .iter()
-            .map(|(k, v)| {
-                let enc =
-                    |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-                // Sometimes raw, sometimes encoded: both reach real servers.
-                if k.len() % 2 == 0 {
-                    format!("{}={}", enc(k), enc(v))
-                } else {
-                    format!("{k}={v}")
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("&")
-    })
+    proptest::collection::vec((token(), token()), 0..8).prop_map(|pairs| join_query(&pairs))
 }
 
 fn header_value() -> impl Strategy<Value = String> {
@@ -79,13 +64,6 @@ fn header_value() -> impl Strategy<Value = String> {
         "[ -~]{0,100}",
     ]
 }
-
-/// Tables a rejected request may write: `auth_failures` records failed logins
-/// and client authentications, which is how the rate limits (item 12)
-/// remember them. Every other table must be left exactly as it was.
-/// `inspector_events` is the flow inspector recording the rejected request,
-/// which is its job (the inspector's own tests check what it records).
-const WRITTEN_BY_REJECTIONS: &[&str] = &["auth_failures", "inspector_events"];
 
 #[test]
 fn no_input_makes_a_provider_endpoint_fail_or_change_state_when_rejected() {

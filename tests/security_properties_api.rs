@@ -33,13 +33,6 @@ fn rt() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// Tables a rejected request may write: `auth_failures` records failed
-/// client authentications for the rate limits (item 12). Every other table
-/// must be left exactly as it was, content included.
-/// `inspector_events` is the flow inspector recording the rejected request,
-/// which is its job (the inspector's own tests check what it records).
-const WRITTEN_BY_REJECTIONS: &[&str] = &["auth_failures", "inspector_events"];
-
 async fn fingerprint(app: &TestApp) -> std::collections::BTreeMap<String, u64> {
     table_digests(app, WRITTEN_BY_REJECTIONS).await
 }
@@ -156,21 +149,8 @@ fn query_token() -> impl Strategy<Value = String> {
 }
 
 fn query() -> impl Strategy<Value = String> {
-    proptest::collection::vec((query_token(), query_token()), 0..6).prop_map(|pairs| {
-        pairs
-            .iter()
-            .map(|(k, v)| {
-                let enc =
-                    |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-                if k.len() % 2 == 0 {
-                    format!("{}={}", enc(k), enc(v))
-                } else {
-                    format!("{k}={v}")
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("&")
-    })
+    proptest::collection::vec((query_token(), query_token()), 0..6)
+        .prop_map(|pairs| join_query(&pairs))
 }
 
 /// Path segments: real ids (so handlers get past the lookup), malformed ids
