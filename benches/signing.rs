@@ -9,8 +9,9 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use jsonwebtoken::Validation;
-use mocklink::provider::keys::{KeyRing, SigningAlg};
-use mocklink::provider::tokens::AccessClaims;
+use mocklink::domain::SigningAlg;
+use mocklink::oauth::access_token::AccessClaims;
+use mocklink::oauth::keys::KeyRing;
 use mocklink::store::Store;
 use std::hint::black_box;
 

@@ -1,6 +1,6 @@
 //! The command line. `mocklink` alone serves everything.
 
-use crate::provider::keys::SigningAlg;
+use crate::domain::SigningAlg;
 use crate::store::RefreshPolicy;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
@@ -70,6 +70,9 @@ pub enum Command {
     /// Run the whole account-linking story headless against a fresh server
     /// (temporary SQLite database) and print each step; exit 0 only if all behaved
     Demo,
+    /// Print the effective settings (defaults, then the file, then the
+    /// environment) as JSON and exit; secrets are shown as a digest only
+    Config,
 }
 
 #[derive(Debug, Args, Default)]
@@ -233,7 +236,7 @@ pub enum ScenarioCommand {
 pub struct ScenarioAdd {
     /// What fails
     #[arg(value_enum)]
-    pub kind: crate::admin::scenarios::Kind,
+    pub kind: crate::domain::ScenarioKind,
     /// Only this client [default: any client]
     #[arg(long, value_name = "CLIENT_ID")]
     pub client_id: Option<String>,

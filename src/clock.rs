@@ -151,6 +151,17 @@ impl Clock {
     }
 }
 
+/// Unix seconds as an RFC 3339 UTC time, for pages.
+pub fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| unix.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,6 @@
 //! process (tests) never mix their numbers. Label values come from fixed
 //! sets (route patterns, not raw paths), so cardinality stays bounded.
 
-use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use prometheus::{
     HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
@@ -140,9 +139,9 @@ impl Metrics {
 /// `GET /metrics`
 #[utoipa::path(get, path = "/metrics", tag = "ops",
     responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain")))]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+pub async fn metrics(metrics: web::Data<Metrics>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
-        .body(state.metrics.render())
+        .body(metrics.render())
 }

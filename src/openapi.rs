@@ -1,12 +1,13 @@
 //! The OpenAPI 3 document of the whole JSON surface, generated from the
 //! `#[utoipa::path]` annotations next to each handler and served at
-//! `GET /openapi.json` by every instance, whatever roles it serves.
+//! `GET /openapi.json` by every instance, whatever roles it serves. This
+//! module only collects: each role documents its handlers and owns the
+//! schemas of what it sends (`<role>::docs`).
 
 use actix_web::HttpResponse;
-use serde::Serialize;
 use utoipa::openapi::security::{AuthorizationCode, ClientCredentials, Http, HttpAuthScheme};
 use utoipa::openapi::security::{Flow, OAuth2, Scopes, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
 /// HTML pages and other non-JSON routes that the document leaves out. The
 /// route-coverage test accepts a registered route missing from `paths` only
@@ -60,186 +61,6 @@ with RFC 6750 `WWW-Authenticate` challenges; the simulator answers \
 `{\"error\", \"error_description\"}` with its own codes.\n\n\
 Left out (HTML pages, redirects and assets, not JSON): ";
 
-/// RFC 6749 §5.2 error body (provider endpoints and the skill endpoint).
-#[derive(Serialize, ToSchema)]
-pub struct OAuthErrorBody {
-    /// `invalid_request`, `invalid_client`, `invalid_grant`, `unauthorized_client`,
-    /// `unsupported_grant_type`, `invalid_scope`, `temporarily_unavailable`, ...
-    pub error: String,
-    pub error_description: Option<String>,
-}
-
-/// Spotify's error object.
-#[derive(Serialize, ToSchema)]
-pub struct SpotifyError {
-    pub status: u16,
-    pub message: String,
-    /// Player command failures only: `PREMIUM_REQUIRED`, `NO_ACTIVE_DEVICE`, ...
-    pub reason: Option<String>,
-}
-
-/// Spotify's error body: `{"error": {...}}`.
-#[derive(Serialize, ToSchema)]
-pub struct SpotifyErrorBody {
-    pub error: SpotifyError,
-}
-
-/// The error answers every admin call shares (`{"error", "error_description"}`).
-#[derive(utoipa::IntoResponses)]
-#[allow(dead_code)] // a description for the document, never built
-pub enum AdminErrors {
-    #[response(status = 400, description = "Bad input")]
-    BadRequest(serde_json::Value),
-    #[response(status = 401, description = "Admin password required")]
-    Unauthorized(serde_json::Value),
-    #[response(
-        status = 403,
-        description = "Not from loopback and no admin password set"
-    )]
-    Forbidden(serde_json::Value),
-}
-
-/// The error answers every player command shares, documented once.
-#[derive(utoipa::IntoResponses)]
-#[allow(dead_code)] // a description for the document, never built
-pub enum PlayerCommandErrors {
-    #[response(status = 400, description = "Bad parameter or body")]
-    BadRequest(SpotifyErrorBody),
-    #[response(
-        status = 401,
-        description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)"
-    )]
-    Unauthorized(SpotifyErrorBody),
-    #[response(
-        status = 403,
-        description = "Missing scope, `PREMIUM_REQUIRED`, or a player restriction (`reason`)"
-    )]
-    Forbidden(SpotifyErrorBody),
-    #[response(status = 404, description = "No such item, or `NO_ACTIVE_DEVICE`")]
-    NotFound(SpotifyErrorBody),
-    #[response(status = 405, description = "Method not allowed")]
-    MethodNotAllowed(SpotifyErrorBody),
-}
-
-/// The simulator's error body.
-#[derive(Serialize, ToSchema)]
-pub struct AlexaErrorBody {
-    /// `not_found`, `bad_request`, `csrf`, `state_mismatch`, `provider_error`,
-    /// `token_exchange_failed`, `misconfigured`, `unavailable`.
-    pub error: String,
-    pub error_description: String,
-}
-
-/// `POST /api/token` form parameters (RFC 6749 §4.1.3, §4.4.2, §6).
-#[derive(Serialize, ToSchema)]
-pub struct TokenForm {
-    /// `authorization_code`, `refresh_token` or `client_credentials`.
-    pub grant_type: String,
-    pub code: Option<String>,
-    pub redirect_uri: Option<String>,
-    /// PKCE verifier, `[A-Za-z0-9._~-]{43,128}`.
-    pub code_verifier: Option<String>,
-    pub refresh_token: Option<String>,
-    pub scope: Option<String>,
-    /// With `client_secret_post` (never together with Basic credentials).
-    pub client_id: Option<String>,
-    pub client_secret: Option<String>,
-}
-
-/// `POST /api/revoke` and `/api/introspect` form parameters (RFC 7009, RFC 7662).
-#[derive(Serialize, ToSchema)]
-pub struct TokenRefForm {
-    pub token: String,
-    /// `access_token` or `refresh_token`; a hint only.
-    pub token_type_hint: Option<String>,
-    pub client_id: Option<String>,
-    pub client_secret: Option<String>,
-}
-
-/// RFC 7662 introspection response; inactive tokens are `{"active": false}` only.
-#[derive(Serialize, ToSchema)]
-pub struct Introspection {
-    pub active: bool,
-    pub scope: Option<String>,
-    pub client_id: Option<String>,
-    pub username: Option<String>,
-    /// `Bearer` or `refresh_token`.
-    pub token_type: Option<String>,
-    pub exp: Option<i64>,
-    pub iat: Option<i64>,
-    pub sub: Option<String>,
-    #[schema(value_type = Option<Object>)]
-    pub aud: Option<serde_json::Value>,
-    pub iss: Option<String>,
-    pub jti: Option<String>,
-}
-
-/// RFC 8414 authorization server metadata.
-#[derive(Serialize, ToSchema)]
-pub struct ServerMetadata {
-    pub issuer: String,
-    pub authorization_endpoint: String,
-    pub token_endpoint: String,
-    pub jwks_uri: String,
-    pub revocation_endpoint: String,
-    pub introspection_endpoint: String,
-    pub response_types_supported: Vec<String>,
-    pub response_modes_supported: Vec<String>,
-    pub grant_types_supported: Vec<String>,
-    pub token_endpoint_auth_methods_supported: Vec<String>,
-    pub revocation_endpoint_auth_methods_supported: Vec<String>,
-    pub introspection_endpoint_auth_methods_supported: Vec<String>,
-    pub code_challenge_methods_supported: Vec<String>,
-    pub scopes_supported: Vec<String>,
-    pub authorization_response_iss_parameter_supported: bool,
-    pub access_token_signing_alg_values_supported: Vec<String>,
-}
-
-/// RFC 7517 JSON Web Key Set.
-#[derive(Serialize, ToSchema)]
-pub struct Jwks {
-    /// Public keys (`kty`, `kid`, `use`, `alg`, and `n`/`e` or `crv`/`x`/`y`).
-    #[schema(value_type = Vec<Object>)]
-    pub keys: Vec<serde_json::Value>,
-}
-
-/// `{"snapshot_id": ...}` (also the body of the /v1 playlist changes).
-#[derive(Serialize, ToSchema)]
-pub struct Snapshot {
-    pub snapshot_id: String,
-}
-
-/// `GET /v1/me/player/queue`.
-#[derive(Serialize, ToSchema)]
-pub struct Queue {
-    #[schema(value_type = Option<Object>)]
-    pub currently_playing: Option<serde_json::Value>,
-    #[schema(value_type = Vec<Object>)]
-    pub queue: Vec<serde_json::Value>,
-}
-
-/// `GET /v1/search`: one paging object per requested type.
-#[derive(Serialize, ToSchema)]
-pub struct SearchResult {
-    pub tracks: Option<crate::api::params::Page<crate::api::model::FullTrack>>,
-    pub albums: Option<crate::api::params::Page<crate::api::model::SimplifiedAlbum>>,
-    pub artists: Option<crate::api::params::Page<crate::api::model::FullArtist>>,
-    pub playlists: Option<crate::api::params::Page<crate::api::model::SimplifiedPlaylist>>,
-}
-
-/// Ids, as JSON body alternative to the `ids` query parameter.
-#[derive(Serialize, ToSchema)]
-pub struct IdsBody {
-    pub ids: Option<Vec<String>>,
-    pub uris: Option<Vec<String>>,
-}
-
-/// `POST /alexa/api/users/{id}/disable`.
-#[derive(Serialize, ToSchema)]
-pub struct Unlinked {
-    pub unlinked: bool,
-}
-
 #[derive(OpenApi)]
 #[openapi(
     info(title = "mocklink", description = "set at run time"),
@@ -292,15 +113,19 @@ pub struct Unlinked {
         crate::api::browse::artist,
         crate::api::browse::search,
         crate::skill::endpoint,
-        crate::alexa::web::api_users,
-        crate::alexa::web::api_create_user,
-        crate::alexa::web::api_user,
-        crate::alexa::web::api_enable,
-        crate::alexa::web::api_disable,
-        crate::alexa::web::api_talk,
-        crate::alexa::web::api_flow,
+        crate::alexa::json_api::api_users,
+        crate::alexa::json_api::api_create_user,
+        crate::alexa::json_api::api_user,
+        crate::alexa::json_api::api_enable,
+        crate::alexa::json_api::api_disable,
+        crate::alexa::json_api::api_talk,
+        crate::alexa::json_api::api_flow,
     ),
-    components(schemas(OAuthErrorBody, SpotifyErrorBody, AlexaErrorBody)),
+    components(schemas(
+        crate::provider::docs::OAuthErrorBody,
+        crate::api::docs::SpotifyErrorBody,
+        crate::alexa::docs::AlexaErrorBody,
+    )),
     modifiers(&Security, &Aliases),
     tags(
         (name = "provider", description = "OAuth 2.0 authorization server"),

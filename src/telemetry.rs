@@ -39,13 +39,13 @@ pub async fn log_request(
     let res = next.call(req).instrument(span.clone()).await?;
     let status = res.status().as_u16();
     let elapsed = started.elapsed().as_secs_f64();
-    if let Some(state) = res
+    if let Some(metrics) = res
         .request()
-        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .app_data::<actix_web::web::Data<crate::metrics::Metrics>>()
     {
         // The route pattern (e.g. /v1/playlists/{id}), never the raw path.
         let route = res.request().match_pattern();
-        state.metrics.record_request(
+        metrics.record_request(
             method.as_str(),
             route.as_deref().unwrap_or("unmatched"),
             status,

@@ -32,17 +32,19 @@
 
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::startup::Services;
 use crate::startup::{Application, StartupError};
-use crate::state::AppState;
 use std::net::TcpListener;
 use std::path::PathBuf;
 
-/// A running server; stopped (and its database deleted) on `stop` or drop.
+/// A running server; stopped (and a database it created deleted) on `stop`
+/// or drop.
 pub struct TestServer {
     url: String,
-    state: AppState,
+    state: Services,
     handle: actix_web::dev::ServerHandle,
-    dir: PathBuf,
+    /// The temporary folder of the database this server created, if any.
+    dir: Option<PathBuf>,
 }
 
 impl TestServer {
@@ -65,6 +67,30 @@ impl TestServer {
             ..Settings::default()
         };
         customize(&mut settings);
+        match Self::launch(settings, Clock::default()).await {
+            Ok(mut server) => {
+                server.dir = Some(dir);
+                Ok(server)
+            }
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                Err(e)
+            }
+        }
+    }
+
+    /// Starts on exactly these settings (bind `127.0.0.1:0` for a random
+    /// port; the database is the caller's to create and delete) and clock.
+    pub async fn start_on(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
+        Self::launch(settings, clock).await
+    }
+
+    async fn launch(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
+        let scheme = if settings.tls_cert.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         let listener = TcpListener::bind(settings.listen).map_err(|source| StartupError::Bind {
             addr: settings.listen.to_string(),
             source,
@@ -86,7 +112,7 @@ impl TestServer {
                 }
             };
             rt.block_on(async move {
-                match Application::build_with(settings, listener, Clock::default()).await {
+                match Application::build_with(settings, listener, clock).await {
                     Ok(app) => {
                         let _ = tx.send(Ok((
                             app.local_addr(),
@@ -101,21 +127,14 @@ impl TestServer {
                 }
             });
         });
-        let started = rx
+        let (addr, state, handle) = rx
             .await
-            .map_err(|_| StartupError::Seed("the server thread ended".into()));
-        let (addr, state, handle) = match started.and_then(|r| r) {
-            Ok(parts) => parts,
-            Err(e) => {
-                let _ = std::fs::remove_dir_all(&dir);
-                return Err(e);
-            }
-        };
+            .map_err(|_| StartupError::Seed("the server thread ended".into()))??;
         Ok(Self {
-            url: format!("http://{addr}"),
+            url: format!("{scheme}://{addr}"),
             state,
             handle,
-            dir,
+            dir: None,
         })
     }
 
@@ -125,8 +144,8 @@ impl TestServer {
         &self.url
     }
 
-    /// The app's shared state (store, clock, settings) for direct checks.
-    pub fn state(&self) -> &AppState {
+    /// The app's services (store, clock, settings, keys…) for direct checks.
+    pub fn state(&self) -> &Services {
         &self.state
     }
 
@@ -137,7 +156,7 @@ impl TestServer {
         let mut req = reqwest::Client::new()
             .post(format!("{}/admin/api/tokens", self.url))
             .json(&serde_json::json!({"user": user, "client_id": client_id, "scope": scope}));
-        if let Some(p) = &self.state.settings.admin_password {
+        if let Some(p) = &self.state.settings.toolbox.admin_password {
             req = req.bearer_auth(p.expose());
         }
         let res = req.send().await.map_err(|e| e.to_string())?;
@@ -158,6 +177,8 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         drop(self.handle.stop(false));
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }

@@ -4,7 +4,7 @@
 #[tokio::test]
 async fn the_demo_links_the_account_headless() {
     let mut out = Vec::new();
-    mocklink::alexa::demo::run(&mut out)
+    mocklink::commands::demo::run(&mut out)
         .await
         .expect("the demo runs");
     let out = String::from_utf8(out).unwrap();

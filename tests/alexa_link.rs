@@ -106,7 +106,8 @@ async fn enable_skill_links_with_http_basic_and_logs_every_step_redacted() {
 #[tokio::test]
 async fn enable_skill_links_with_credentials_in_the_body() {
     let app = spawn_app_with(|s| {
-        s.alexa_access_token_scheme = mocklink::config::AccessTokenScheme::RequestBodyCredentials
+        s.simulator.access_token_scheme =
+            mocklink::config::AccessTokenScheme::RequestBodyCredentials
     })
     .await;
     let id = new_user(&app).await;
@@ -123,7 +124,7 @@ async fn enable_skill_links_with_credentials_in_the_body() {
 
 #[tokio::test]
 async fn enable_skill_uses_pkce_when_configured() {
-    let app = spawn_app_with(|s| s.alexa_pkce = true).await;
+    let app = spawn_app_with(|s| s.simulator.pkce = true).await;
     let id = new_user(&app).await;
     let (url, _) = enable(&app, &id).await;
     let parsed = url::Url::parse(&url).unwrap();
@@ -202,7 +203,7 @@ async fn denied_consent_is_reported_and_nothing_is_linked() {
 
 #[tokio::test]
 async fn a_wrong_client_secret_fails_the_exchange_with_invalid_client() {
-    let app = spawn_app_with(|s| s.alexa_client_secret = Some("not-the-secret".into())).await;
+    let app = spawn_app_with(|s| s.simulator.client_secret = Some("not-the-secret".into())).await;
     let id = new_user(&app).await;
     let (url, flow) = enable(&app, &id).await;
     let back = app.browse_and_agree(&url).await;
@@ -226,7 +227,7 @@ async fn an_unreachable_token_endpoint_fails_the_link_clearly() {
         .unwrap()
         .port();
     let app =
-        spawn_app_with(|s| s.alexa_token_url = Some(format!("http://127.0.0.1:{port}/token")))
+        spawn_app_with(|s| s.simulator.token_url = Some(format!("http://127.0.0.1:{port}/token")))
             .await;
     let id = new_user(&app).await;
     let (url, _) = enable(&app, &id).await;

@@ -131,7 +131,7 @@ async fn expires_in_as_a_string_is_accepted_and_a_missing_refresh_token_keeps_th
     ])
     .await;
     let token_url = format!("{}/token", token_endpoint.url);
-    let app = spawn_app_with(|s| s.alexa_token_url = Some(token_url)).await;
+    let app = spawn_app_with(|s| s.simulator.token_url = Some(token_url)).await;
     let id = new_user(&app).await;
     link(&app, &id).await;
     let l = stored_link(&app, &id).await.unwrap();

@@ -32,7 +32,7 @@ async fn the_envelope_is_complete_and_sessions_carry_attributes() {
     ])
     .await;
     let endpoint = format!("{}/skill", skill.url);
-    let app = spawn_app_with(|s| s.alexa_skill_endpoint = Some(endpoint)).await;
+    let app = spawn_app_with(|s| s.simulator.skill_endpoint = Some(endpoint)).await;
     let id = new_user(&app).await;
 
     let r = talk(
@@ -61,7 +61,7 @@ async fn the_envelope_is_complete_and_sessions_carry_attributes() {
         .collect();
     let first = &seen[0];
     // Parses as an Alexa envelope, and has what Alexa always sends.
-    let env: mocklink::skill::envelope::RequestEnvelope =
+    let env: mocklink::wire::alexa::envelope::RequestEnvelope =
         serde_json::from_value(first.clone()).unwrap();
     assert_eq!(env.version, "1.0");
     assert_eq!(first["session"]["new"], json!(true));
@@ -83,7 +83,7 @@ async fn the_envelope_is_complete_and_sessions_carry_attributes() {
         .starts_with("amzn1.ask.device."));
     assert_eq!(
         first["context"]["System"]["application"]["applicationId"],
-        json!(app.state.settings.alexa_skill_id)
+        json!(app.state.settings.simulator.skill_id)
     );
     assert!(first["request"]["requestId"]
         .as_str()
@@ -149,9 +149,10 @@ async fn a_broken_skill_endpoint_is_reported_not_fatal() {
         .local_addr()
         .unwrap()
         .port();
-    let app =
-        spawn_app_with(|s| s.alexa_skill_endpoint = Some(format!("http://127.0.0.1:{port}/skill")))
-            .await;
+    let app = spawn_app_with(|s| {
+        s.simulator.skill_endpoint = Some(format!("http://127.0.0.1:{port}/skill"))
+    })
+    .await;
     let id = new_user(&app).await;
     let r = talk(&app, &id, json!({"launch": true})).await;
     assert!(
@@ -164,7 +165,7 @@ async fn a_broken_skill_endpoint_is_reported_not_fatal() {
 
     let skill = FakeApi::start(500, json!({"oops": true})).await;
     let endpoint = format!("{}/skill", skill.url);
-    let app = spawn_app_with(|s| s.alexa_skill_endpoint = Some(endpoint)).await;
+    let app = spawn_app_with(|s| s.simulator.skill_endpoint = Some(endpoint)).await;
     let id = new_user(&app).await;
     let r = talk(&app, &id, json!({"launch": true})).await;
     assert_eq!(r["status"], 500);
@@ -172,7 +173,7 @@ async fn a_broken_skill_endpoint_is_reported_not_fatal() {
 
     let skill = FakeApi::start(200, json!({"not": "an envelope"})).await;
     let endpoint = format!("{}/skill", skill.url);
-    let app = spawn_app_with(|s| s.alexa_skill_endpoint = Some(endpoint)).await;
+    let app = spawn_app_with(|s| s.simulator.skill_endpoint = Some(endpoint)).await;
     let id = new_user(&app).await;
     let r = talk(&app, &id, json!({"launch": true})).await;
     assert!(
@@ -187,7 +188,7 @@ async fn a_broken_skill_endpoint_is_reported_not_fatal() {
     let long = "a".repeat(8000);
     let skill = FakeApi::start(200, json!({"version": "1.0", "response": {"outputSpeech": {"type": "PlainText", "text": long}}})).await;
     let endpoint = format!("{}/skill", skill.url);
-    let app = spawn_app_with(|s| s.alexa_skill_endpoint = Some(endpoint)).await;
+    let app = spawn_app_with(|s| s.simulator.skill_endpoint = Some(endpoint)).await;
     let id = new_user(&app).await;
     let r = talk(&app, &id, json!({"launch": true})).await;
     assert!(
@@ -201,7 +202,7 @@ async fn a_broken_skill_endpoint_is_reported_not_fatal() {
     )
     .await;
     let endpoint = format!("{}/skill", skill.url);
-    let app = spawn_app_with(|s| s.alexa_skill_endpoint = Some(endpoint)).await;
+    let app = spawn_app_with(|s| s.simulator.skill_endpoint = Some(endpoint)).await;
     let id = new_user(&app).await;
     let r = talk(&app, &id, json!({"launch": true})).await;
     assert!(r["error"].as_str().unwrap().contains("24 KB"), "{r}");
@@ -263,15 +264,15 @@ async fn the_simulator_signs_like_alexa_and_the_bundled_skill_verifies_it() {
     let prefix = format!("{}/echo.api/", chain.base);
     let chain_url = format!("{}/echo.api/echo-api-cert.pem", chain.base);
     let verifying = |s: &mut mocklink::config::Settings| {
-        s.skill_verify_signatures = true;
-        s.skill_cert_url_prefix = prefix.clone();
-        s.skill_trusted_roots_file = Some(roots.clone());
-        s.skill_application_id = Some(s.alexa_skill_id.clone());
+        s.skill.verify_signatures = true;
+        s.skill.cert_url_prefix = prefix.clone();
+        s.skill.trusted_roots_file = Some(roots.clone());
+        s.skill.application_id = Some(s.simulator.skill_id.clone());
     };
     let app = spawn_app_with(|s| {
         verifying(s);
-        s.alexa_signing_key_file = Some(key.clone());
-        s.alexa_signature_cert_chain_url = Some(chain_url.clone());
+        s.simulator.signing_key_file = Some(key.clone());
+        s.simulator.signature_cert_chain_url = Some(chain_url.clone());
     })
     .await;
     let id = new_user(&app).await;
@@ -306,7 +307,7 @@ async fn a_custom_interaction_model_drives_utterance_matching() {
         .to_string(),
     )
     .unwrap();
-    let app = spawn_app_with(|s| s.alexa_interaction_model_file = Some(model)).await;
+    let app = spawn_app_with(|s| s.simulator.interaction_model_file = Some(model)).await;
     let id = new_user(&app).await;
     let r = talk(
         &app,

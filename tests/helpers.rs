@@ -6,12 +6,11 @@
 
 use mocklink::clock::Clock;
 use mocklink::config::Settings;
-use mocklink::startup::Application;
-use mocklink::state::AppState;
+use mocklink::startup::Services;
+use mocklink::testing::TestServer;
 use oauth2::basic::BasicClient;
 use oauth2::{AuthUrl, ClientId, ClientSecret, EndpointNotSet, EndpointSet, RedirectUrl, TokenUrl};
 use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::sync::Once;
 use std::time::Duration;
 
@@ -30,10 +29,10 @@ pub struct TestApp {
     pub browser: reqwest::Client,
     /// Server-to-server client, no cookies, no redirects (as oauth2 requires).
     pub http: reqwest::Client,
-    pub state: AppState,
+    pub state: Services,
     pub clock: Clock,
     pub db: std::sync::Arc<TestDb>,
-    handle: actix_web::dev::ServerHandle,
+    server: TestServer,
 }
 
 static LOGS: Once = Once::new();
@@ -65,35 +64,16 @@ pub async fn spawn_on(
         ..Settings::default()
     };
     customize(&mut settings);
-    let scheme = if settings.tls_cert.is_some() {
-        "https"
-    } else {
-        "http"
-    };
-    let listener = TcpListener::bind(settings.listen).expect("bind test port");
     let clock = Clock::default();
-    // The app gets a runtime of its own on its own thread, as in production:
-    // its database connections then never depend on the test's runtime, so a
-    // test may block its thread (e.g. waiting for a subprocess) freely.
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let app_clock = clock.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("app runtime");
-        rt.block_on(async move {
-            let app = Application::build_with(settings, listener, app_clock)
-                .await
-                .expect("app builds");
-            let _ = tx.send((app.local_addr(), app.state().clone(), app.server_handle()));
-            let _ = app.run_until_stopped().await;
-        });
-    });
-    let (addr, state, handle) = rx.await.expect("the app thread reports its address");
+    // `TestServer` gives the app a runtime of its own on its own thread, as
+    // in production: its database connections then never depend on the
+    // test's runtime, so a test may block its thread freely.
+    let server = TestServer::start_on(settings, clock.clone())
+        .await
+        .expect("app builds");
     // Requests go to the bound address, whatever public URL the test configured.
-    let url = format!("{scheme}://{addr}");
+    let url = server.url().to_owned();
+    let state = server.state().clone();
     // Test certificates are self-signed; the TLS test checks the chain itself.
     let probe = reqwest::Client::builder()
         .danger_accept_invalid_certs(true)
@@ -124,13 +104,13 @@ pub async fn spawn_on(
         state,
         clock,
         db,
-        handle,
+        server,
     }
 }
 
 impl TestApp {
     pub async fn stop(&self) {
-        self.handle.stop(true).await;
+        self.server.stop().await;
     }
 
     /// An `oauth2` client for the demo Alexa client, redirecting to Alexa's
@@ -279,7 +259,7 @@ pub fn query_param(url: &url::Url, name: &str) -> Option<String> {
 }
 
 /// The value of the form field `name` in an HTML page.
-pub use mocklink::alexa::demo::form_value;
+pub use mocklink::commands::demo::form_value;
 
 /// Polls `check` until it returns true or `deadline` passes.
 pub async fn eventually(deadline: Duration, mut check: impl AsyncFnMut() -> bool) -> bool {
@@ -453,13 +433,6 @@ impl TestApp {
             .unwrap();
         assert_eq!(res.status(), 200);
         res.json().await.unwrap()
-    }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        // Sends the stop command now; the app's thread then ends by itself.
-        drop(self.handle.stop(false));
     }
 }
 

@@ -74,11 +74,8 @@ async fn a_login_session_made_on_one_instance_is_valid_on_the_other() {
 async fn key_rotation_on_one_instance_is_seen_by_all() {
     let (a, b) = two_instances().await;
     let (old_token, _) = a.demo_tokens("user-read-private").await;
-    let key = mocklink::provider::keys::generate(
-        mocklink::provider::keys::SigningAlg::Rs256,
-        a.clock.now(),
-    )
-    .unwrap();
+    let key = mocklink::oauth::keys::generate(mocklink::domain::SigningAlg::Rs256, a.clock.now())
+        .unwrap();
     a.state.store.add_signing_key(&key).await.unwrap();
     a.state.keys.reload(&a.state.store).await.unwrap();
     let (new_token, _) = a.demo_tokens("user-read-private").await;

@@ -14,16 +14,19 @@ use std::collections::BTreeSet;
 
 /// Each file that registers routes.
 const SOURCES: &[(&str, &str)] = &[
-    ("src/startup.rs", include_str!("../src/startup.rs")),
+    ("src/startup/mod.rs", include_str!("../src/startup/mod.rs")),
     (
         "src/provider/mod.rs",
         include_str!("../src/provider/mod.rs"),
     ),
     ("src/api/mod.rs", include_str!("../src/api/mod.rs")),
     ("src/admin/mod.rs", include_str!("../src/admin/mod.rs")),
-    ("src/admin/pages.rs", include_str!("../src/admin/pages.rs")),
+    (
+        "src/admin/pages/mod.rs",
+        include_str!("../src/admin/pages/mod.rs"),
+    ),
     ("src/skill/mod.rs", include_str!("../src/skill/mod.rs")),
-    ("src/alexa/web.rs", include_str!("../src/alexa/web.rs")),
+    ("src/alexa/mod.rs", include_str!("../src/alexa/mod.rs")),
 ];
 
 /// `{id}`, `{user_id}`, `{tail:.*}` all become `{}`.
@@ -172,7 +175,7 @@ async fn every_registered_route_is_in_openapi_json() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let description = doc["info"]["description"].as_str().unwrap();
     let documented = documented(&doc);
-    let routes = registered(&app.state.settings.skill_path);
+    let routes = registered(&app.state.settings.skill.path);
     // The scanner must see the whole app, not a fraction of it.
     assert!(routes.len() >= 60, "only {} routes found", routes.len());
 

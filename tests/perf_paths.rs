@@ -95,8 +95,7 @@ async fn a_cached_token_dies_with_its_pruned_key() {
     let (access, _) = app.demo_tokens("user-read-private").await;
     assert_eq!(me_status(&app, &access).await, 200);
     let now = app.clock.now();
-    let key = mocklink::provider::keys::generate(mocklink::provider::keys::SigningAlg::Rs256, now)
-        .unwrap();
+    let key = mocklink::oauth::keys::generate(mocklink::domain::SigningAlg::Rs256, now).unwrap();
     let store = &app.state.store;
     store.add_signing_key(&key).await.unwrap();
     app.state.keys.reload(store).await.unwrap();

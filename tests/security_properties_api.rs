@@ -499,7 +499,7 @@ fn no_input_makes_the_skill_fail_or_change_state_when_rejected() {
         proptest::option::of("[ -~]{0,80}"),
         proptest::option::of("[ -~]{0,80}"),
     );
-    let skill_path = app.state.settings.skill_path.clone();
+    let skill_path = app.state.settings.skill.path.clone();
     let seen = Seen::default();
     runner()
         .run(&strategy, |(body, ctype, chain, signature)| {

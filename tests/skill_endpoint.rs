@@ -31,7 +31,7 @@ fn is_link_account(res: &Value) -> bool {
 
 async fn app_with_api(api: &FakeApi) -> TestApp {
     let url = api.url.clone();
-    spawn_app_with(|s| s.skill_api_base_url = Some(url)).await
+    spawn_app_with(|s| s.skill.api_base_url = Some(url)).await
 }
 
 #[tokio::test]
@@ -161,7 +161,7 @@ async fn the_api_being_down_is_an_apology_not_a_crash() {
         .unwrap()
         .port();
     let app =
-        spawn_app_with(|s| s.skill_api_base_url = Some(format!("http://127.0.0.1:{port}/v1")))
+        spawn_app_with(|s| s.skill.api_base_url = Some(format!("http://127.0.0.1:{port}/v1")))
             .await;
     let (code, res) = post_skill(&app, &envelope(launch(app.clock.now()), Some("t"))).await;
     assert_eq!(code, 200);
@@ -277,14 +277,14 @@ async fn stale_timestamps_are_rejected_even_without_signature_checks() {
 #[tokio::test]
 async fn a_configured_application_id_is_enforced() {
     let app =
-        spawn_app_with(|s| s.skill_application_id = Some("amzn1.ask.skill.other".into())).await;
+        spawn_app_with(|s| s.skill.application_id = Some("amzn1.ask.skill.other".into())).await;
     let (code, res) = post_skill(&app, &envelope(launch(app.clock.now()), None)).await;
     assert_eq!(code, 400);
     assert!(res["error_description"]
         .as_str()
         .unwrap()
         .contains("applicationId"));
-    let app = spawn_app_with(|s| s.skill_application_id = Some(SKILL_ID.into())).await;
+    let app = spawn_app_with(|s| s.skill.application_id = Some(SKILL_ID.into())).await;
     assert_eq!(
         post_skill(&app, &envelope(launch(app.clock.now()), None))
             .await
@@ -325,7 +325,7 @@ async fn malformed_requests_are_400_and_other_methods_405() {
 
 #[tokio::test]
 async fn the_skill_path_is_configurable() {
-    let app = spawn_app_with(|s| s.skill_path = "/my/skill".into()).await;
+    let app = spawn_app_with(|s| s.skill.path = "/my/skill".into()).await;
     let res = app
         .http
         .post(format!("{}/my/skill", app.url))

@@ -1,7 +1,7 @@
 //! Alexa's documented JSON (alexa.md §3, §4) parses into our types and
 //! serialises back to exactly the same JSON.
 
-use mocklink::skill::envelope::*;
+use mocklink::wire::alexa::envelope::*;
 use serde_json::{json, Value};
 
 fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(doc: Value) -> T {

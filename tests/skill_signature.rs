@@ -26,9 +26,9 @@ async fn signed_app_trusting(signer: TestSigner, root_pem: &str) -> Signed {
     let prefix = format!("{}/echo.api/", chain.base);
     let roots_path = roots.path().to_owned();
     let app = spawn_app_with(|s| {
-        s.skill_verify_signatures = true;
-        s.skill_cert_url_prefix = prefix;
-        s.skill_trusted_roots_file = Some(roots_path);
+        s.skill.verify_signatures = true;
+        s.skill.cert_url_prefix = prefix;
+        s.skill.trusted_roots_file = Some(roots_path);
     })
     .await;
     Signed {

@@ -11,7 +11,7 @@ use serde_json::json;
 #[tokio::test]
 async fn the_demo_story_behaves_end_to_end() {
     let mut out = Vec::new();
-    let ok = mocklink::alexa::demo::run(&mut out)
+    let ok = mocklink::commands::demo::run(&mut out)
         .await
         .expect("the demo runs");
     assert!(ok, "{}", String::from_utf8_lossy(&out));

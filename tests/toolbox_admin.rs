@@ -50,9 +50,10 @@ async fn a_forwarded_address_counts_only_when_forwarded_headers_are_trusted() {
 
 #[tokio::test]
 async fn with_a_password_it_is_required_as_basic_or_bearer() {
-    let app =
-        spawn_app_with(|s| s.admin_password = Some(mocklink::domain::Secret::new("s3cret-admin")))
-            .await;
+    let app = spawn_app_with(|s| {
+        s.toolbox.admin_password = Some(mocklink::domain::Secret::new("s3cret-admin"))
+    })
+    .await;
     let url = format!("{}/admin/api/scenarios", app.url);
 
     let res = app.http.get(&url).send().await.unwrap();

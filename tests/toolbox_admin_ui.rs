@@ -73,9 +73,10 @@ async fn every_admin_page_renders_for_an_admin_with_its_nav_and_labelled_inputs(
 
 #[tokio::test]
 async fn with_a_password_the_pages_ask_for_it_and_refuse_everyone_else() {
-    let app =
-        spawn_app_with(|s| s.admin_password = Some(mocklink::domain::Secret::new("s3cret-admin")))
-            .await;
+    let app = spawn_app_with(|s| {
+        s.toolbox.admin_password = Some(mocklink::domain::Secret::new("s3cret-admin"))
+    })
+    .await;
     for path in ADMIN_PAGES {
         let res = app.get(path).await;
         assert_eq!(res.status(), 401, "{path}");
@@ -156,7 +157,7 @@ async fn the_overview_shows_the_values_to_paste_into_the_alexa_console() {
     assert_eq!(value("console-token-uri"), format!("{base}/api/token"));
     assert_eq!(value("console-client-id"), DEMO_CLIENT);
     assert!(value("console-auth-scheme").starts_with("HTTP Basic"));
-    assert_eq!(value("console-scopes"), app.state.settings.alexa_scopes);
+    assert_eq!(value("console-scopes"), app.state.settings.simulator.scopes);
     let redirects: Vec<String> = page
         .select(&sel("input[id^=console-redirect-]"))
         .map(|i| attr(i, "value"))

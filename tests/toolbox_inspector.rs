@@ -302,7 +302,7 @@ async fn secrets_never_reach_the_records_the_export_or_the_page() {
 #[tokio::test]
 async fn each_client_keeps_only_its_newest_records() {
     let app = spawn_app_with(|s| {
-        s.inspector_max_per_client = 5;
+        s.toolbox.inspector_max_per_client = 5;
         s.clients.push(other_client());
     })
     .await;
@@ -421,9 +421,10 @@ async fn the_export_is_a_json_download() {
 
 #[tokio::test]
 async fn the_inspector_is_for_admins_only() {
-    let app =
-        spawn_app_with(|s| s.admin_password = Some(mocklink::domain::Secret::new("s3cret-admin")))
-            .await;
+    let app = spawn_app_with(|s| {
+        s.toolbox.admin_password = Some(mocklink::domain::Secret::new("s3cret-admin"))
+    })
+    .await;
     for path in [
         "/admin/api/inspector",
         "/admin/api/inspector/export",
@@ -606,38 +607,67 @@ async fn a_cross_site_clear_is_refused() {
     let app = spawn_app().await;
     client_credentials(&app, DEMO_CLIENT, DEMO_SECRET, "1").await;
     inspected_until(&app, "client_id=alexa-skill", |b| !groups(b).is_empty()).await;
-    let clear = |headers: Vec<(&'static str, String)>| {
+    // The page's own form carries the token of the browser's CSRF cookie:
+    // the one rule of every admin form (`web::csrf`).
+    let page_html = app
+        .get("/admin/inspector?client_id=alexa-skill")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let token = form_value(&page_html, "csrf_token").expect("the clear form has a token");
+    let clear = |headers: Vec<(&'static str, String)>, token: Option<&str>| {
+        let mut fields = vec![("client_id", DEMO_CLIENT), ("what", "client")];
+        if let Some(t) = token {
+            fields.push(("csrf_token", t));
+        }
         let mut req = app
-            .http
+            .browser
             .post(format!("{}/admin/inspector/clear", app.url))
-            .form(&[("client_id", DEMO_CLIENT), ("what", "client")]);
+            .form(&fields);
         for (k, v) in headers {
             req = req.header(k, v);
         }
         req.send()
     };
-    for headers in [
-        vec![("Origin", "http://evil.example".to_owned())],
-        vec![
-            ("Sec-Fetch-Site", "cross-site".to_owned()),
-            ("Origin", app.url.clone()),
-        ],
-        vec![("Sec-Fetch-Site", "same-site".to_owned())],
-        vec![("Origin", "null".to_owned())],
-        vec![],
+    for (headers, token) in [
+        (
+            vec![("Origin", "http://evil.example".to_owned())],
+            Some(&*token),
+        ),
+        (
+            vec![
+                ("Sec-Fetch-Site", "cross-site".to_owned()),
+                ("Origin", app.url.clone()),
+            ],
+            Some(&*token),
+        ),
+        (
+            vec![("Sec-Fetch-Site", "same-site".to_owned())],
+            Some(&*token),
+        ),
+        (vec![("Origin", "null".to_owned())], None),
+        (vec![], None),
+        (
+            vec![("Sec-Fetch-Site", "same-origin".to_owned())],
+            Some("forged-token-forged-token-forged-token"),
+        ),
     ] {
-        let res = clear(headers.clone()).await.unwrap();
+        let res = clear(headers.clone(), token).await.unwrap();
         assert_eq!(res.status(), 403, "{headers:?}");
         assert!(res.text().await.unwrap().contains("not cleared"));
     }
     let (_, body) = admin(&app, "GET", "/inspector?client_id=alexa-skill", None).await;
     assert_eq!(groups(&body).len(), 1, "nothing was cleared");
 
-    // The page's own button: same origin.
-    let res = clear(vec![
-        ("Sec-Fetch-Site", "same-origin".to_owned()),
-        ("Origin", app.url.clone()),
-    ])
+    // The page's own button: same origin, with the page's token.
+    let res = clear(
+        vec![
+            ("Sec-Fetch-Site", "same-origin".to_owned()),
+            ("Origin", app.url.clone()),
+        ],
+        Some(&token),
+    )
     .await
     .unwrap();
     assert_eq!(res.status(), 303);
@@ -650,14 +680,16 @@ async fn a_cross_site_clear_is_refused() {
     let (status, html) = page(&app, "client_id=alexa-skill&cleared=1").await;
     assert_eq!(status, 200);
     assert!(html.contains("Cleared 1 records."));
-    // Browsers without Sec-Fetch-Site: Origin alone decides.
-    let res = clear(vec![("Origin", app.url.clone())]).await.unwrap();
+    // Browsers without Sec-Fetch-Site: Origin and the token decide.
+    let res = clear(vec![("Origin", app.url.clone())], Some(&token))
+        .await
+        .unwrap();
     assert_eq!(res.status(), 303);
 }
 
 #[tokio::test]
 async fn with_the_switch_off_nothing_is_recorded() {
-    let app = spawn_app_with(|s| s.inspector = false).await;
+    let app = spawn_app_with(|s| s.toolbox.inspector = false).await;
     let login = app.login_page().await;
     let return_to = form_value(&login, "return_to").unwrap();
     assert!(!return_to.contains("mocklink_flow"), "{return_to}");

@@ -155,7 +155,7 @@ async fn unknown_paths_share_one_label() {
 #[tokio::test]
 async fn the_in_process_test_server_mints_with_the_admin_password_when_one_is_set() {
     let server = mocklink::testing::TestServer::start_with(|s| {
-        s.admin_password = Some(mocklink::domain::Secret::new("pw-for-tests"))
+        s.toolbox.admin_password = Some(mocklink::domain::Secret::new("pw-for-tests"))
     })
     .await
     .expect("starts");

@@ -442,7 +442,7 @@ async fn revoking_all_tokens_of_a_user_ends_their_access_and_refresh_tokens_now(
 #[tokio::test]
 async fn scenarios_from_the_config_file_are_set_at_start_and_visible() {
     let app = spawn_app_with(|s| {
-        s.scenarios.push(
+        s.toolbox.scenarios.push(
             serde_json::from_value(
                 json!({"kind": "token_error", "error": "invalid_grant", "count": 1}),
             )
@@ -467,6 +467,7 @@ async fn a_bad_config_scenario_stops_start_up_with_a_clear_message() {
         ..Default::default()
     };
     settings
+        .toolbox
         .scenarios
         .push(serde_json::from_value(json!({"kind": "token_delay", "count": 1})).unwrap());
     let err = mocklink::startup::prepare(settings, Default::default())

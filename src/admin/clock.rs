@@ -5,8 +5,8 @@
 //! to the global one for everything judged on behalf of that client.
 
 use super::error::AdminError;
+use crate::admin::AdminState;
 use crate::domain::ClientId;
-use crate::state::AppState;
 use serde::Serialize;
 
 /// The longest virtual-clock jump one call may make (ten years).
@@ -35,7 +35,7 @@ pub struct ClientClock {
     pub now: i64,
 }
 
-pub fn view(state: &AppState) -> ClockView {
+pub fn view(state: &AdminState) -> ClockView {
     let now = state.clock.now();
     ClockView {
         now,
@@ -55,7 +55,7 @@ pub fn view(state: &AppState) -> ClockView {
 }
 
 /// A registered client's id, or a clear error.
-async fn known_client(state: &AppState, client_id: &str) -> Result<ClientId, AdminError> {
+async fn known_client(state: &AdminState, client_id: &str) -> Result<ClientId, AdminError> {
     let id = ClientId::parse(client_id).map_err(|e| AdminError::bad(e.to_string()))?;
     if state.store.client(&id).await?.is_none() {
         return Err(AdminError::NotFound(format!("no client '{id}'")));
@@ -66,7 +66,7 @@ async fn known_client(state: &AppState, client_id: &str) -> Result<ClientId, Adm
 /// Moves the global clock, or one client's, `seconds` forward for every
 /// instance sharing the database.
 pub async fn advance(
-    state: &AppState,
+    state: &AdminState,
     seconds: i64,
     client_id: Option<&str>,
 ) -> Result<ClockView, AdminError> {
@@ -101,7 +101,7 @@ pub async fn advance(
 }
 
 /// Back to real time: one client's clock (`Some`), or every clock (`None`).
-pub async fn reset(state: &AppState, client_id: Option<&str>) -> Result<ClockView, AdminError> {
+pub async fn reset(state: &AdminState, client_id: Option<&str>) -> Result<ClockView, AdminError> {
     match client_id {
         None => {
             state.store.reset_clock_offset().await?;

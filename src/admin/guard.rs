@@ -7,8 +7,8 @@
 //! non-loopback address is refused even though the proxy itself is local).
 
 use super::error::AdminError;
-use crate::provider::throttle::client_ip;
-use crate::state::AppState;
+use crate::admin::AdminState;
+use crate::web::client::client_ip;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
@@ -31,9 +31,9 @@ impl FromRequest for Admin {
 
 pub(super) fn check(req: &HttpRequest) -> Result<Admin, AdminError> {
     let state = req
-        .app_data::<web::Data<AppState>>()
+        .app_data::<web::Data<AdminState>>()
         .ok_or_else(|| AdminError::Internal("application state missing".into()))?;
-    match &state.settings.admin_password {
+    match &state.settings.toolbox.admin_password {
         Some(password) => {
             let presented = presented_password(req).ok_or_else(|| {
                 AdminError::Unauthorized(
@@ -47,7 +47,7 @@ pub(super) fn check(req: &HttpRequest) -> Result<Admin, AdminError> {
                 Err(AdminError::Unauthorized("wrong admin password".into()))
             }
         }
-        None => match client_ip(req, state) {
+        None => match client_ip(req, state.settings.trust_forwarded_headers) {
             Some(ip) if ip.is_loopback() => Ok(Admin),
             _ => Err(AdminError::Forbidden(
                 "the admin API is reachable only from loopback while admin_password is unset"

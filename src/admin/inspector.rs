@@ -5,9 +5,9 @@
 
 use super::error::AdminError;
 use super::guard::Admin;
+use crate::admin::AdminState;
 use crate::domain::ClientId;
 use crate::inspector::story::{self, Story};
-use crate::state::AppState;
 use crate::store::InspectorFilter;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -69,7 +69,7 @@ fn client_label(id: &str) -> &str {
 }
 
 async fn read_stories(
-    state: &AppState,
+    state: &AdminState,
     client: Option<&str>,
     grant: Option<&str>,
     limit: i64,
@@ -87,7 +87,11 @@ async fn read_stories(
     Ok(story::stories(records))
 }
 
-async fn listing(state: &AppState, q: &Query, limit: i64) -> Result<serde_json::Value, AdminError> {
+async fn listing(
+    state: &AdminState,
+    q: &Query,
+    limit: i64,
+) -> Result<serde_json::Value, AdminError> {
     let client = client_filter(q.client_id.as_deref())?;
     let grant = grant_filter(q.grant.as_deref())?;
     let stories = read_stories(state, client.as_deref(), grant, limit).await?;
@@ -100,7 +104,7 @@ async fn listing(state: &AppState, q: &Query, limit: i64) -> Result<serde_json::
         .collect();
     Ok(json!({
         "recording": state.inspector.is_enabled(),
-        "max_per_client": state.settings.inspector_max_per_client,
+        "max_per_client": state.settings.toolbox.inspector_max_per_client,
         "client_id": client.as_deref().map(client_label),
         "grant": grant,
         "clients": clients,
@@ -117,12 +121,12 @@ async fn listing(state: &AppState, q: &Query, limit: i64) -> Result<serde_json::
     ),
     responses(
         (status = 200, description = "`{recording, max_per_client, clients: [{client_id, records}], groups: [{key, title, grant_id, flow_id, user, failed, first_failure, started_at_ms, last_at_ms, events: [...]}]}`; events oldest first, groups most recently active first; secrets redacted", body = Object),
-        crate::openapi::AdminErrors,
+        crate::admin::docs::AdminErrors,
     ))]
 pub(crate) async fn list_records(
     _: Admin,
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
 ) -> Result<HttpResponse, AdminError> {
     let q: Query = query(&req)?;
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
@@ -145,12 +149,12 @@ pub(crate) async fn list_records(
     responses(
         (status = 200, description = "The same shape as `GET /admin/api/inspector`, every record, plus `exported_at_ms`", body = Object,
             headers(("Content-Disposition" = String, description = "`attachment; filename=\"mocklink-inspector-….json\"`"))),
-        crate::openapi::AdminErrors,
+        crate::admin::docs::AdminErrors,
     ))]
 pub(crate) async fn export_records(
     _: Admin,
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
 ) -> Result<HttpResponse, AdminError> {
     let q: Query = query(&req)?;
     if q.limit.is_some() {
@@ -194,12 +198,12 @@ struct ClearQuery {
     params(("client_id" = Option<String>, Query, description = "Only this client (`:unknown`: requests of no registered client); all if absent")),
     responses(
         (status = 200, description = "`{\"deleted\": n}`", body = Object),
-        crate::openapi::AdminErrors,
+        crate::admin::docs::AdminErrors,
     ))]
 pub(crate) async fn clear_records(
     _: Admin,
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
 ) -> Result<HttpResponse, AdminError> {
     let q: ClearQuery = query(&req)?;
     let client = client_filter(q.client_id.as_deref())?;
@@ -261,7 +265,7 @@ struct MessagePage<'a> {
 }
 
 fn message_page(status: StatusCode, title: &str, message: &str) -> HttpResponse {
-    let mut res = crate::provider::error::html(status, &MessagePage { title, message });
+    let mut res = crate::web::pages::html(status, &MessagePage { title, message });
     if status == StatusCode::UNAUTHORIZED {
         // The browser then asks for the admin password (user name "admin").
         res.headers_mut().insert(
@@ -299,7 +303,7 @@ fn pretty(v: &serde_json::Value) -> String {
 pub(crate) async fn page(
     admin: Result<Admin, AdminError>,
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
 ) -> HttpResponse {
     if let Err(e) = admin {
         return refused(e);
@@ -310,7 +314,7 @@ pub(crate) async fn page(
     }
 }
 
-async fn render_page(req: &HttpRequest, state: &AppState) -> Result<HttpResponse, AdminError> {
+async fn render_page(req: &HttpRequest, state: &AdminState) -> Result<HttpResponse, AdminError> {
     let q: PageQuery = query(req)?;
     let known = state.store.inspector_clients().await?;
     // Without a choice: the client with the most recent record.
@@ -350,7 +354,7 @@ async fn render_page(req: &HttpRequest, state: &AppState) -> Result<HttpResponse
                 state,
                 Some(c),
                 None,
-                state.settings.inspector_max_per_client,
+                state.settings.toolbox.inspector_max_per_client,
             )
             .await?
         }
@@ -392,7 +396,7 @@ async fn render_page(req: &HttpRequest, state: &AppState) -> Result<HttpResponse
     let page = InspectorPage {
         layout,
         recording: state.inspector.is_enabled(),
-        max_per_client: state.settings.inspector_max_per_client,
+        max_per_client: state.settings.toolbox.inspector_max_per_client,
         clients,
         selected,
         export_href,
@@ -404,6 +408,7 @@ async fn render_page(req: &HttpRequest, state: &AppState) -> Result<HttpResponse
 
 #[derive(Deserialize)]
 pub(crate) struct ClearForm {
+    csrf_token: Option<String>,
     client_id: Option<String>,
     /// `client` (default) or `all`.
     what: Option<String>,
@@ -412,17 +417,17 @@ pub(crate) struct ClearForm {
 /// `POST /admin/inspector/clear`: the page's clear button. The admin guard
 /// alone is no defence here (a browser sends the Basic password, and a
 /// loopback address, with any site's form), so the form must come from a
-/// page of this server.
+/// page of this server: the one rule of every admin form (`web::csrf`).
 pub(crate) async fn clear_page(
     admin: Result<Admin, AdminError>,
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     form: web::Form<ClearForm>,
 ) -> HttpResponse {
     if let Err(e) = admin {
         return refused(e);
     }
-    if let Err(why) = same_origin(&req, &state) {
+    if let Err(why) = super::pages::check_post(&req, &state, form.csrf_token.as_deref()) {
         tracing::warn!(
             event = "inspector_clear_refused",
             "cross-site clear refused"
@@ -459,43 +464,10 @@ pub(crate) async fn clear_page(
         back.append_pair("client_id", c);
     }
     back.append_pair("cleared", &deleted.to_string());
-    crate::provider::error::redirect(
+    crate::web::pages::redirect(
         StatusCode::SEE_OTHER,
         &format!("/admin/inspector?{}", back.finish()),
     )
-}
-
-/// A state-changing form must come from this server's own pages: the
-/// browser's `Sec-Fetch-Site` must say `same-origin`, or, from browsers
-/// without it, `Origin` must be this server. A request with neither is
-/// refused (every current browser sends one of them with a form POST).
-fn same_origin(req: &HttpRequest, state: &AppState) -> Result<(), String> {
-    let get = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    if let Some(site) = get("sec-fetch-site") {
-        return if site == "same-origin" {
-            Ok(())
-        } else {
-            Err(format!("the browser says the form came from a {site} page"))
-        };
-    }
-    let Some(origin) = get("origin") else {
-        return Err(
-            "the request has neither Sec-Fetch-Site nor Origin, so where it came from is unknown"
-                .into(),
-        );
-    };
-    let public = url::Url::parse(&state.settings.public_url())
-        .map(|u| u.origin().ascii_serialization())
-        .unwrap_or_default();
-    let host = get("host").unwrap_or("");
-    let ours = origin == public
-        || (!host.is_empty()
-            && (origin == format!("http://{host}") || origin == format!("https://{host}")));
-    if ours {
-        Ok(())
-    } else {
-        Err(format!("the form came from {origin}, not from this server"))
-    }
 }
 
 #[cfg(test)]

@@ -11,21 +11,38 @@
 //!   and the page `GET /admin/inspector`: the flow inspector (`inspector`)
 
 pub mod clock;
+pub mod docs;
 pub mod error;
 pub mod guard;
 pub mod inspector;
 pub mod pages;
-pub mod scenarios;
 
-use crate::domain::{ClientId, Scopes, Secret, Username};
-use crate::provider::tokens;
-use crate::state::AppState;
-use crate::store::{digest, NewCode};
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::domain::{ClientId, ScenarioSpec, Scopes, Secret, Username};
+use crate::faults::{Faults, SpecError};
+use crate::inspector::Inspector;
+use crate::oauth::Tokens;
+use crate::store::{digest, NewCode, Store};
 use actix_web::{web, HttpResponse};
 use clock::MAX_ADVANCE;
 use error::AdminError;
 use guard::Admin;
-use scenarios::{ScenarioSpec, SpecError};
+use std::sync::Arc;
+
+/// What the toolbox's handlers use.
+#[derive(Clone)]
+pub struct AdminState {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub clock: Clock,
+    /// Mints tokens, lists and rotates keys, revokes.
+    pub tokens: Tokens,
+    /// The fault source the toolbox writes scenarios for (and invalidates).
+    pub faults: Faults,
+    /// Whether the flow inspector records.
+    pub inspector: Inspector,
+}
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
@@ -89,11 +106,11 @@ impl From<SpecError> for AdminError {
 #[utoipa::path(get, path = "/admin/api/scenarios", tag = "admin",
     responses(
         (status = 200, description = "The scenarios in force", body = Object),
-        crate::openapi::AdminErrors,
+        crate::admin::docs::AdminErrors,
     ))]
 pub(crate) async fn list_scenarios(
     _: Admin,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
 ) -> Result<HttpResponse, AdminError> {
     let list = state.store.active_scenarios(state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(json!({ "scenarios": list })))
@@ -103,11 +120,11 @@ pub(crate) async fn list_scenarios(
     request_body(content = Object, content_type = "application/json"),
     responses(
         (status = 200, description = "The scenario as stored", body = Object),
-        crate::openapi::AdminErrors,
+        crate::admin::docs::AdminErrors,
     ))]
 pub(crate) async fn add_scenario(
     _: Admin,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AdminError> {
     let spec: ScenarioSpec = json_body(&body)?;
@@ -118,7 +135,7 @@ pub(crate) async fn add_scenario(
 /// Validates and stores a scenario (an id is generated, after `id_prefix`
 /// if given, when the spec has none); every instance applies it.
 pub async fn set_scenario(
-    state: &AppState,
+    state: &AdminState,
     spec: ScenarioSpec,
     id_prefix: Option<&str>,
 ) -> Result<crate::store::ScenarioRecord, AdminError> {
@@ -127,28 +144,26 @@ pub async fn set_scenario(
         Some(p) => format!("{p}-{}", &random[..8]),
         None => random,
     };
-    let record = spec
-        .into_record(&state.store, default_id, state.clock.now())
-        .await?;
+    let record = crate::faults::validate(spec, &state.store, default_id, state.clock.now()).await?;
     if !state.store.insert_scenario(&record).await? {
         return Err(AdminError::bad(format!(
             "a scenario with id '{}' exists; delete it first",
             record.id
         )));
     }
-    state.scenarios.invalidate();
+    state.faults.invalidate();
     tracing::info!(event = "scenario_set", id = %record.id, kind = %record.kind, "scenario set");
     Ok(record)
 }
 
 /// Clears one scenario; 404 if there is none with that id.
-pub async fn clear_scenario(state: &AppState, id: &str) -> Result<(), AdminError> {
+pub async fn clear_scenario(state: &AdminState, id: &str) -> Result<(), AdminError> {
     let plain = |b: u8| b.is_ascii_alphanumeric() || b"-_.".contains(&b);
     if id.is_empty() || id.len() > 64 || !id.bytes().all(plain) {
         return Err(AdminError::NotFound(format!("no scenario '{id}'")));
     }
     let deleted = state.store.delete_scenario(id).await?;
-    state.scenarios.invalidate();
+    state.faults.invalidate();
     if !deleted {
         return Err(AdminError::NotFound(format!("no scenario '{id}'")));
     }
@@ -159,11 +174,11 @@ pub async fn clear_scenario(state: &AppState, id: &str) -> Result<(), AdminError
     params(("id" = String, Path, description = "id")),
     responses(
         (status = 200, description = "Cleared", body = Object),
-        crate::openapi::AdminErrors,
+        crate::admin::docs::AdminErrors,
     ))]
 pub(crate) async fn delete_scenario(
     _: Admin,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AdminError> {
     clear_scenario(&state, &id).await?;
@@ -173,14 +188,14 @@ pub(crate) async fn delete_scenario(
 #[utoipa::path(delete, path = "/admin/api/scenarios", tag = "admin",
     responses(
         (status = 200, description = "All cleared", body = Object),
-        crate::openapi::AdminErrors,
+        crate::admin::docs::AdminErrors,
     ))]
 pub(crate) async fn clear_scenarios(
     _: Admin,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
 ) -> Result<HttpResponse, AdminError> {
     let deleted = state.store.delete_all_scenarios().await?;
-    state.scenarios.invalidate();
+    state.faults.invalidate();
     Ok(HttpResponse::Ok().json(json!({ "deleted": deleted })))
 }
 
@@ -194,11 +209,11 @@ pub(crate) fn parse_user(name: &str) -> Result<Username, AdminError> {
     params(("user" = String, Path, description = "user")),
     responses(
         (status = 200, description = "How many grants were revoked", body = Object),
-        crate::openapi::AdminErrors,
+        crate::admin::docs::AdminErrors,
     ))]
 pub(crate) async fn revoke_user(
     _: Admin,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     user: web::Path<String>,
 ) -> Result<HttpResponse, AdminError> {
     let user = parse_user(&user)?;
@@ -207,7 +222,7 @@ pub(crate) async fn revoke_user(
 }
 
 /// Revokes every live grant of `user`; returns how many there were.
-pub async fn revoke_all_of_user(state: &AppState, user: &Username) -> Result<usize, AdminError> {
+pub async fn revoke_all_of_user(state: &AdminState, user: &Username) -> Result<usize, AdminError> {
     if state.store.user(user).await?.is_none() {
         return Err(AdminError::NotFound(format!("no user '{user}'")));
     }
@@ -215,6 +230,7 @@ pub async fn revoke_all_of_user(state: &AppState, user: &Username) -> Result<usi
     let grants = state.store.live_grants_of(user.as_str()).await?;
     for g in &grants {
         state
+            .tokens
             .revocations
             .revoke_grant(&state.store, g, "revoked_by_admin", now)
             .await?;
@@ -225,7 +241,7 @@ pub async fn revoke_all_of_user(state: &AppState, user: &Username) -> Result<usi
 
 /// Revokes one grant (its refresh tokens and, through `gid`, its access
 /// tokens), as if the user had unlinked the app.
-pub async fn revoke_one_grant(state: &AppState, grant_id: &str) -> Result<(), AdminError> {
+pub async fn revoke_one_grant(state: &AdminState, grant_id: &str) -> Result<(), AdminError> {
     // Grant ids are UUIDs; anything else (a NUL above all) never reaches the database.
     if uuid::Uuid::parse_str(grant_id).is_err() {
         return Err(AdminError::NotFound(format!("no live grant '{grant_id}'")));
@@ -237,6 +253,7 @@ pub async fn revoke_one_grant(state: &AppState, grant_id: &str) -> Result<(), Ad
         .filter(|g| g.revoked_at.is_none())
         .ok_or_else(|| AdminError::NotFound(format!("no live grant '{grant_id}'")))?;
     state
+        .tokens
         .revocations
         .revoke_grant(
             &state.store,
@@ -252,9 +269,9 @@ pub async fn revoke_one_grant(state: &AppState, grant_id: &str) -> Result<(), Ad
 #[utoipa::path(get, path = "/admin/api/clock", tag = "admin",
     responses(
         (status = 200, description = "The virtual clock, global and per client", body = clock::ClockView),
-        crate::openapi::AdminErrors,
+        crate::admin::docs::AdminErrors,
     ))]
-pub(crate) async fn clock(_: Admin, state: web::Data<AppState>) -> HttpResponse {
+pub(crate) async fn clock(_: Admin, state: web::Data<AdminState>) -> HttpResponse {
     HttpResponse::Ok().json(clock::view(&state))
 }
 
@@ -283,11 +300,11 @@ pub struct ClockReset {
     responses(
         (status = 200, description = "The virtual clock after the move", body = clock::ClockView),
         (status = 404, description = "No such client", body = Object),
-        crate::openapi::AdminErrors,
+        crate::admin::docs::AdminErrors,
     ))]
 pub(crate) async fn advance_clock(
     _: Admin,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AdminError> {
     let ClockAdvance { seconds, client_id } = json_body(&body)?;
@@ -301,11 +318,11 @@ pub(crate) async fn advance_clock(
     responses(
         (status = 200, description = "The virtual clock after the reset", body = clock::ClockView),
         (status = 404, description = "No such client", body = Object),
-        crate::openapi::AdminErrors,
+        crate::admin::docs::AdminErrors,
     ))]
 pub(crate) async fn reset_clock(
     _: Admin,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AdminError> {
     let ClockReset { client_id } = if body.is_empty() {
@@ -332,11 +349,11 @@ struct MintRequest {
     request_body(content = Object, content_type = "application/json"),
     responses(
         (status = 200, description = "A real access (and refresh) token", body = Object),
-        crate::openapi::AdminErrors,
+        crate::admin::docs::AdminErrors,
     ))]
 pub(crate) async fn mint_token(
     _: Admin,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AdminError> {
     let req: MintRequest = json_body(&body)?;
@@ -397,15 +414,16 @@ pub(crate) async fn mint_token(
         ));
     }
     let scope = scopes.to_string();
-    let (access_token, claims) = tokens::mint(
-        &state,
-        user.as_str(),
-        client.id.as_str(),
-        &scope,
-        Some(&grant_id),
-        ttl,
-    )
-    .map_err(|e| AdminError::Internal(e.to_string()))?;
+    let (access_token, claims) = state
+        .tokens
+        .mint(
+            user.as_str(),
+            client.id.as_str(),
+            &scope,
+            Some(&grant_id),
+            ttl,
+        )
+        .map_err(|e| AdminError::Internal(e.to_string()))?;
     tracing::info!(event = "admin_mint", user = %user, client = %client.id, grant = %grant_id, "token minted by admin");
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))

@@ -4,7 +4,7 @@
 
 use super::oauth::{self, FlowCtx};
 use super::AlexaError;
-use crate::state::AppState;
+use crate::alexa::SimulatorState;
 use crate::store::{digest, AlexaLink, LinkAttempt};
 use oauth2::{
     AuthorizationCode, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RefreshToken,
@@ -23,20 +23,20 @@ pub struct Enabled {
 /// The simulator's "now" for its links: Alexa's side of the client it
 /// links as, so advancing that client's virtual clock makes its stored
 /// tokens expire here too and the next request refreshes them.
-pub(crate) fn link_now(state: &AppState) -> i64 {
+pub(crate) fn link_now(state: &SimulatorState) -> i64 {
     state.clock.now_for(&state.settings.alexa_client_id())
 }
 
 /// "Enable skill": the authorize URL to send the browser to.
-pub async fn enable(state: &AppState, user_id: &str) -> Result<Enabled, AlexaError> {
+pub async fn enable(state: &SimulatorState, user_id: &str) -> Result<Enabled, AlexaError> {
     super::user(state, user_id).await?;
     let s = &state.settings;
     let client = oauth::client(s).map_err(AlexaError::Config)?;
     let mut req = client.authorize_url(CsrfToken::new_random);
-    for scope in s.alexa_scopes.split_whitespace() {
+    for scope in s.simulator.scopes.split_whitespace() {
         req = req.add_scope(Scope::new(scope.to_owned()));
     }
-    let verifier = if s.alexa_pkce {
+    let verifier = if s.simulator.pkce {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         req = req.set_pkce_challenge(challenge);
         Some(verifier)
@@ -71,9 +71,9 @@ pub async fn enable(state: &AppState, user_id: &str) -> Result<Enabled, AlexaErr
         format!(
             "client_id={} scheme={:?} pkce={} scopes=\"{}\" token_url={}",
             s.alexa_client_id(),
-            s.alexa_access_token_scheme,
-            s.alexa_pkce,
-            s.alexa_scopes,
+            s.simulator.access_token_scheme,
+            s.simulator.pkce,
+            s.simulator.scopes,
             s.alexa_token_url()
         ),
     )
@@ -111,7 +111,7 @@ pub struct Linked {
 /// `GET /api/skill/link/{vendorId}?code&state`: checks the state and
 /// exchanges the code at the Access Token URI.
 pub async fn callback(
-    state: &AppState,
+    state: &SimulatorState,
     vendor_id: &str,
     raw_query: &str,
     cb: &Callback,
@@ -171,7 +171,7 @@ pub async fn callback(
     if let Some(v) = &attempt.pkce_verifier {
         req = req.set_pkce_verifier(PkceCodeVerifier::new(v.clone()));
     }
-    let http = &state.alexa.http;
+    let http = &state.runtime.http;
     let sender = |r| flow.send(http, "token exchange", r);
     match req.request_async(&sender).await {
         Ok(token) => {
@@ -211,7 +211,7 @@ pub async fn callback(
 }
 
 fn store_token(
-    state: &AppState,
+    state: &SimulatorState,
     user_id: &str,
     flow_id: &str,
     token: &oauth::AlexaTokenResponse,
@@ -223,7 +223,7 @@ fn store_token(
         .expires_in()
         // Any provider may answer anything: keep huge values from wrapping.
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(s.alexa_default_token_expiration_seconds);
+        .unwrap_or(s.simulator.default_token_expiration_seconds);
     AlexaLink {
         user_id: user_id.to_owned(),
         flow_id: flow_id.to_owned(),
@@ -237,7 +237,7 @@ fn store_token(
         scopes: token
             .scopes()
             .map(|v| v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "))
-            .unwrap_or_else(|| s.alexa_scopes.clone()),
+            .unwrap_or_else(|| s.simulator.scopes.clone()),
         linked_at: now,
         refreshed_at: None,
     }
@@ -269,8 +269,11 @@ fn describe(e: &TokenError) -> String {
 
 /// The token to send with the next request, refreshing it first when it is
 /// (nearly) expired, like Alexa: lazily, on use. A failed refresh unlinks.
-pub async fn current_token(state: &AppState, user_id: &str) -> Result<Option<String>, AlexaError> {
-    let margin = state.settings.alexa_refresh_margin_seconds;
+pub async fn current_token(
+    state: &SimulatorState,
+    user_id: &str,
+) -> Result<Option<String>, AlexaError> {
+    let margin = state.settings.simulator.refresh_margin_seconds;
     let fresh = |l: &AlexaLink, now: i64| l.expires_at - margin > now;
     match state.store.alexa_link(user_id).await? {
         None => return Ok(None),
@@ -279,7 +282,7 @@ pub async fn current_token(state: &AppState, user_id: &str) -> Result<Option<Str
     }
     // One refresh at a time: with rotating refresh tokens a second concurrent
     // refresh would present a spent token and break the link.
-    let _guard = state.alexa.refresh_lock.lock().await;
+    let _guard = state.runtime.refresh_lock.lock().await;
     let now = link_now(state);
     let Some(link) = state.store.alexa_link(user_id).await? else {
         return Ok(None);
@@ -303,7 +306,7 @@ pub async fn current_token(state: &AppState, user_id: &str) -> Result<Option<Str
         return Ok(None);
     };
     let client = oauth::client(&state.settings).map_err(AlexaError::Config)?;
-    let http = &state.alexa.http;
+    let http = &state.runtime.http;
     let sender = |r| flow.send(http, "refresh", r);
     match client
         .exchange_refresh_token(&RefreshToken::new(refresh.clone()))
@@ -363,10 +366,10 @@ pub async fn current_token(state: &AppState, user_id: &str) -> Result<Option<Str
 }
 
 /// "Disable skill": Alexa forgets the tokens; nothing is sent to the provider.
-pub async fn disable(state: &AppState, user_id: &str) -> Result<bool, AlexaError> {
+pub async fn disable(state: &SimulatorState, user_id: &str) -> Result<bool, AlexaError> {
     super::user(state, user_id).await?;
     // Not while a refresh is saving a new token: it would bring the link back.
-    let _guard = state.alexa.refresh_lock.lock().await;
+    let _guard = state.runtime.refresh_lock.lock().await;
     let link = state.store.alexa_link(user_id).await?;
     let removed = state.store.delete_alexa_link(user_id).await?;
     state.store.set_alexa_session(user_id, None).await?;

@@ -2,26 +2,84 @@
 //! enable the skill (account linking against any OAuth provider), talk to any
 //! skill endpoint, and every step of the linking is logged.
 
-pub mod demo;
+pub mod docs;
+pub mod json_api;
 pub mod link;
 pub mod oauth;
+pub mod pages;
 pub mod talk;
-pub(crate) mod web;
 
+use crate::clock::Clock;
 use crate::config::Settings;
-use crate::skill::model::LanguageModel;
-use crate::state::AppState;
-use crate::store::{AlexaUser, StoreError};
+use crate::store::{AlexaUser, Store, StoreError};
+use crate::wire::alexa::interaction_model::LanguageModel;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::{web, HttpResponse, ResponseError};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use web::configure;
+/// Registers the simulator's pages, JSON API and redirect URL.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let json_config = web::JsonConfig::default()
+        .limit(16 * 1024)
+        .error_handler(|err, _| {
+            AlexaError::BadRequest(format!("The JSON body could not be read: {err}")).into()
+        });
+    let query_config = web::QueryConfig::default().error_handler(|err, _| {
+        AlexaError::BadRequest(format!("The query string could not be read: {err}")).into()
+    });
+    cfg.app_data(json_config)
+        .app_data(query_config)
+        .route("/alexa", web::get().to(pages::home_page))
+        .route("/alexa/users", web::post().to(pages::create_user_form))
+        .route("/alexa/users/{id}", web::get().to(pages::user_page))
+        .route(
+            "/alexa/users/{id}/enable",
+            web::post().to(pages::enable_form),
+        )
+        .route(
+            "/alexa/users/{id}/disable",
+            web::post().to(pages::disable_form),
+        )
+        .route("/alexa/users/{id}/talk", web::post().to(pages::talk_form))
+        .route("/alexa/flows/{flow}", web::get().to(pages::flow_page))
+        .route(
+            "/api/skill/link/{vendor}",
+            web::get().to(pages::link_callback),
+        )
+        .route("/alexa/api/users", web::get().to(json_api::api_users))
+        .route(
+            "/alexa/api/users",
+            web::post().to(json_api::api_create_user),
+        )
+        .route("/alexa/api/users/{id}", web::get().to(json_api::api_user))
+        .route(
+            "/alexa/api/users/{id}/enable",
+            web::post().to(json_api::api_enable),
+        )
+        .route(
+            "/alexa/api/users/{id}/disable",
+            web::post().to(json_api::api_disable),
+        )
+        .route(
+            "/alexa/api/users/{id}/talk",
+            web::post().to(json_api::api_talk),
+        )
+        .route("/alexa/api/flows/{flow}", web::get().to(json_api::api_flow));
+}
 
-/// The simulator's shared parts, built once at start.
+/// What the simulator's handlers use.
 #[derive(Clone)]
-pub struct AlexaRuntime {
+pub struct SimulatorState {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub clock: Clock,
+    pub runtime: SimulatorRuntime,
+}
+
+/// The simulator's own parts, built once at start.
+#[derive(Clone)]
+pub struct SimulatorRuntime {
     /// Server-to-server client: no redirects (as `oauth2` requires), and
     /// Alexa's 4.5-second patience at the token endpoint.
     pub http: reqwest::Client,
@@ -72,7 +130,7 @@ impl RequestSigner {
     }
 }
 
-impl AlexaRuntime {
+impl SimulatorRuntime {
     pub fn new(settings: &Settings) -> Result<Self, String> {
         // Fail at start, not at the first "Enable skill", on a bad provider URL.
         oauth::client(settings)?;
@@ -81,20 +139,22 @@ impl AlexaRuntime {
             .timeout(Duration::from_millis(4500))
             .build()
             .map_err(|e| e.to_string())?;
-        let model = match &settings.alexa_interaction_model_file {
+        let model = match &settings.simulator.interaction_model_file {
             None => LanguageModel::bundled(),
             Some(path) => std::fs::read_to_string(path)
                 .map_err(|e| e.to_string())
                 .and_then(|text| {
-                    serde_json::from_str::<crate::skill::model::InteractionModelFile>(&text)
-                        .map_err(|e| e.to_string())
+                    serde_json::from_str::<
+                        crate::wire::alexa::interaction_model::InteractionModelFile,
+                    >(&text)
+                    .map_err(|e| e.to_string())
                 })
                 .map(|f| f.interaction_model.language_model)
                 .map_err(|e| format!("alexa_interaction_model_file {}: {e}", path.display()))?,
         };
         let signer = match (
-            &settings.alexa_signing_key_file,
-            &settings.alexa_signature_cert_chain_url,
+            &settings.simulator.signing_key_file,
+            &settings.simulator.signature_cert_chain_url,
         ) {
             (Some(key), Some(url)) => Some(Arc::new(RequestSigner::load(key, url.clone())?)),
             _ => None,
@@ -167,7 +227,7 @@ impl ResponseError for AlexaError {
 }
 
 /// The simulated user, or 404.
-pub async fn user(state: &AppState, id: &str) -> Result<AlexaUser, AlexaError> {
+pub async fn user(state: &SimulatorState, id: &str) -> Result<AlexaUser, AlexaError> {
     let not_found = || AlexaError::NotFound(format!("There is no simulated Alexa user {id}."));
     if !id.starts_with("amzn1.ask.account.") || id.len() > 200 || !is_plain_id(id) {
         return Err(not_found());
@@ -184,7 +244,10 @@ pub(crate) fn is_plain_id(id: &str) -> bool {
 }
 
 /// Creates a simulated Alexa user with a fresh `amzn1.ask.account.…` id.
-pub async fn create_user(state: &AppState, name: Option<&str>) -> Result<AlexaUser, AlexaError> {
+pub async fn create_user(
+    state: &SimulatorState,
+    name: Option<&str>,
+) -> Result<AlexaUser, AlexaError> {
     let name = name.map(str::trim).filter(|n| !n.is_empty());
     if name.is_some_and(|n| n.chars().count() > 60) {
         return Err(AlexaError::BadRequest(
@@ -214,15 +277,4 @@ pub async fn create_user(state: &AppState, name: Option<&str>) -> Result<AlexaUs
         session_attributes: None,
         created_at: now,
     })
-}
-
-/// Unix seconds as an ISO 8601 UTC time, for pages.
-pub(crate) fn talk_time(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| unix.to_string())
 }

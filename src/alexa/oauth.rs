@@ -95,7 +95,7 @@ pub fn client(settings: &Settings) -> Result<AlexaClient, String> {
         .set_auth_uri(auth)
         .set_token_uri(token)
         .set_redirect_uri(redirect)
-        .set_auth_type(match settings.alexa_access_token_scheme {
+        .set_auth_type(match settings.simulator.access_token_scheme {
             AccessTokenScheme::HttpBasic => AuthType::BasicAuth,
             AccessTokenScheme::RequestBodyCredentials => AuthType::RequestBody,
         }))

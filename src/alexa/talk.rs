@@ -3,8 +3,8 @@
 //! carry across turns until the skill ends it.
 
 use super::{link, AlexaError};
-use crate::skill::envelope::*;
-use crate::state::AppState;
+use crate::alexa::SimulatorState;
+use crate::wire::alexa::envelope::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -63,7 +63,7 @@ enum Spoken {
 }
 
 /// Resolves what was said against the bundled interaction model.
-fn resolve(state: &AppState, input: &TalkInput) -> Result<Spoken, AlexaError> {
+fn resolve(state: &SimulatorState, input: &TalkInput) -> Result<Spoken, AlexaError> {
     if input.launch {
         return Ok(Spoken::Launch);
     }
@@ -101,7 +101,7 @@ fn resolve(state: &AppState, input: &TalkInput) -> Result<Spoken, AlexaError> {
     if said.len() > 500 {
         return Err(AlexaError::BadRequest("That utterance is too long.".into()));
     }
-    let model = &state.alexa.model;
+    let model = &state.runtime.model;
     let lower = said
         .to_lowercase()
         .trim_start_matches("alexa")
@@ -143,7 +143,7 @@ fn iso_timestamp(unix: i64) -> String {
 
 /// One turn of conversation for a simulated user.
 pub async fn talk(
-    state: &AppState,
+    state: &SimulatorState,
     user_id: &str,
     input: &TalkInput,
 ) -> Result<TalkResult, AlexaError> {
@@ -174,7 +174,7 @@ pub async fn talk(
         permissions: None,
     };
     let application = Application {
-        application_id: s.alexa_skill_id.clone(),
+        application_id: s.simulator.skill_id.clone(),
     };
     let request_id = format!("amzn1.echo-api.request.{}", uuid::Uuid::new_v4());
     let timestamp = iso_timestamp(now);
@@ -192,7 +192,7 @@ pub async fn talk(
         Spoken::Intent(name, slots) => {
             // Every slot the model declares is sent, filled or not, as Alexa does.
             let mut all: BTreeMap<String, Slot> = state
-                .alexa
+                .runtime
                 .model
                 .intent(&name)
                 .map(|i| {
@@ -292,12 +292,12 @@ pub async fn talk(
 
     let body = serde_json::to_vec(&envelope).expect("envelopes serialise");
     let mut post = state
-        .alexa
+        .runtime
         .http
         .post(&endpoint)
         .timeout(SKILL_TIMEOUT)
         .header("Content-Type", "application/json; charset=utf-8");
-    if let Some(signer) = &state.alexa.signer {
+    if let Some(signer) = &state.runtime.signer {
         let signature = signer.sign(&body).map_err(AlexaError::Config)?;
         post = post
             .header("SignatureCertChainUrl", &signer.cert_chain_url)

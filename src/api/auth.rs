@@ -2,9 +2,9 @@
 //! and user checks handlers ask for.
 
 use super::error::ApiError;
+use crate::api::ApiState;
 use crate::domain::Username;
-use crate::provider::tokens::{self, AccessClaims, VerifyError};
-use crate::state::AppState;
+use crate::oauth::access_token::{AccessClaims, VerifyError};
 use actix_web::dev::Payload;
 use actix_web::{http::header, web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
@@ -57,7 +57,7 @@ impl FromRequest for Bearer {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let state = req.app_data::<web::Data<ApiState>>().cloned();
         let token = extract_token(req);
         let path = req.path().to_owned();
         let req = req.clone();
@@ -90,13 +90,13 @@ fn note_claims(req: &HttpRequest, claims: &AccessClaims) {
 /// An expired or revoked token still has a good signature: its claims put
 /// the refusal into the story of its grant ("GET /v1/me → 401 expired").
 /// Only while the inspector records; a forged token tells nothing.
-async fn note_rejected(req: &HttpRequest, state: &AppState, token: &str, e: &ApiError) {
+async fn note_rejected(req: &HttpRequest, state: &ApiState, token: &str, e: &ApiError) {
     if !matches!(e, ApiError::ExpiredToken | ApiError::InvalidToken)
         || !crate::inspector::is_recording(req)
     {
         return;
     }
-    if let Ok(claims) = tokens::verify_signature(state, token).await {
+    if let Ok(claims) = state.tokens.verify_signature(token).await {
         note_claims(req, &claims);
     }
 }
@@ -142,12 +142,16 @@ fn visible_ascii(bytes: &[u8]) -> Option<&str> {
 
 /// The admin scenarios' hook: a scripted failure for this path, if any.
 async fn scripted_fault(
-    state: &AppState,
+    state: &ApiState,
     path: &str,
     claims: &AccessClaims,
 ) -> Result<(), ApiError> {
     let user = claims.is_user_token().then_some(claims.sub.as_str());
-    match crate::admin::scenarios::api_fault(state, path, &claims.client_id, user).await? {
+    match state
+        .faults
+        .api_fault(path, &claims.client_id, user)
+        .await?
+    {
         Some(f) => Err(ApiError::Scripted {
             status: actix_web::http::StatusCode::from_u16(f.status)
                 .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),
@@ -159,8 +163,8 @@ async fn scripted_fault(
 
 /// The one place the api verifies tokens (the provider owns the rules:
 /// signature, pinned algorithm, iss, aud, exp, revocation).
-pub async fn authenticate(state: &AppState, token: &str) -> Result<AccessClaims, ApiError> {
-    tokens::verify(state, token).await.map_err(|e| match e {
+pub async fn authenticate(state: &ApiState, token: &str) -> Result<AccessClaims, ApiError> {
+    state.tokens.verify(token).await.map_err(|e| match e {
         VerifyError::Invalid | VerifyError::Revoked => ApiError::InvalidToken,
         VerifyError::Expired => ApiError::ExpiredToken,
         VerifyError::Store(s) => ApiError::Unavailable(s),

@@ -8,7 +8,7 @@ use super::model::{
     FullAlbum, FullArtist, FullTrack, Links, SimplifiedAlbum, SimplifiedPlaylist, SimplifiedTrack,
 };
 use super::params::{Page, Paging, Query};
-use crate::state::AppState;
+use crate::api::ApiState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{Map, Value};
 
@@ -35,10 +35,10 @@ fn parse_id(raw: &str) -> Result<SpotifyId, ApiError> {
     tag = "api",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Spotify id"), ("market" = Option<String>, Query, description = "ISO 3166-1 country code; accepted and ignored")),
-    responses((status = 200, description = "A track", body = crate::api::model::FullTrack), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 200, description = "A track", body = crate::api::model::FullTrack), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn track(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     _bearer: Bearer,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -59,10 +59,10 @@ pub async fn track(
     tag = "api",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Spotify id"), ("market" = Option<String>, Query, description = "ISO 3166-1 country code; accepted and ignored")),
-    responses((status = 200, description = "An album", body = crate::api::model::FullAlbum), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 200, description = "An album", body = crate::api::model::FullAlbum), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn album(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     _bearer: Bearer,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -98,10 +98,10 @@ pub async fn album(
     tag = "api",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Spotify id"), ("limit" = Option<i64>, Query, description = "1 to 50, default 20"), ("offset" = Option<i64>, Query, description = "default 0"), ("market" = Option<String>, Query, description = "ISO 3166-1 country code; accepted and ignored")),
-    responses((status = 200, description = "The album's tracks", body = crate::api::params::Page<crate::api::model::SimplifiedTrack>), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 200, description = "The album's tracks", body = crate::api::params::Page<crate::api::model::SimplifiedTrack>), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn album_tracks(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     _bearer: Bearer,
     req: HttpRequest,
     path: web::Path<String>,
@@ -136,10 +136,10 @@ pub async fn album_tracks(
     tag = "api",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Spotify id")),
-    responses((status = 200, description = "An artist", body = crate::api::model::FullArtist), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 200, description = "An artist", body = crate::api::model::FullArtist), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn artist(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     _bearer: Bearer,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -177,10 +177,10 @@ pub fn search_words(q: &str) -> Vec<String> {
     tag = "api",
     security(("bearer" = [])),
     params(("q" = String, Query, description = "Search query (`track:`, `artist:`, `album:` filters)"), ("type" = String, Query, description = "Comma-separated: album, artist, playlist, track (show, episode, audiobook give empty pages)"), ("limit" = Option<i64>, Query, description = "1 to 50, default 20"), ("offset" = Option<i64>, Query, description = "default 0"), ("market" = Option<String>, Query, description = "ISO 3166-1 country code; accepted and ignored")),
-    responses((status = 200, description = "One paging object per requested type", body = crate::openapi::SearchResult), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 200, description = "One paging object per requested type", body = crate::api::docs::SearchResult), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn search(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     _bearer: Bearer,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {

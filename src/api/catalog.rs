@@ -2,7 +2,7 @@
 //! fixed seed, so every fresh database holds exactly the same music.
 
 use super::ids::SpotifyId;
-use crate::state::AppState;
+use crate::api::ApiState;
 use crate::store::{NewAlbum, NewArtist, NewCatalog, NewTrack, StoreError};
 
 pub const ARTIST_COUNT: usize = 48;
@@ -163,7 +163,7 @@ pub fn generate() -> NewCatalog {
 }
 
 /// Seeds the catalog if the database has none (one cheap query otherwise).
-pub async fn seed(state: &AppState) -> Result<(), StoreError> {
+pub async fn seed(state: &ApiState) -> Result<(), StoreError> {
     if state.store.catalog_seeded().await? {
         return Ok(());
     }

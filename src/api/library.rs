@@ -7,8 +7,8 @@ use super::error::ApiError;
 use super::ids::{hex_id, Kind, SpotifyId};
 use super::model::{iso8601, FullArtist, FullTrack, Links, SavedTrack};
 use super::params::{json_body, Body, Page, Query};
+use crate::api::ApiState;
 use crate::domain::Username;
-use crate::state::AppState;
 use crate::store::{LibrarySeed, NewDevice, NewPlaylist};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -22,7 +22,7 @@ const SAVED_TRACKS: usize = 30;
 const MAX_TOP: usize = 50;
 
 /// Seeds the user's library on first use (a one-row probe afterwards).
-pub async fn ensure(state: &AppState, user: &Username) -> Result<(), ApiError> {
+pub async fn ensure(state: &ApiState, user: &Username) -> Result<(), ApiError> {
     if state.store.library_seeded(user).await? {
         return Ok(());
     }
@@ -36,7 +36,7 @@ pub async fn ensure(state: &AppState, user: &Username) -> Result<(), ApiError> {
 
 /// Seeds `user` with devices but no playlists or saved tracks (the "empty
 /// library" persona), unless the library was seeded before.
-pub async fn seed_empty(state: &AppState, user: &Username) -> Result<(), crate::store::StoreError> {
+pub async fn seed_empty(state: &ApiState, user: &Username) -> Result<(), crate::store::StoreError> {
     let now = state.clock.now();
     let seed = LibrarySeed {
         playlists: Vec::new(),
@@ -115,10 +115,10 @@ pub fn library_seed(user: &Username, now: i64) -> LibrarySeed {
     tag = "api",
     security(("bearer" = ["user-library-read"])),
     params(("limit" = Option<i64>, Query, description = "1 to 50, default 20"), ("offset" = Option<i64>, Query, description = "default 0"), ("market" = Option<String>, Query, description = "ISO 3166-1 country code; accepted and ignored")),
-    responses((status = 200, description = "Saved tracks", body = crate::api::params::Page<crate::api::model::SavedTrack>), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 200, description = "Saved tracks", body = crate::api::params::Page<crate::api::model::SavedTrack>), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn saved_tracks(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     bearer: Bearer,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -204,7 +204,7 @@ fn parse_track_list(
 }
 
 async fn save(
-    state: &AppState,
+    state: &ApiState,
     bearer: &Bearer,
     ids: Vec<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -223,7 +223,7 @@ async fn save(
 }
 
 async fn remove(
-    state: &AppState,
+    state: &ApiState,
     bearer: &Bearer,
     ids: Vec<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -235,7 +235,7 @@ async fn remove(
 }
 
 async fn contains(
-    state: &AppState,
+    state: &ApiState,
     bearer: &Bearer,
     ids: Vec<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -254,11 +254,11 @@ async fn contains(
     tag = "api",
     security(("bearer" = ["user-library-modify"])),
     params(("ids" = Option<String>, Query, description = "Comma-separated track ids (at most 50)")),
-    request_body(content = Option<crate::openapi::IdsBody>, content_type = "application/json", description = "Ids (or uris) instead of the query parameter"),
-    responses((status = 200, description = "Saved"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    request_body(content = Option<crate::api::docs::IdsBody>, content_type = "application/json", description = "Ids (or uris) instead of the query parameter"),
+    responses((status = 200, description = "Saved"), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn save_tracks(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     bearer: Bearer,
     req: HttpRequest,
     body: Body,
@@ -274,11 +274,11 @@ pub async fn save_tracks(
     tag = "api",
     security(("bearer" = ["user-library-modify"])),
     params(("ids" = Option<String>, Query, description = "Comma-separated track ids (at most 50)")),
-    request_body(content = Option<crate::openapi::IdsBody>, content_type = "application/json", description = "Ids (or uris) instead of the query parameter"),
-    responses((status = 200, description = "Removed"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    request_body(content = Option<crate::api::docs::IdsBody>, content_type = "application/json", description = "Ids (or uris) instead of the query parameter"),
+    responses((status = 200, description = "Removed"), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn remove_tracks(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     bearer: Bearer,
     req: HttpRequest,
     body: Body,
@@ -294,10 +294,10 @@ pub async fn remove_tracks(
     tag = "api",
     security(("bearer" = ["user-library-read"])),
     params(("ids" = String, Query, description = "Comma-separated track ids (at most 50)")),
-    responses((status = 200, description = "One boolean per id", body = Vec<bool>), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 200, description = "One boolean per id", body = Vec<bool>), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn tracks_contain(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     bearer: Bearer,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -312,10 +312,10 @@ pub async fn tracks_contain(
     tag = "api",
     security(("bearer" = ["user-library-modify"])),
     params(("uris" = String, Query, description = "Comma-separated spotify: uris (at most 40)")),
-    responses((status = 200, description = "Saved"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 200, description = "Saved"), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn library_add(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     bearer: Bearer,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -330,10 +330,10 @@ pub async fn library_add(
     tag = "api",
     security(("bearer" = ["user-library-modify"])),
     params(("uris" = String, Query, description = "Comma-separated spotify: uris (at most 40)")),
-    responses((status = 200, description = "Removed"), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 200, description = "Removed"), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn library_remove(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     bearer: Bearer,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -348,10 +348,10 @@ pub async fn library_remove(
     tag = "api",
     security(("bearer" = ["user-library-read"])),
     params(("uris" = String, Query, description = "Comma-separated spotify: uris (at most 40)")),
-    responses((status = 200, description = "One boolean per uri", body = Vec<bool>), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 200, description = "One boolean per uri", body = Vec<bool>), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn library_contains(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     bearer: Bearer,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -367,10 +367,10 @@ pub async fn library_contains(
     tag = "api",
     security(("bearer" = ["user-top-read"])),
     params(("kind" = String, Path, description = "`artists` or `tracks`"), ("time_range" = Option<String>, Query, description = "`short_term`, `medium_term` (default) or `long_term`"), ("limit" = Option<i64>, Query, description = "1 to 50, default 20"), ("offset" = Option<i64>, Query, description = "default 0")),
-    responses((status = 200, description = "A page of FullArtist or FullTrack objects", body = crate::api::params::Page<Object>), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 200, description = "A page of FullArtist or FullTrack objects", body = crate::api::params::Page<Object>), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn top(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     bearer: Bearer,
     req: HttpRequest,
     path: web::Path<String>,

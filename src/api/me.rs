@@ -3,8 +3,8 @@
 use super::auth::Bearer;
 use super::error::ApiError;
 use super::model::{Links, PrivateUser, PublicUser};
+use crate::api::ApiState;
 use crate::domain::Username;
-use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 
 /// GET /v1/me (and /v1/me/): basics for any user token; `email` with
@@ -15,9 +15,9 @@ use actix_web::{web, HttpResponse};
     path = "/v1/me",
     tag = "api",
     security(("bearer" = ["user-read-private", "user-read-email"])),
-    responses((status = 200, description = "The current user; email/country/product need their scopes", body = crate::api::model::PrivateUser), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 200, description = "The current user; email/country/product need their scopes", body = crate::api::model::PrivateUser), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
-pub async fn me(state: web::Data<AppState>, bearer: Bearer) -> Result<HttpResponse, ApiError> {
+pub async fn me(state: web::Data<ApiState>, bearer: Bearer) -> Result<HttpResponse, ApiError> {
     let id = bearer.user()?;
     // A token whose user was deleted is revoked with its grants; this is the
     // narrow race where the token was verified just before.
@@ -42,10 +42,10 @@ pub async fn me(state: web::Data<AppState>, bearer: Bearer) -> Result<HttpRespon
     tag = "api",
     security(("bearer" = [])),
     params(("user_id" = String, Path, description = "User id")),
-    responses((status = 200, description = "A public profile", body = crate::api::model::PublicUser), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 200, description = "A public profile", body = crate::api::model::PublicUser), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn user(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     _bearer: Bearer,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {

@@ -1,14 +1,15 @@
 //! The api role: a Spotify-shaped Web API under /v1, behind the provider's
 //! access tokens, that real Spotify clients can be pointed at.
 //!
-//! Token rules: header-only Bearer JWTs, verified by the provider
-//! (`auth::authenticate`). Client-credentials tokens read the catalog,
+//! Token rules: header-only Bearer JWTs, verified with the shared
+//! `oauth::Tokens` (`auth::authenticate`). Client-credentials tokens read the catalog,
 //! search, public playlists and public profiles; anything about "the current
 //! user" (/v1/me...) answers them 401 "Valid user authentication required".
 
 pub mod auth;
 pub mod browse;
 pub mod catalog;
+pub mod docs;
 pub mod error;
 pub mod ids;
 pub mod library;
@@ -19,9 +20,26 @@ pub mod playback;
 pub mod player;
 pub mod playlists;
 
-use crate::state::AppState;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::faults::Faults;
+use crate::oauth::Tokens;
+use crate::store::Store;
 use actix_web::{web, HttpResponse, Resource};
 use error::ApiError;
+use std::sync::Arc;
+
+/// What the api's handlers use.
+#[derive(Clone)]
+pub struct ApiState {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub clock: Clock,
+    /// Verifies the bearer tokens.
+    pub tokens: Tokens,
+    /// Scripted api failures (401, 429, 5xx per path).
+    pub faults: Faults,
+}
 
 /// Registers the /v1 routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -106,13 +124,13 @@ fn res(path: &str) -> Resource {
 }
 
 /// Seeds the catalog at start-up if the database has none.
-pub async fn seed(state: &AppState) -> Result<(), crate::store::StoreError> {
+pub async fn seed(state: &ApiState) -> Result<(), crate::store::StoreError> {
     catalog::seed(state).await
 }
 
 /// The server clock in Unix milliseconds: real time plus the test clock's
 /// offset, so progress advances with `Clock::advance` as with wall time.
-pub fn now_ms(state: &AppState) -> i64 {
+pub fn now_ms(state: &ApiState) -> i64 {
     let real = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)

@@ -8,8 +8,8 @@ use super::library::ensure;
 use super::model::{Actions, Context, Device, Devices, FullTrack, Links, PlaybackState};
 use super::params::{json_body, Body, Query};
 use super::playback::{self, Durations, MAX_QUEUE};
+use crate::api::ApiState;
 use crate::domain::Username;
-use crate::state::AppState;
 use crate::store::PlaybackRecord;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -27,9 +27,9 @@ const ARTIST_CONTEXT_TRACKS: i64 = 10;
     tag = "api",
     security(("bearer" = ["user-read-playback-state"])),
     params(("market" = Option<String>, Query, description = "ISO 3166-1 country code; accepted and ignored"), ("additional_types" = Option<String>, Query, description = "Accepted and ignored")),
-    responses((status = 200, description = "Playback state", body = crate::api::model::PlaybackState), (status = 204, description = "Nothing is playing"), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 200, description = "Playback state", body = crate::api::model::PlaybackState), (status = 204, description = "Nothing is playing"), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
-pub async fn state(state: web::Data<AppState>, bearer: Bearer) -> Result<HttpResponse, ApiError> {
+pub async fn state(state: web::Data<ApiState>, bearer: Bearer) -> Result<HttpResponse, ApiError> {
     let user = bearer.user()?;
     bearer.require("user-read-playback-state")?;
     view(&state, &user, true).await
@@ -42,10 +42,10 @@ pub async fn state(state: web::Data<AppState>, bearer: Bearer) -> Result<HttpRes
     tag = "api",
     security(("bearer" = ["user-read-currently-playing", "user-read-playback-state"])),
     params(("market" = Option<String>, Query, description = "ISO 3166-1 country code; accepted and ignored"), ("additional_types" = Option<String>, Query, description = "Accepted and ignored")),
-    responses((status = 200, description = "The playing item", body = crate::api::model::PlaybackState), (status = 204, description = "Nothing is playing"), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 200, description = "The playing item", body = crate::api::model::PlaybackState), (status = 204, description = "Nothing is playing"), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn currently_playing(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     bearer: Bearer,
 ) -> Result<HttpResponse, ApiError> {
     let user = bearer.user()?;
@@ -53,7 +53,7 @@ pub async fn currently_playing(
     view(&state, &user, false).await
 }
 
-async fn view(state: &AppState, user: &Username, full: bool) -> Result<HttpResponse, ApiError> {
+async fn view(state: &ApiState, user: &Username, full: bool) -> Result<HttpResponse, ApiError> {
     ensure(state, user).await?;
     let Some(mut p) = state.store.playback(user).await? else {
         return Ok(HttpResponse::NoContent().finish());
@@ -120,10 +120,10 @@ const QUEUE_PREVIEW: usize = 20;
     path = "/v1/me/player/queue",
     tag = "api",
     security(("bearer" = ["user-read-playback-state"])),
-    responses((status = 200, description = "The playing item and what follows", body = crate::openapi::Queue), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 200, description = "The playing item and what follows", body = crate::api::docs::Queue), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn queue_view(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     bearer: Bearer,
 ) -> Result<HttpResponse, ApiError> {
     let user = bearer.user()?;
@@ -158,9 +158,9 @@ pub async fn queue_view(
     path = "/v1/me/player/devices",
     tag = "api",
     security(("bearer" = ["user-read-playback-state"])),
-    responses((status = 200, description = "The user's devices", body = crate::api::model::Devices), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 200, description = "The user's devices", body = crate::api::model::Devices), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
-pub async fn devices(state: web::Data<AppState>, bearer: Bearer) -> Result<HttpResponse, ApiError> {
+pub async fn devices(state: web::Data<ApiState>, bearer: Bearer) -> Result<HttpResponse, ApiError> {
     let user = bearer.user()?;
     bearer.require("user-read-playback-state")?;
     ensure(&state, &user).await?;
@@ -176,7 +176,7 @@ pub async fn devices(state: web::Data<AppState>, bearer: Bearer) -> Result<HttpR
 
 /// Checks every command shares: a user token with the modify scope, and a
 /// Premium account (free accounts get 403 PREMIUM_REQUIRED, as on Spotify).
-async fn commander(state: &AppState, bearer: &Bearer) -> Result<Username, ApiError> {
+async fn commander(state: &ApiState, bearer: &Bearer) -> Result<Username, ApiError> {
     let user = bearer.user()?;
     bearer.require("user-modify-playback-state")?;
     let account = state
@@ -195,7 +195,7 @@ async fn commander(state: &AppState, bearer: &Bearer) -> Result<Username, ApiErr
 /// active one), brings it to now, applies `apply` and saves it, retrying if a
 /// concurrent command got there first.
 async fn run(
-    state: &AppState,
+    state: &ApiState,
     user: &Username,
     device: Option<String>,
     mut apply: impl FnMut(&mut PlaybackRecord, &Durations) -> Result<(), ApiError>,
@@ -255,7 +255,7 @@ enum PlayPlan {
 }
 
 async fn resolve_play(
-    state: &AppState,
+    state: &ApiState,
     user: &Username,
     body: Option<PlayBody>,
 ) -> Result<PlayPlan, ApiError> {
@@ -322,7 +322,7 @@ async fn resolve_play(
 
 /// The tracks of an album, a playlist the user may read, or an artist.
 async fn context_tracks(
-    state: &AppState,
+    state: &ApiState,
     user: &Username,
     uri: &str,
 ) -> Result<Vec<String>, ApiError> {
@@ -368,10 +368,10 @@ async fn context_tracks(
     security(("bearer" = ["user-modify-playback-state"])),
     params(("device_id" = Option<String>, Query, description = "Target device; else the active one")),
     request_body(content = Option<Object>, content_type = "application/json", description = "`{\"context_uri\"?, \"uris\"?, \"offset\"?: {\"position\"|\"uri\"}, \"position_ms\"?}`; empty resumes"),
-    responses((status = 204, description = "Done"), crate::openapi::PlayerCommandErrors)
+    responses((status = 204, description = "Done"), crate::api::docs::PlayerCommandErrors)
 )]
 pub async fn play(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     bearer: Bearer,
     req: HttpRequest,
     body: Body,
@@ -402,7 +402,7 @@ pub async fn play(
 }
 
 /// The user's saved tracks, newest first, for a resume with nothing loaded.
-async fn fallback_tracks(state: &AppState, user: &Username) -> Result<Vec<String>, ApiError> {
+async fn fallback_tracks(state: &ApiState, user: &Username) -> Result<Vec<String>, ApiError> {
     Ok(state
         .store
         .saved_tracks(user, 50, 0)
@@ -426,10 +426,10 @@ struct TransferBody {
     tag = "api",
     security(("bearer" = ["user-modify-playback-state"])),
     request_body(content = Object, content_type = "application/json", description = "`{\"device_ids\": [one id], \"play\"?: bool}`"),
-    responses((status = 204, description = "Done"), crate::openapi::PlayerCommandErrors)
+    responses((status = 204, description = "Done"), crate::api::docs::PlayerCommandErrors)
 )]
 pub async fn transfer(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     bearer: Bearer,
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
@@ -466,10 +466,10 @@ pub async fn transfer(
     tag = "api",
     security(("bearer" = ["user-modify-playback-state"])),
     params(("device_id" = Option<String>, Query, description = "Target device; else the active one")),
-    responses((status = 204, description = "Done"), crate::openapi::PlayerCommandErrors)
+    responses((status = 204, description = "Done"), crate::api::docs::PlayerCommandErrors)
 )]
 pub async fn pause(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     bearer: Bearer,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -488,10 +488,10 @@ pub async fn pause(
     tag = "api",
     security(("bearer" = ["user-modify-playback-state"])),
     params(("device_id" = Option<String>, Query, description = "Target device; else the active one")),
-    responses((status = 204, description = "Done"), crate::openapi::PlayerCommandErrors)
+    responses((status = 204, description = "Done"), crate::api::docs::PlayerCommandErrors)
 )]
 pub async fn next(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     bearer: Bearer,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -510,10 +510,10 @@ pub async fn next(
     tag = "api",
     security(("bearer" = ["user-modify-playback-state"])),
     params(("device_id" = Option<String>, Query, description = "Target device; else the active one")),
-    responses((status = 204, description = "Done"), crate::openapi::PlayerCommandErrors)
+    responses((status = 204, description = "Done"), crate::api::docs::PlayerCommandErrors)
 )]
 pub async fn previous(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     bearer: Bearer,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -532,10 +532,10 @@ pub async fn previous(
     tag = "api",
     security(("bearer" = ["user-modify-playback-state"])),
     params(("position_ms" = i64, Query, description = "Position in the track"), ("device_id" = Option<String>, Query, description = "Target device; else the active one")),
-    responses((status = 204, description = "Done"), crate::openapi::PlayerCommandErrors)
+    responses((status = 204, description = "Done"), crate::api::docs::PlayerCommandErrors)
 )]
 pub async fn seek(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     bearer: Bearer,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -562,10 +562,10 @@ pub async fn seek(
     tag = "api",
     security(("bearer" = ["user-modify-playback-state"])),
     params(("state" = String, Query, description = "`true` or `false`"), ("device_id" = Option<String>, Query, description = "Target device; else the active one")),
-    responses((status = 204, description = "Done"), crate::openapi::PlayerCommandErrors)
+    responses((status = 204, description = "Done"), crate::api::docs::PlayerCommandErrors)
 )]
 pub async fn shuffle(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     bearer: Bearer,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -592,10 +592,10 @@ pub async fn shuffle(
     tag = "api",
     security(("bearer" = ["user-modify-playback-state"])),
     params(("state" = String, Query, description = "`track`, `context` or `off`"), ("device_id" = Option<String>, Query, description = "Target device; else the active one")),
-    responses((status = 204, description = "Done"), crate::openapi::PlayerCommandErrors)
+    responses((status = 204, description = "Done"), crate::api::docs::PlayerCommandErrors)
 )]
 pub async fn repeat(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     bearer: Bearer,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -620,10 +620,10 @@ pub async fn repeat(
     tag = "api",
     security(("bearer" = ["user-modify-playback-state"])),
     params(("uri" = String, Query, description = "A spotify:track: uri"), ("device_id" = Option<String>, Query, description = "Target device; else the active one")),
-    responses((status = 204, description = "Done"), crate::openapi::PlayerCommandErrors)
+    responses((status = 204, description = "Done"), crate::api::docs::PlayerCommandErrors)
 )]
 pub async fn queue(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     bearer: Bearer,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -652,10 +652,10 @@ pub async fn queue(
     tag = "api",
     security(("bearer" = ["user-modify-playback-state"])),
     params(("volume_percent" = i64, Query, description = "0 to 100"), ("device_id" = Option<String>, Query, description = "Target device; else the active one")),
-    responses((status = 204, description = "Done"), crate::openapi::PlayerCommandErrors)
+    responses((status = 204, description = "Done"), crate::api::docs::PlayerCommandErrors)
 )]
 pub async fn volume(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     bearer: Bearer,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {

@@ -9,8 +9,8 @@ use super::ids::{Kind, SpotifyId};
 use super::library::ensure;
 use super::model::{FullPlaylist, Links, PlaylistItem, SimplifiedPlaylist, SnapshotId};
 use super::params::{json_body, Body, Page, Paging, Query};
+use crate::api::ApiState;
 use crate::domain::Username;
-use crate::state::AppState;
 use crate::store::{NewPlaylist, PlaylistRecord};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -26,10 +26,10 @@ const MAX_ADD: usize = 100;
     tag = "api",
     security(("bearer" = ["playlist-read-private"])),
     params(("limit" = Option<i64>, Query, description = "1 to 50, default 20"), ("offset" = Option<i64>, Query, description = "default 0")),
-    responses((status = 200, description = "The user's playlists", body = crate::api::params::Page<crate::api::model::SimplifiedPlaylist>), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 200, description = "The user's playlists", body = crate::api::params::Page<crate::api::model::SimplifiedPlaylist>), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn mine(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     bearer: Bearer,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -64,10 +64,10 @@ pub async fn mine(
     tag = "api",
     security(("bearer" = [])),
     params(("user_id" = String, Path, description = "User id"), ("limit" = Option<i64>, Query, description = "1 to 50, default 20"), ("offset" = Option<i64>, Query, description = "default 0")),
-    responses((status = 200, description = "The user's public playlists (and private ones for their owner with playlist-read-private)", body = crate::api::params::Page<crate::api::model::SimplifiedPlaylist>), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 200, description = "The user's public playlists (and private ones for their owner with playlist-read-private)", body = crate::api::params::Page<crate::api::model::SimplifiedPlaylist>), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn of_user(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     bearer: Bearer,
     req: HttpRequest,
     path: web::Path<String>,
@@ -103,7 +103,7 @@ pub async fn of_user(
 /// Loads a playlist the token may read: public ones for anyone; private ones
 /// only for their owner with playlist-read-private, 404 for everyone else.
 async fn readable(
-    state: &AppState,
+    state: &ApiState,
     bearer: &Bearer,
     raw_id: &str,
 ) -> Result<PlaylistRecord, ApiError> {
@@ -123,7 +123,7 @@ async fn readable(
 }
 
 async fn items_page(
-    state: &AppState,
+    state: &ApiState,
     links: &Links,
     p: &PlaylistRecord,
     paging: Paging,
@@ -153,10 +153,10 @@ async fn items_page(
     tag = "api",
     security(("bearer" = ["playlist-read-private"])),
     params(("id" = String, Path, description = "Spotify id"), ("market" = Option<String>, Query, description = "ISO 3166-1 country code; accepted and ignored"), ("fields" = Option<String>, Query, description = "Accepted and ignored")),
-    responses((status = 200, description = "A playlist with its first page of items", body = crate::api::model::FullPlaylist), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 200, description = "A playlist with its first page of items", body = crate::api::model::FullPlaylist), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn get(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     bearer: Bearer,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -182,10 +182,10 @@ pub async fn get(
     tag = "api",
     security(("bearer" = ["playlist-read-private"])),
     params(("id" = String, Path, description = "Spotify id"), ("limit" = Option<i64>, Query, description = "1 to 50, default 20"), ("offset" = Option<i64>, Query, description = "default 0"), ("market" = Option<String>, Query, description = "ISO 3166-1 country code; accepted and ignored")),
-    responses((status = 200, description = "A page of items (also served at `/tracks`)", body = crate::api::params::Page<crate::api::model::PlaylistItem>), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 200, description = "A page of items (also served at `/tracks`)", body = crate::api::params::Page<crate::api::model::PlaylistItem>), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn items(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     bearer: Bearer,
     req: HttpRequest,
     path: web::Path<String>,
@@ -211,10 +211,10 @@ struct CreateBody {
     tag = "api",
     security(("bearer" = ["playlist-modify-public", "playlist-modify-private"])),
     request_body(content = Object, content_type = "application/json", description = "`{\"name\", \"public\"?, \"collaborative\"?, \"description\"?}`"),
-    responses((status = 201, description = "The new playlist", body = crate::api::model::FullPlaylist), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 201, description = "The new playlist", body = crate::api::model::FullPlaylist), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn create_mine(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     bearer: Bearer,
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
@@ -230,10 +230,10 @@ pub async fn create_mine(
     security(("bearer" = ["playlist-modify-public", "playlist-modify-private"])),
     params(("user_id" = String, Path, description = "Must be the current user")),
     request_body(content = Object, content_type = "application/json", description = "`{\"name\", \"public\"?, \"collaborative\"?, \"description\"?}`"),
-    responses((status = 201, description = "The new playlist", body = crate::api::model::FullPlaylist), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 201, description = "The new playlist", body = crate::api::model::FullPlaylist), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn create_for_user(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     bearer: Bearer,
     path: web::Path<String>,
     body: Body,
@@ -248,7 +248,7 @@ pub async fn create_for_user(
 }
 
 async fn create(
-    state: &AppState,
+    state: &ApiState,
     bearer: &Bearer,
     user: Username,
     body: &[u8],
@@ -332,10 +332,10 @@ struct AddBody {
     security(("bearer" = ["playlist-modify-public", "playlist-modify-private"])),
     params(("id" = String, Path, description = "Spotify id"), ("uris" = Option<String>, Query, description = "Comma-separated track uris"), ("position" = Option<i64>, Query, description = "Insert position")),
     request_body(content = Option<Object>, content_type = "application/json", description = "`{\"uris\": [...], \"position\"?}` instead of the query"),
-    responses((status = 201, description = "Added", body = crate::api::model::SnapshotId), (status = 400, description = "Bad parameter or body", body = crate::openapi::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::openapi::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::openapi::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::openapi::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::openapi::SpotifyErrorBody))
+    responses((status = 201, description = "Added", body = crate::api::model::SnapshotId), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn add(
-    state: web::Data<AppState>,
+    state: web::Data<ApiState>,
     bearer: Bearer,
     req: HttpRequest,
     path: web::Path<String>,

@@ -3,8 +3,7 @@
 //! a few headers and (for JSON answers) a shared handle on the body. All
 //! parsing, redaction and writing happen later, in the writer.
 
-use super::{Captured, Kind, Note};
-use crate::state::AppState;
+use super::{Captured, Inspector, Kind, Note};
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
@@ -36,19 +35,19 @@ pub async fn capture(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let recorded = Kind::of(req.method(), req.path()).and_then(|kind| {
-        let state = req.app_data::<web::Data<AppState>>()?;
-        state.inspector.is_enabled().then(|| (kind, state.clone()))
+        let inspector = req.app_data::<web::Data<Inspector>>()?;
+        inspector.is_enabled().then(|| (kind, inspector.clone()))
     });
-    let Some((kind, state)) = recorded else {
+    let Some((kind, inspector)) = recorded else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    if !state.inspector.has_room() {
+    if !inspector.has_room() {
         // Full: drop before copying anything, so overload costs nothing more.
-        state.metrics.inspector_dropped();
+        inspector.dropped();
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let started = Instant::now();
-    let at_ms = state.clock.now_ms();
+    let at_ms = inspector.now_ms();
     let method = req.method().to_string();
     let path = req.path().to_owned();
     let query = req.query_string().to_owned();
@@ -82,7 +81,7 @@ pub async fn capture(
         _ => (res, None),
     };
     let record = Captured {
-        seq: state.inspector.next_seq(),
+        seq: inspector.next_seq(),
         at_ms,
         kind,
         method,
@@ -96,8 +95,8 @@ pub async fn capture(
         page_error,
         note,
     };
-    if !state.inspector.push(record) {
-        state.metrics.inspector_dropped();
+    if !inspector.push(record) {
+        inspector.dropped();
     }
     Ok(res)
 }

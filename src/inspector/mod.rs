@@ -27,6 +27,9 @@ mod writer;
 
 pub use capture::capture;
 
+use crate::clock::Clock;
+use crate::metrics::Metrics;
+use crate::store::Store;
 use actix_web::{HttpMessage, HttpRequest};
 use std::fmt;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -178,6 +181,10 @@ pub struct Inspector {
 
 struct Inner {
     tx: mpsc::Sender<Captured>,
+    /// Records are stamped with the app's (virtual) time.
+    clock: Clock,
+    /// Counts recorded and dropped records.
+    metrics: Metrics,
     /// Taken once by `spawn_writer`.
     rx: Mutex<Option<mpsc::Receiver<Captured>>>,
     /// The last sequence number handed out.
@@ -186,7 +193,7 @@ struct Inner {
 
 impl Inspector {
     /// An inspector that records (with a queue of `capacity`), or one that does not.
-    pub fn new(enabled: bool, capacity: usize) -> Self {
+    pub fn new(enabled: bool, capacity: usize, clock: Clock, metrics: Metrics) -> Self {
         if !enabled {
             return Self { inner: None };
         }
@@ -194,6 +201,8 @@ impl Inspector {
         Self {
             inner: Some(Arc::new(Inner {
                 tx,
+                clock,
+                metrics,
                 rx: Mutex::new(Some(rx)),
                 seq: AtomicI64::new(0),
             })),
@@ -238,13 +247,31 @@ impl Inspector {
             .is_some_and(|i| i.tx.try_send(record).is_ok())
     }
 
-    /// Starts the background writer (once; later calls do nothing).
-    pub fn spawn_writer(&self, state: crate::state::AppState) {
+    /// Starts the background writer (once; later calls do nothing), keeping
+    /// at most `max_per_client` records per client.
+    pub fn spawn_writer(&self, store: Store, max_per_client: i64) {
         let Some(inner) = &self.inner else { return };
         let Some(rx) = inner.rx.lock().expect("inspector lock poisoned").take() else {
             return;
         };
-        tokio::spawn(writer::run(state, rx));
+        let writer = writer::Writer {
+            store,
+            metrics: inner.metrics.clone(),
+            max_per_client,
+        };
+        tokio::spawn(writer::run(writer, rx));
+    }
+
+    /// Counts a record dropped before it reached the queue.
+    fn dropped(&self) {
+        if let Some(inner) = &self.inner {
+            inner.metrics.inspector_dropped();
+        }
+    }
+
+    /// The app's time in milliseconds.
+    fn now_ms(&self) -> i64 {
+        self.inner.as_ref().map_or(0, |i| i.clock.now_ms())
     }
 }
 
@@ -272,20 +299,20 @@ mod tests {
 
     #[test]
     fn a_full_queue_drops_instead_of_waiting() {
-        let inspector = Inspector::new(true, 2);
+        let inspector = Inspector::new(true, 2, Clock::default(), Metrics::default());
         assert!(inspector.push(captured(&inspector)));
         assert!(inspector.has_room());
         assert!(inspector.push(captured(&inspector)));
         assert!(!inspector.has_room());
         assert!(!inspector.push(captured(&inspector)), "dropped, not queued");
-        let off = Inspector::new(false, 2);
+        let off = Inspector::new(false, 2, Clock::default(), Metrics::default());
         assert!(!off.is_enabled() && !off.has_room());
         assert!(!off.push(captured(&off)));
     }
 
     #[test]
     fn sequence_numbers_strictly_increase() {
-        let inspector = Inspector::new(true, 1);
+        let inspector = Inspector::new(true, 1, Clock::default(), Metrics::default());
         let seqs: Vec<i64> = (0..1000).map(|_| inspector.next_seq()).collect();
         assert!(seqs.windows(2).all(|w| w[1] > w[0]));
     }

@@ -4,9 +4,9 @@
 
 use super::{redact, Captured, Kind};
 use crate::domain::ClientId;
-use crate::provider::client_auth::decode_basic;
-use crate::state::AppState;
-use crate::store::{digest, InspectorRecord};
+use crate::metrics::Metrics;
+use crate::oauth::basic::decode_basic;
+use crate::store::{digest, InspectorRecord, Store};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -24,8 +24,16 @@ const BATCH: usize = super::QUEUE_CAPACITY;
 const LARGE_BATCH: usize = 64;
 const PACE: Duration = Duration::from_secs(1);
 
-pub(super) async fn run(state: AppState, mut rx: mpsc::Receiver<Captured>) {
-    let max = state.settings.inspector_max_per_client;
+/// What the writer writes with.
+pub(super) struct Writer {
+    pub store: Store,
+    pub metrics: Metrics,
+    /// Records kept per client (`inspector_max_per_client`).
+    pub max_per_client: i64,
+}
+
+pub(super) async fn run(state: Writer, mut rx: mpsc::Receiver<Captured>) {
+    let max = state.max_per_client;
     let mut batch = Vec::with_capacity(BATCH);
     loop {
         if rx.recv_many(&mut batch, BATCH).await == 0 {
@@ -61,7 +69,7 @@ pub(super) async fn run(state: AppState, mut rx: mpsc::Receiver<Captured>) {
 }
 
 /// Turns a batch into rows: at most `max` (the newest) per client.
-async fn prepare(state: &AppState, batch: Vec<Captured>, max: i64) -> Vec<InspectorRecord> {
+async fn prepare(state: &Writer, batch: Vec<Captured>, max: i64) -> Vec<InspectorRecord> {
     let mut known: HashMap<String, bool> = HashMap::new();
     let mut with_client = Vec::with_capacity(batch.len());
     for c in batch {
@@ -85,7 +93,7 @@ async fn prepare(state: &AppState, batch: Vec<Captured>, max: i64) -> Vec<Inspec
 
 /// The registered client a request belongs to, or `""`. An unregistered id
 /// is never recorded as a client: anyone could invent ids without end.
-async fn client_of(state: &AppState, c: &Captured, known: &mut HashMap<String, bool>) -> String {
+async fn client_of(state: &Writer, c: &Captured, known: &mut HashMap<String, bool>) -> String {
     if let Some(id) = &c.note.client_id {
         return id.clone();
     }
@@ -167,7 +175,7 @@ fn flow_of(c: &Captured) -> Option<String> {
 
 /// The grant (and its user) a token request presented a code or refresh
 /// token of. Looked up here, off the request's path.
-async fn grant_of(state: &AppState, c: &Captured) -> Option<(String, String)> {
+async fn grant_of(state: &Writer, c: &Captured) -> Option<(String, String)> {
     if c.kind != Kind::Token {
         return None;
     }
@@ -199,7 +207,7 @@ async fn grant_of(state: &AppState, c: &Captured) -> Option<(String, String)> {
     }
 }
 
-async fn record(state: &AppState, client_id: String, c: Captured) -> InspectorRecord {
+async fn record(state: &Writer, client_id: String, c: Captured) -> InspectorRecord {
     let looked_up = match &c.note.grant {
         Some(_) => None,
         None => grant_of(state, &c).await,

@@ -2,10 +2,11 @@
 //! the Alexa console, and "Linked apps" with unlink buttons.
 
 use super::authorize::login_page;
-use super::error::{html, redirect, PageError};
+use super::error::PageError;
 use super::session;
 use crate::config::DEMO_SCOPES;
-use crate::state::AppState;
+use crate::provider::ProviderState;
+use crate::web::pages::{html, redirect};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -22,8 +23,7 @@ struct HomePage {
 }
 
 /// The URL that starts the demo client's linking flow in a browser.
-pub fn try_url(state: &AppState) -> String {
-    let s = &state.settings;
+pub fn try_url(s: &crate::config::Settings) -> String {
     let redirect_uri = format!("{}/api/skill/link/{}", s.public_url(), s.alexa_vendor_id);
     let query = form_urlencoded::Serializer::new(String::new())
         .append_pair("response_type", "code")
@@ -36,7 +36,7 @@ pub fn try_url(state: &AppState) -> String {
 }
 
 /// `GET /`
-pub async fn home(state: web::Data<AppState>) -> HttpResponse {
+pub async fn home(state: web::Data<ProviderState>) -> HttpResponse {
     let base = state.settings.public_url();
     html(
         StatusCode::OK,
@@ -45,7 +45,7 @@ pub async fn home(state: web::Data<AppState>) -> HttpResponse {
             token_uri: format!("{base}/api/token"),
             client_id: state.settings.demo_client_id.clone(),
             scopes: DEMO_SCOPES,
-            try_url: try_url(&state),
+            try_url: try_url(&state.settings),
         },
     )
 }
@@ -67,20 +67,10 @@ struct LinkedRow {
     linked_at: String,
 }
 
-fn format_time(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| unix.to_string())
-}
-
 /// `GET /account/apps`
 pub async fn linked_apps(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<ProviderState>,
 ) -> Result<HttpResponse, PageError> {
     let session = session::current(&req, &state).await?;
     let Some((session, user)) = session.and_then(|s| s.user_id.clone().map(|u| (s, u))) else {
@@ -105,7 +95,7 @@ pub async fn linked_apps(
             client_id: a.client_id,
             client_name: a.client_name,
             scopes: a.scopes,
-            linked_at: format_time(a.linked_at),
+            linked_at: crate::clock::rfc3339(a.linked_at),
         })
         .collect();
     let notice = req
@@ -132,7 +122,7 @@ pub struct UnlinkForm {
 /// `POST /account/apps/unlink`: revokes the grant and forgets the consent.
 pub async fn unlink(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<ProviderState>,
     form: web::Form<UnlinkForm>,
 ) -> Result<HttpResponse, PageError> {
     let session = session::current(&req, &state).await?;
@@ -148,6 +138,7 @@ pub async fn unlink(
         .filter(|g| g.user_id == user)
         .ok_or_else(|| PageError::BadRequest("No such linked app.".into()))?;
     state
+        .tokens
         .revocations
         .revoke_grant(
             &state.store,

@@ -1,12 +1,14 @@
 //! The browser side of the authorization-code flow: `GET /authorize`, the
 //! login and consent pages, and the redirect back to the client.
 
-use super::error::{html, redirect, AuthorizeError, PageError, RedirectError};
+use super::error::{AuthorizeError, PageError, RedirectError};
 use super::params::Params;
-use super::{password, session, throttle};
+use super::session;
 use crate::domain::{ClientId, RedirectUri, Scope, Scopes, Secret, Username};
-use crate::state::AppState;
+use crate::oauth::{password, throttle};
+use crate::provider::ProviderState;
 use crate::store::{digest, Client, NewCode};
+use crate::web::pages::{html, redirect};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -31,7 +33,7 @@ pub struct AuthorizationRequest {
 /// Validates an authorization request. Until client and redirect URI are
 /// known good, every failure is a page; after that, a redirect.
 pub async fn validate(
-    state: &AppState,
+    state: &ProviderState,
     query: &str,
 ) -> Result<AuthorizationRequest, AuthorizeError> {
     let params =
@@ -203,7 +205,7 @@ struct Persona {
 
 /// The seeded users with a persona label (the demo ones exist only with
 /// the well-known demo password; config-declared ones are an explicit opt-in).
-fn personas(state: &AppState) -> Vec<Persona> {
+fn personas(state: &ProviderState) -> Vec<Persona> {
     state
         .settings
         .seeded_users()
@@ -229,7 +231,7 @@ struct ConsentPage<'a> {
     authorization_request: &'a str,
 }
 
-fn demo_hint(state: &AppState) -> String {
+fn demo_hint(state: &ProviderState) -> String {
     if state.settings.demo_seed && state.settings.demo_password == crate::config::DEMO_PASSWORD {
         format!(
             "Demo account: user name “{}”, password “{}”.",
@@ -244,7 +246,7 @@ fn demo_hint(state: &AppState) -> String {
 /// Renders the login page with the form's CSRF token, setting the signed
 /// CSRF cookie if one was just issued.
 pub(crate) fn login_page(
-    state: &AppState,
+    state: &ProviderState,
     csrf_token: &str,
     cookie: Option<actix_web::cookie::Cookie<'static>>,
     client_name: Option<&str>,
@@ -271,7 +273,7 @@ pub(crate) fn login_page(
 /// `GET /authorize`
 pub async fn authorize(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<ProviderState>,
 ) -> Result<HttpResponse, AuthorizeError> {
     let mut request = validate(&state, req.query_string()).await?;
     follow(&req, &mut request);
@@ -296,7 +298,11 @@ pub async fn authorize(
         ));
     };
     crate::inspector::note(&req, |n| n.user = Some(user.id.to_string()));
-    if crate::admin::scenarios::consent_denied(&state, &request.client.id, &user.id).await? {
+    if state
+        .faults
+        .consent_denied(&request.client.id, &user.id)
+        .await?
+    {
         crate::inspector::note(&req, |n| n.outcome = Some("consent_denied_by_scenario"));
         return Err(access_denied(&state, &request));
     }
@@ -344,7 +350,7 @@ fn safe_return_to(r: Option<&str>) -> &str {
 /// `POST /login`
 pub async fn login(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<ProviderState>,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, PageError> {
     crate::inspector::note(&req, |n| {
@@ -369,7 +375,7 @@ pub async fn login(
     let name = form.username.as_deref().unwrap_or("").trim();
     let attempt = throttle::Attempt::login(
         &name.to_ascii_lowercase(),
-        throttle::client_ip(&req, &state),
+        crate::web::client::client_ip(&req, state.settings.trust_forwarded_headers),
     );
     let throttled = |wait: i64| {
         tracing::warn!(event = "login_throttled", "too many failed logins");
@@ -391,7 +397,7 @@ pub async fn login(
         res
     };
     // Cheap check first: a blocked attempt costs no password hashing.
-    if let Some(wait) = attempt.blocked_for(&state).await? {
+    if let Some(wait) = attempt.blocked_for(&state.store, &state.clock).await? {
         return Ok(throttled(wait));
     }
     let user = match Username::parse(&name.to_ascii_lowercase()) {
@@ -403,10 +409,10 @@ pub async fn login(
         form.password.clone().unwrap_or_default(),
     )
     .await;
-    let ok = ok && !crate::admin::scenarios::login_fails(&state, return_to, name).await?;
+    let ok = ok && !state.faults.login_fails(return_to, name).await?;
     let Some(user) = user.filter(|_| ok) else {
         tracing::info!(event = "login_failed", "login failed");
-        if let Some(wait) = attempt.failed(&state).await? {
+        if let Some(wait) = attempt.failed(&state.store, &state.clock).await? {
             return Ok(throttled(wait));
         }
         crate::inspector::note(&req, |n| {
@@ -423,7 +429,7 @@ pub async fn login(
             name,
         ));
     };
-    if let Some(wait) = attempt.succeeded(&state).await? {
+    if let Some(wait) = attempt.succeeded(&state.store, &state.clock).await? {
         return Ok(throttled(wait));
     }
     if user.locked_at.is_some() {
@@ -467,7 +473,7 @@ pub struct ConsentForm {
 /// `POST /consent`
 pub async fn consent(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<ProviderState>,
     form: web::Form<ConsentForm>,
 ) -> Result<HttpResponse, AuthorizeError> {
     crate::inspector::note(&req, |n| {
@@ -517,7 +523,7 @@ pub async fn consent(
     }
 }
 
-fn access_denied(state: &AppState, request: &AuthorizationRequest) -> AuthorizeError {
+fn access_denied(state: &ProviderState, request: &AuthorizationRequest) -> AuthorizeError {
     AuthorizeError::Redirect(Box::new(RedirectError {
         redirect_uri: request.redirect_uri.clone(),
         state: request.state.clone(),
@@ -530,7 +536,7 @@ fn access_denied(state: &AppState, request: &AuthorizationRequest) -> AuthorizeE
 /// Creates the grant and its code, and redirects back to the client.
 async fn issue_code(
     req: &HttpRequest,
-    state: &AppState,
+    state: &ProviderState,
     request: &AuthorizationRequest,
     user: &Username,
     status: StatusCode,

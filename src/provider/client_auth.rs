@@ -5,13 +5,12 @@
 
 use super::error::OAuthError;
 use super::params::Params;
-use super::throttle;
 use crate::domain::ClientId;
-use crate::state::AppState;
+use crate::oauth::basic::decode_basic;
+use crate::oauth::throttle;
+use crate::provider::ProviderState;
 use crate::store::{digest, Client};
 use actix_web::http::header::{HeaderMap, AUTHORIZATION};
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use std::net::IpAddr;
 use subtle::ConstantTimeEq;
 
@@ -61,22 +60,6 @@ pub fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, OAut
     Ok(Presented::Basic { id, secret })
 }
 
-/// Decodes `Basic base64(urlencode(id):urlencode(secret))`.
-pub fn decode_basic(header: &str) -> Option<(String, String)> {
-    let (scheme, rest) = header.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = String::from_utf8(STANDARD.decode(rest.trim()).ok()?).ok()?;
-    let (id, secret) = decoded.split_once(':')?;
-    let unescape = |s: &str| {
-        form_urlencoded::parse(format!("x={s}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-    };
-    Some((unescape(id)?, unescape(secret)?))
-}
-
 /// Who is calling, after authentication.
 pub struct Authenticated {
     pub client: Client,
@@ -87,7 +70,7 @@ pub struct Authenticated {
 /// Authenticates the caller. `allow_public`: a public client may identify
 /// itself by `client_id` alone (token endpoint with PKCE).
 pub async fn authenticate(
-    state: &AppState,
+    state: &ProviderState,
     presented: Presented,
     allow_public: bool,
     peer: Option<IpAddr>,
@@ -102,12 +85,12 @@ pub async fn authenticate(
         }
     };
     let attempt = throttle::Attempt::client(&id, peer);
-    if let Some(wait) = attempt.blocked_for(state).await? {
+    if let Some(wait) = attempt.blocked_for(&state.store, &state.clock).await? {
         return Err(OAuthError::TooManyAttempts(wait));
     }
     let result = check(state, &id, secret, allow_public).await;
     if let Err(OAuthError::InvalidClient(_)) = &result {
-        if let Some(wait) = attempt.failed(state).await? {
+        if let Some(wait) = attempt.failed(&state.store, &state.clock).await? {
             return Err(OAuthError::TooManyAttempts(wait));
         }
     }
@@ -115,7 +98,7 @@ pub async fn authenticate(
 }
 
 async fn check(
-    state: &AppState,
+    state: &ProviderState,
     id: &str,
     secret: Option<String>,
     allow_public: bool,
@@ -153,29 +136,8 @@ async fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn basic_parts_are_url_decoded() {
-        let h = format!("Basic {}", STANDARD.encode("my%20client:s%3Acret"));
-        assert_eq!(
-            decode_basic(&h),
-            Some(("my client".into(), "s:cret".into()))
-        );
-        let h = format!(
-            "basic {}",
-            STANDARD.encode("alexa-skill:alexa-skill-secret")
-        );
-        assert_eq!(
-            decode_basic(&h),
-            Some(("alexa-skill".into(), "alexa-skill-secret".into()))
-        );
-        assert_eq!(decode_basic("Bearer abc"), None);
-        assert_eq!(decode_basic("Basic !!!"), None);
-        assert_eq!(
-            decode_basic(&format!("Basic {}", STANDARD.encode("nocolon"))),
-            None
-        );
-    }
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
 
     #[test]
     fn both_methods_at_once_is_invalid_request() {

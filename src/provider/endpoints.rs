@@ -3,11 +3,10 @@
 
 use super::client_auth;
 use super::error::OAuthError;
-use super::throttle;
 use super::token::oauth_form;
-use super::tokens::{self, VerifyError};
 use crate::domain::SPOTIFY_SCOPES;
-use crate::state::AppState;
+use crate::oauth::access_token::{self as tokens, VerifyError};
+use crate::provider::ProviderState;
 use crate::store::{digest, RefreshPolicy};
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -41,13 +40,13 @@ fn note_grant(req: &HttpRequest, grant: &crate::store::Grant) {
     path = "/api/revoke",
     tag = "provider",
     security(("client_basic" = []), ()),
-    request_body(content = crate::openapi::TokenRefForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, description = "Revoked, unknown or already revoked (empty body)."), (status = 400, description = "invalid_request, unauthorized_client (another client's token)", body = crate::openapi::OAuthErrorBody), (status = 401, description = "invalid_client", body = crate::openapi::OAuthErrorBody), (status = 405, description = "Not POST", body = crate::openapi::OAuthErrorBody), (status = 413, description = "Body over the limit", body = crate::openapi::OAuthErrorBody))
+    request_body(content = crate::provider::docs::TokenRefForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "Revoked, unknown or already revoked (empty body)."), (status = 400, description = "invalid_request, unauthorized_client (another client's token)", body = crate::provider::docs::OAuthErrorBody), (status = 401, description = "invalid_client", body = crate::provider::docs::OAuthErrorBody), (status = 405, description = "Not POST", body = crate::provider::docs::OAuthErrorBody), (status = 413, description = "Body over the limit", body = crate::provider::docs::OAuthErrorBody))
 )]
 pub async fn revoke(
     req: HttpRequest,
     payload: web::Payload,
-    state: web::Data<AppState>,
+    state: web::Data<ProviderState>,
 ) -> Result<HttpResponse, OAuthError> {
     let params = oauth_form(&req, payload).await?;
     crate::inspector::note(&req, |n| n.form = params.pairs());
@@ -55,7 +54,7 @@ pub async fn revoke(
         &state,
         client_auth::presented(req.headers(), &params)?,
         true,
-        throttle::client_ip(&req, &state),
+        crate::web::client::client_ip(&req, state.settings.trust_forwarded_headers),
     )
     .await?;
     let client = caller.client.id.to_string();
@@ -66,12 +65,13 @@ pub async fn revoke(
     let now = state.clock.now();
     let not_yours =
         || OAuthError::UnauthorizedClient("this token was issued to another client".into());
-    match tokens::verify_signature(&state, token).await {
+    match state.tokens.verify_signature(token).await {
         Ok(claims) => {
             if claims.client_id != caller.client.id.as_str() {
                 return Err(not_yours());
             }
             state
+                .tokens
                 .revocations
                 .revoke_jti(&state.store, &claims.jti, claims.exp, now)
                 .await?;
@@ -85,6 +85,7 @@ pub async fn revoke(
                     return Err(not_yours());
                 }
                 state
+                    .tokens
                     .revocations
                     .revoke_grant(&state.store, &record.grant.id, "revoked_by_client", now)
                     .await?;
@@ -102,13 +103,13 @@ pub async fn revoke(
     path = "/api/introspect",
     tag = "provider",
     security(("client_basic" = []), ()),
-    request_body(content = crate::openapi::TokenRefForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, description = "RFC 7662 answer; inactive tokens are `{\"active\": false}` only. Every response carries `Cache-Control: no-store` and `Pragma: no-cache`.", body = crate::openapi::Introspection), (status = 400, description = "invalid_request", body = crate::openapi::OAuthErrorBody), (status = 401, description = "invalid_client: the caller must authenticate", body = crate::openapi::OAuthErrorBody), (status = 405, description = "Not POST", body = crate::openapi::OAuthErrorBody), (status = 413, description = "Body over the limit", body = crate::openapi::OAuthErrorBody))
+    request_body(content = crate::provider::docs::TokenRefForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "RFC 7662 answer; inactive tokens are `{\"active\": false}` only. Every response carries `Cache-Control: no-store` and `Pragma: no-cache`.", body = crate::provider::docs::Introspection), (status = 400, description = "invalid_request", body = crate::provider::docs::OAuthErrorBody), (status = 401, description = "invalid_client: the caller must authenticate", body = crate::provider::docs::OAuthErrorBody), (status = 405, description = "Not POST", body = crate::provider::docs::OAuthErrorBody), (status = 413, description = "Body over the limit", body = crate::provider::docs::OAuthErrorBody))
 )]
 pub async fn introspect(
     req: HttpRequest,
     payload: web::Payload,
-    state: web::Data<AppState>,
+    state: web::Data<ProviderState>,
 ) -> Result<HttpResponse, OAuthError> {
     let params = oauth_form(&req, payload).await?;
     crate::inspector::note(&req, |n| n.form = params.pairs());
@@ -116,7 +117,7 @@ pub async fn introspect(
         &state,
         client_auth::presented(req.headers(), &params)?,
         false,
-        throttle::client_ip(&req, &state),
+        crate::web::client::client_ip(&req, state.settings.trust_forwarded_headers),
     )
     .await?;
     let client = caller.client.id.to_string();
@@ -125,7 +126,7 @@ pub async fn introspect(
         .get("token")
         .ok_or_else(|| OAuthError::InvalidRequest("token is required".into()))?;
     let inactive = || Ok(no_store().json(json!({"active": false})));
-    match tokens::verify(&state, token).await {
+    match state.tokens.verify(token).await {
         Ok(c) => {
             note_claims(&req, &c);
             return Ok(no_store().json(json!({
@@ -177,9 +178,9 @@ pub async fn introspect(
     get,
     path = "/.well-known/oauth-authorization-server",
     tag = "provider",
-    responses((status = 200, description = "RFC 8414 metadata", body = crate::openapi::ServerMetadata))
+    responses((status = 200, description = "RFC 8414 metadata", body = crate::provider::docs::ServerMetadata))
 )]
-pub async fn metadata(state: web::Data<AppState>) -> HttpResponse {
+pub async fn metadata(state: web::Data<ProviderState>) -> HttpResponse {
     let base = state.settings.public_url();
     HttpResponse::Ok().json(json!({
         "issuer": state.issuer(),
@@ -206,10 +207,10 @@ pub async fn metadata(state: web::Data<AppState>) -> HttpResponse {
     get,
     path = "/.well-known/jwks.json",
     tag = "provider",
-    responses((status = 200, description = "Public signing keys", body = crate::openapi::Jwks))
+    responses((status = 200, description = "Public signing keys", body = crate::provider::docs::Jwks))
 )]
-pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
+pub async fn jwks(state: web::Data<ProviderState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
-        .json(state.keys.jwks())
+        .json(state.tokens.keys.jwks())
 }

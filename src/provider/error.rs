@@ -4,9 +4,9 @@
 
 use crate::domain::RedirectUri;
 use crate::store::StoreError;
+use crate::web::pages::{error_page_with_hint, redirect};
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
-use askama::Template;
 
 /// Errors of the token, revocation and introspection endpoints.
 #[derive(Debug, thiserror::Error)]
@@ -137,15 +137,6 @@ impl ResponseError for OAuthError {
     }
 }
 
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage<'a> {
-    title: &'a str,
-    message: &'a str,
-    /// What to check next, when there is something useful to say.
-    hint: Option<&'a str>,
-}
-
 /// For a link that names an unknown client or redirect URI, the fix is
 /// almost always in the app's settings, not in the browser.
 const SETTINGS_HINT: &str = "If you followed a link from an app, the app's account-linking \
@@ -195,43 +186,12 @@ impl ResponseError for PageError {
             Self::Unavailable(_) => "Temporarily unavailable",
             Self::Internal(_) => "Error",
         };
-        let message = self.to_string();
-        html(
+        error_page_with_hint(
             self.status_code(),
-            &ErrorPage {
-                title,
-                message: &message,
-                hint: matches!(self, Self::InvalidClient(_)).then_some(SETTINGS_HINT),
-            },
-        )
-    }
-}
-
-/// The readable error page, for other roles' pages too (the admin pages).
-pub fn error_page(status: StatusCode, title: &str, message: &str) -> HttpResponse {
-    html(
-        status,
-        &ErrorPage {
             title,
-            message,
-            hint: None,
-        },
-    )
-}
-
-/// Renders a page with the no-store policy every provider page gets.
-pub fn html(status: StatusCode, page: &impl Template) -> HttpResponse {
-    match page.render() {
-        Ok(body) => HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .body(body),
-        Err(e) => {
-            tracing::error!(error = %e, "template rendering failed");
-            HttpResponse::InternalServerError()
-                .content_type("text/plain; charset=utf-8")
-                .body("internal error: a page could not be rendered")
-        }
+            &self.to_string(),
+            matches!(self, Self::InvalidClient(_)).then_some(SETTINGS_HINT),
+        )
     }
 }
 
@@ -285,12 +245,4 @@ impl ResponseError for AuthorizeError {
             }
         }
     }
-}
-
-/// A redirect; 303 after a form POST so the browser never re-posts the password.
-pub fn redirect(status: StatusCode, location: &str) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::LOCATION, location))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish()
 }

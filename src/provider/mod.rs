@@ -3,20 +3,45 @@
 pub mod account;
 pub mod authorize;
 pub mod client_auth;
+pub mod docs;
 pub mod endpoints;
 pub mod error;
-pub mod keys;
 pub mod params;
-pub mod password;
-pub mod revocation;
 pub mod session;
-pub mod throttle;
 pub mod token;
-pub mod tokens;
-pub mod verified;
 
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::faults::Faults;
+use crate::metrics::Metrics;
+use crate::oauth::Tokens;
+use crate::store::Store;
 use actix_web::web;
 use error::{OAuthError, PageError};
+use std::sync::Arc;
+
+/// What the provider's handlers use.
+#[derive(Clone)]
+pub struct ProviderState {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub clock: Clock,
+    /// Issues the access tokens (and verifies them at revocation and introspection).
+    pub tokens: Tokens,
+    /// Signs the anonymous CSRF cookie of the login form.
+    pub csrf_key: session::CsrfKey,
+    /// Scripted faults at the token endpoint, login and consent.
+    pub faults: Faults,
+    /// Token-endpoint outcomes for /metrics.
+    pub metrics: Metrics,
+}
+
+impl ProviderState {
+    /// The issuer: this server's public base URL.
+    pub fn issuer(&self) -> String {
+        self.settings.issuer()
+    }
+}
 
 const STYLE_CSS: &str = include_str!("../../assets/style.css");
 

@@ -12,7 +12,7 @@
 
 use super::error::PageError;
 use crate::domain::{Secret, Username};
-use crate::state::AppState;
+use crate::provider::ProviderState;
 use crate::store::{digest, Session, Store, StoreError};
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::HttpRequest;
@@ -28,7 +28,7 @@ const SECURE_NAME: &str = "__Host-mocklink_session";
 const CSRF_PLAIN_NAME: &str = "mocklink_csrf";
 const CSRF_SECURE_NAME: &str = "__Host-mocklink_csrf";
 
-fn cookie_name(state: &AppState) -> &'static str {
+fn cookie_name(state: &ProviderState) -> &'static str {
     if is_https(state) {
         SECURE_NAME
     } else {
@@ -36,7 +36,7 @@ fn cookie_name(state: &AppState) -> &'static str {
     }
 }
 
-fn csrf_cookie_name(state: &AppState) -> &'static str {
+fn csrf_cookie_name(state: &ProviderState) -> &'static str {
     if is_https(state) {
         CSRF_SECURE_NAME
     } else {
@@ -44,12 +44,12 @@ fn csrf_cookie_name(state: &AppState) -> &'static str {
     }
 }
 
-fn is_https(state: &AppState) -> bool {
+fn is_https(state: &ProviderState) -> bool {
     state.settings.public_url().starts_with("https://")
 }
 
 /// A cookie with the attributes every cookie of ours has.
-fn cookie(state: &AppState, name: &'static str, value: String) -> Cookie<'static> {
+fn cookie(state: &ProviderState, name: &'static str, value: String) -> Cookie<'static> {
     Cookie::build(name, value)
         .path("/")
         .http_only(true)
@@ -59,7 +59,10 @@ fn cookie(state: &AppState, name: &'static str, value: String) -> Cookie<'static
 }
 
 /// The live, logged-in session of this request, if it has one.
-pub async fn current(req: &HttpRequest, state: &AppState) -> Result<Option<Session>, StoreError> {
+pub async fn current(
+    req: &HttpRequest,
+    state: &ProviderState,
+) -> Result<Option<Session>, StoreError> {
     let session = match req.cookie(cookie_name(state)) {
         Some(c) if !c.value().is_empty() && c.value().len() <= 128 => {
             state
@@ -76,7 +79,7 @@ pub async fn current(req: &HttpRequest, state: &AppState) -> Result<Option<Sessi
 
 /// Creates a logged-in session for `user` and its cookie.
 pub async fn start(
-    state: &AppState,
+    state: &ProviderState,
     user: Username,
 ) -> Result<(Session, Cookie<'static>), StoreError> {
     let id = Secret::generate(32);
@@ -95,7 +98,7 @@ pub async fn start(
 }
 
 /// Ends a session and returns the cookie that clears it in the browser.
-pub async fn end(state: &AppState, session: &Session) -> Result<Cookie<'static>, StoreError> {
+pub async fn end(state: &ProviderState, session: &Session) -> Result<Cookie<'static>, StoreError> {
     state
         .store
         .delete_session(&session.id_hash, state.clock.now())
@@ -148,7 +151,7 @@ pub struct AnonymousCsrf {
 }
 
 /// This browser's anonymous CSRF token, issuing a signed cookie if needed.
-pub fn anonymous_csrf(req: &HttpRequest, state: &AppState) -> AnonymousCsrf {
+pub fn anonymous_csrf(req: &HttpRequest, state: &ProviderState) -> AnonymousCsrf {
     if let Some(payload) = signed_payload(req, state) {
         return AnonymousCsrf {
             token: form_token(state, &payload),
@@ -171,7 +174,7 @@ pub fn anonymous_csrf(req: &HttpRequest, state: &AppState) -> AnonymousCsrf {
 /// a browser already logged in (switching users), its session's token.
 pub fn check_login_csrf(
     req: &HttpRequest,
-    state: &AppState,
+    state: &ProviderState,
     session: Option<&Session>,
     presented: Option<&str>,
 ) -> Result<(), PageError> {
@@ -186,19 +189,19 @@ pub fn check_login_csrf(
 }
 
 /// The cookie that clears the anonymous CSRF cookie (after login).
-pub fn clear_anonymous_csrf(state: &AppState) -> Cookie<'static> {
+pub fn clear_anonymous_csrf(state: &ProviderState) -> Cookie<'static> {
     let mut c = cookie(state, csrf_cookie_name(state), String::new());
     c.make_removal();
     c
 }
 
-fn form_token(state: &AppState, payload: &str) -> String {
+fn form_token(state: &ProviderState, payload: &str) -> String {
     URL_SAFE_NO_PAD.encode(state.csrf_key.tag("form", payload))
 }
 
 /// `<issued>.<nonce>` of this request's CSRF cookie, if this server signed it
 /// and it is no older than a session may live.
-fn signed_payload(req: &HttpRequest, state: &AppState) -> Option<String> {
+fn signed_payload(req: &HttpRequest, state: &ProviderState) -> Option<String> {
     let c = req.cookie(csrf_cookie_name(state))?;
     let value = c.value();
     if value.len() > 200 {

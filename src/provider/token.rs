@@ -4,12 +4,10 @@
 use super::authorize::is_pkce_value;
 use super::client_auth::{self, Authenticated};
 use super::error::OAuthError;
-use super::keys::KeyError;
 use super::params::{read_form, Params, ParamsError};
-use super::throttle;
-use super::tokens;
 use crate::domain::{Scopes, Secret};
-use crate::state::AppState;
+use crate::oauth::keys::KeyError;
+use crate::provider::ProviderState;
 use crate::store::{digest, Client, Grant, RefreshPolicy};
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -75,13 +73,13 @@ pub async fn oauth_form(req: &HttpRequest, payload: web::Payload) -> Result<Para
     path = "/api/token",
     tag = "provider",
     security(("client_basic" = []), ()),
-    request_body(content = crate::openapi::TokenForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, description = "Tokens. Every response carries `Cache-Control: no-store` and `Pragma: no-cache`.", body = crate::provider::token::TokenResponse), (status = 400, description = "invalid_request, invalid_grant, unauthorized_client, unsupported_grant_type, invalid_scope", body = crate::openapi::OAuthErrorBody), (status = 401, description = "invalid_client (with `WWW-Authenticate: Basic` when Basic was used)", body = crate::openapi::OAuthErrorBody), (status = 405, description = "Not POST", body = crate::openapi::OAuthErrorBody), (status = 413, description = "Body over the limit", body = crate::openapi::OAuthErrorBody), (status = 429, description = "Too many failed attempts; see `Retry-After`", body = crate::openapi::OAuthErrorBody), (status = 503, description = "temporarily_unavailable", body = crate::openapi::OAuthErrorBody))
+    request_body(content = crate::provider::docs::TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "Tokens. Every response carries `Cache-Control: no-store` and `Pragma: no-cache`.", body = crate::provider::token::TokenResponse), (status = 400, description = "invalid_request, invalid_grant, unauthorized_client, unsupported_grant_type, invalid_scope", body = crate::provider::docs::OAuthErrorBody), (status = 401, description = "invalid_client (with `WWW-Authenticate: Basic` when Basic was used)", body = crate::provider::docs::OAuthErrorBody), (status = 405, description = "Not POST", body = crate::provider::docs::OAuthErrorBody), (status = 413, description = "Body over the limit", body = crate::provider::docs::OAuthErrorBody), (status = 429, description = "Too many failed attempts; see `Retry-After`", body = crate::provider::docs::OAuthErrorBody), (status = 503, description = "temporarily_unavailable", body = crate::provider::docs::OAuthErrorBody))
 )]
 pub async fn token(
     req: HttpRequest,
     payload: web::Payload,
-    state: web::Data<AppState>,
+    state: web::Data<ProviderState>,
 ) -> Result<HttpResponse, OAuthError> {
     let params = oauth_form(&req, payload).await.inspect_err(|e| {
         state.metrics.record_token("", Err(e.code()));
@@ -91,7 +89,7 @@ pub async fn token(
         &state,
         req.headers(),
         &params,
-        throttle::client_ip(&req, &state),
+        crate::web::client::client_ip(&req, state.settings.trust_forwarded_headers),
     )
     .await;
     let grant_type = params.get("grant_type").unwrap_or("");
@@ -120,7 +118,7 @@ pub async fn token(
 
 /// The token endpoint's logic, independent of HTTP.
 pub async fn exchange(
-    state: &AppState,
+    state: &ProviderState,
     headers: &header::HeaderMap,
     params: &Params,
     peer: Option<std::net::IpAddr>,
@@ -145,7 +143,17 @@ pub async fn exchange(
         )));
     }
     let caller = client_auth::authenticate(state, presented, true, peer).await?;
-    crate::admin::scenarios::before_token(state, &caller.client.id, &grant_type).await?;
+    if let Some(e) = state
+        .faults
+        .before_token(&caller.client.id, &grant_type)
+        .await?
+    {
+        return Err(OAuthError::Scripted {
+            status: e.status,
+            error: e.error,
+            description: e.description,
+        });
+    }
     match grant_type.as_str() {
         "authorization_code" => authorization_code(state, &caller, params).await,
         "refresh_token" => refresh_token(state, &caller, params).await,
@@ -160,7 +168,7 @@ fn required<'a>(params: &'a Params, name: &str) -> Result<&'a str, OAuthError> {
 }
 
 async fn authorization_code(
-    state: &AppState,
+    state: &ProviderState,
     caller: &Authenticated,
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
@@ -222,12 +230,13 @@ async fn authorization_code(
 
 /// A code used twice: everything issued from it is revoked (RFC 6749 §4.1.2).
 async fn replayed(
-    state: &AppState,
+    state: &ProviderState,
     grant_id: &str,
     caller: &Authenticated,
     now: i64,
 ) -> OAuthError {
     match state
+        .tokens
         .revocations
         .revoke_grant(&state.store, grant_id, "code_replay", now)
         .await
@@ -242,7 +251,7 @@ async fn replayed(
 }
 
 async fn refresh_token(
-    state: &AppState,
+    state: &ProviderState,
     caller: &Authenticated,
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
@@ -298,6 +307,7 @@ async fn refresh_token(
                     && now - rotated_at <= client.refresh_grace_seconds;
                 if !in_grace {
                     state
+                        .tokens
                         .revocations
                         .revoke_grant(&state.store, &grant.id, "refresh_token_reuse", now)
                         .await?;
@@ -317,7 +327,7 @@ async fn refresh_token(
 }
 
 fn client_credentials(
-    state: &AppState,
+    state: &ProviderState,
     caller: &Authenticated,
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
@@ -336,14 +346,10 @@ fn client_credentials(
     let client = &caller.client;
     let ttl = client.access_token_ttl;
     let scope = scopes.to_string();
-    let (access_token, _) = tokens::mint(
-        state,
-        client.id.as_str(),
-        client.id.as_str(),
-        &scope,
-        None,
-        ttl,
-    )?;
+    let (access_token, _) =
+        state
+            .tokens
+            .mint(client.id.as_str(), client.id.as_str(), &scope, None, ttl)?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
@@ -354,18 +360,17 @@ fn client_credentials(
 }
 
 async fn user_tokens(
-    state: &AppState,
+    state: &ProviderState,
     client: &Client,
     grant: &Grant,
     scopes: &Scopes,
     refresh: Option<Secret>,
 ) -> Result<TokenResponse, OAuthError> {
-    use crate::admin::scenarios::{token_shape, ExpiresInForm};
-    let shape = token_shape(state, &client.id, &grant.user_id).await?;
+    use crate::faults::ExpiresInForm;
+    let shape = state.faults.token_shape(&client.id, &grant.user_id).await?;
     let ttl = shape.lifetime.unwrap_or(client.access_token_ttl);
     let scope = scopes.to_string();
-    let (access_token, _) = tokens::mint(
-        state,
+    let (access_token, _) = state.tokens.mint(
         grant.user_id.as_str(),
         client.id.as_str(),
         &scope,

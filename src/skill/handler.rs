@@ -2,8 +2,8 @@
 //! response envelope. Testable without HTTP; never fails — every api problem
 //! becomes speech.
 
-use super::api::{ApiClient, ApiError, CurrentlyPlaying};
-use super::envelope::*;
+use super::web_api::{CurrentlyPlaying, WebApiClient, WebApiError};
+use crate::wire::alexa::envelope::*;
 
 pub const SKILL_NAME: &str = "mock music";
 
@@ -57,8 +57,8 @@ pub fn link_account() -> ResponseEnvelope {
 }
 
 /// Turns an api failure into a specific spoken apology (logged, never a crash).
-fn apology(action: &str, e: ApiError) -> ResponseEnvelope {
-    if let ApiError::Unauthorized = e {
+fn apology(action: &str, e: WebApiError) -> ResponseEnvelope {
+    if let WebApiError::Unauthorized = e {
         tracing::info!(
             event = "skill_token_rejected",
             "the api rejected the token; asking to relink"
@@ -67,26 +67,26 @@ fn apology(action: &str, e: ApiError) -> ResponseEnvelope {
     }
     tracing::warn!(event = "skill_api_failed", action, error = %e, "api call failed");
     let text = match &e {
-        ApiError::Forbidden { reason } if reason == "PREMIUM_REQUIRED" => {
+        WebApiError::Forbidden { reason } if reason == "PREMIUM_REQUIRED" => {
             "Sorry, controlling playback needs a premium account.".to_owned()
         }
-        ApiError::Forbidden { .. } => {
+        WebApiError::Forbidden { .. } => {
             format!("Sorry, your account isn't allowed to {action}. You may need to link your account again with more permissions.")
         }
-        ApiError::NotFound { reason } if reason == "NO_ACTIVE_DEVICE" => {
+        WebApiError::NotFound { reason } if reason == "NO_ACTIVE_DEVICE" => {
             "I couldn't find an active device. Start playing music on one of your devices, then try again.".to_owned()
         }
-        ApiError::NotFound { .. } => format!("Sorry, I couldn't find what I needed to {action}."),
-        ApiError::RateLimited => "The music service is busy right now. Please try again in a minute.".to_owned(),
-        ApiError::Unreachable(_) => format!("Sorry, I can't reach the music service right now, so I couldn't {action}. Please try again later."),
-        ApiError::Status(_) | ApiError::BadResponse(_) => format!("Sorry, the music service had a problem, so I couldn't {action}. Please try again later."),
-        ApiError::Unauthorized => unreachable!("handled above"),
+        WebApiError::NotFound { .. } => format!("Sorry, I couldn't find what I needed to {action}."),
+        WebApiError::RateLimited => "The music service is busy right now. Please try again in a minute.".to_owned(),
+        WebApiError::Unreachable(_) => format!("Sorry, I can't reach the music service right now, so I couldn't {action}. Please try again later."),
+        WebApiError::Status(_) | WebApiError::BadResponse(_) => format!("Sorry, the music service had a problem, so I couldn't {action}. Please try again later."),
+        WebApiError::Unauthorized => unreachable!("handled above"),
     };
     speak(text, true)
 }
 
 /// Answers one request.
-pub async fn handle(api: &ApiClient, env: &RequestEnvelope) -> ResponseEnvelope {
+pub async fn handle(api: &WebApiClient, env: &RequestEnvelope) -> ResponseEnvelope {
     let mut out = match &env.request {
         Request::Known(KnownRequest::SessionEndedRequest(r)) => {
             // Alexa ignores any speech here; just acknowledge.
@@ -110,7 +110,7 @@ pub async fn handle(api: &ApiClient, env: &RequestEnvelope) -> ResponseEnvelope 
     out
 }
 
-async fn launch(api: &ApiClient, token: &str) -> ResponseEnvelope {
+async fn launch(api: &WebApiClient, token: &str) -> ResponseEnvelope {
     match api.me(token).await {
         Ok(me) => speak(
             format!("Welcome to {SKILL_NAME}, {}. {HELP}", me.name()),
@@ -120,7 +120,7 @@ async fn launch(api: &ApiClient, token: &str) -> ResponseEnvelope {
     }
 }
 
-async fn intent(api: &ApiClient, env: &RequestEnvelope, intent: &Intent) -> ResponseEnvelope {
+async fn intent(api: &WebApiClient, env: &RequestEnvelope, intent: &Intent) -> ResponseEnvelope {
     // Built-ins that need no account work for everyone.
     match intent.name.as_str() {
         "AMAZON.HelpIntent" => return speak(HELP, false),
@@ -197,6 +197,38 @@ async fn intent(api: &ApiClient, env: &RequestEnvelope, intent: &Intent) -> Resp
                 format!("Sorry, {SKILL_NAME} doesn't know how to do that yet. {HELP}"),
                 false,
             )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::alexa::interaction_model::LanguageModel;
+
+    #[test]
+    fn the_bundled_model_lists_exactly_the_handled_intents() {
+        let model = LanguageModel::bundled();
+        assert_eq!(model.invocation_name, "mock music");
+        let mut listed: Vec<&str> = model.intents.iter().map(|i| i.name.as_str()).collect();
+        let mut handled = HANDLED_INTENTS.to_vec();
+        listed.sort();
+        handled.sort();
+        assert_eq!(listed, handled);
+        for intent in &model.intents {
+            if !intent.name.starts_with("AMAZON.") {
+                assert!(!intent.samples.is_empty(), "{} has samples", intent.name);
+            }
+            for sample in &intent.samples {
+                for slot in sample.split('{').skip(1) {
+                    let name = slot.split('}').next().unwrap();
+                    assert!(
+                        intent.slots.iter().any(|s| s.name == name),
+                        "{}: sample '{sample}' uses an undeclared slot",
+                        intent.name
+                    );
+                }
+            }
         }
     }
 }

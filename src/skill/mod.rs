@@ -1,44 +1,48 @@
 //! The bundled Alexa custom skill ("mock music"): verifies Alexa's requests,
 //! and answers them by calling the Web API with the account-linking token.
 
-pub mod api;
-pub mod envelope;
 pub mod handler;
-pub mod model;
 pub mod verify;
+pub mod web_api;
 
+use crate::clock::Clock;
 use crate::config::Settings;
-use crate::state::AppState;
+use crate::wire::alexa::envelope;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use std::sync::Arc;
-use verify::{Verifier, VerifyError};
+use verify::{RequestRejected, Verifier};
 
-/// The skill's shared parts, built once at start.
+/// What the skill endpoint uses, built once at start.
 #[derive(Clone)]
-pub struct SkillRuntime {
+pub struct SkillState {
     pub verifier: Arc<Verifier>,
-    pub api: api::ApiClient,
+    pub api: web_api::WebApiClient,
+    pub clock: Clock,
+    /// The path the endpoint is served at (`skill_path`).
+    pub path: Arc<str>,
 }
 
-impl SkillRuntime {
-    pub fn new(settings: &Settings) -> Result<Self, String> {
+impl SkillState {
+    pub fn new(settings: &Settings, clock: Clock) -> Result<Self, String> {
         let verifier = Verifier::new(settings)?;
         if !verifier.checks_signatures() {
             tracing::warn!(
                 "skill request signature verification is OFF (skill_verify_signatures=false): fine for \
                  local testing, but anyone can call {} — turn it on for a skill Alexa calls",
-                settings.skill_path
+                settings.skill.path
             );
         }
-        if settings.skill_application_id.is_none() {
+        if settings.skill.application_id.is_none() {
             tracing::warn!(
                 "skill_application_id is not set: the skill accepts requests for any applicationId"
             );
         }
         Ok(Self {
             verifier: Arc::new(verifier),
-            api: api::ApiClient::new(settings.skill_api_base_url()),
+            api: web_api::WebApiClient::new(settings.skill_api_base_url()),
+            clock,
+            path: settings.skill.path.as_str().into(),
         })
     }
 }
@@ -47,7 +51,7 @@ impl SkillRuntime {
 #[derive(Debug, thiserror::Error)]
 pub enum SkillError {
     #[error(transparent)]
-    Verify(#[from] VerifyError),
+    Verify(#[from] RequestRejected),
     #[error("the body is not an Alexa request envelope: {0}")]
     Malformed(String),
 }
@@ -59,11 +63,18 @@ impl ResponseError for SkillError {
 
     fn error_response(&self) -> HttpResponse {
         tracing::warn!(event = "skill_request_rejected", reason = %self, "skill request rejected");
-        HttpResponse::BadRequest().json(serde_json::json!({
-            "error": "invalid_request",
-            "error_description": self.to_string(),
-        }))
+        HttpResponse::BadRequest().json(SkillErrorBody {
+            error: "invalid_request".into(),
+            error_description: self.to_string(),
+        })
     }
+}
+
+/// The skill endpoint's refusal: `{"error": "invalid_request", "error_description"}`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct SkillErrorBody {
+    pub error: String,
+    pub error_description: String,
 }
 
 /// Registers `POST <skill_path>`.
@@ -81,8 +92,8 @@ struct SkillPathGuard;
 
 impl actix_web::guard::Guard for SkillPathGuard {
     fn check(&self, ctx: &actix_web::guard::GuardContext<'_>) -> bool {
-        ctx.app_data::<web::Data<AppState>>()
-            .is_some_and(|s| ctx.head().uri.path() == s.settings.skill_path)
+        ctx.app_data::<web::Data<SkillState>>()
+            .is_some_and(|s| ctx.head().uri.path() == &*s.path)
     }
 }
 
@@ -100,19 +111,19 @@ fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
         ("SignatureCertChainUrl" = Option<String>, Header, description = "Alexa's certificate chain URL"),
         ("Signature-256" = Option<String>, Header, description = "Base64 RSA-SHA256 signature of the body")
     ),
-    request_body(content = crate::skill::envelope::RequestEnvelope, content_type = "application/json"),
+    request_body(content = crate::wire::alexa::envelope::RequestEnvelope, content_type = "application/json"),
     responses(
-        (status = 200, description = "The skill's answer", body = crate::skill::envelope::ResponseEnvelope),
-        (status = 400, description = "Bad signature, timestamp, application id or envelope (`invalid_request`)", body = crate::openapi::OAuthErrorBody),
+        (status = 200, description = "The skill's answer", body = crate::wire::alexa::envelope::ResponseEnvelope),
+        (status = 400, description = "Bad signature, timestamp, application id or envelope (`invalid_request`)", body = SkillErrorBody),
         (status = 413, description = "Body over the limit")
     )
 )]
 pub(crate) async fn endpoint(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<SkillState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, SkillError> {
-    let skill = &state.skill;
+    let skill = &state;
     skill
         .verifier
         .check_signature(

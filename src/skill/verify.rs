@@ -3,9 +3,9 @@
 //! `echo-api.amazon.com`, chained to a trusted root), `Signature-256` over the
 //! raw body, the 150-second timestamp window and the application id.
 
-use super::envelope::RequestEnvelope;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::wire::alexa::envelope::RequestEnvelope;
 use base64::Engine;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, DnsName, ServerName, TrustAnchor, UnixTime};
@@ -22,7 +22,7 @@ const MAX_CHAIN_BYTES: usize = 64 * 1024;
 
 /// Why a request was rejected; always answered with HTTP 400.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum VerifyError {
+pub enum RequestRejected {
     #[error("missing header {0}")]
     MissingHeader(&'static str),
     #[error("invalid SignatureCertChainUrl: {0}")]
@@ -66,8 +66,8 @@ impl CertUrlRule {
     }
 
     /// Checks a SignatureCertChainUrl; returns it normalised (`..` resolved).
-    pub fn check(&self, raw: &str) -> Result<url::Url, VerifyError> {
-        let bad = |why: &str| VerifyError::CertUrl(why.to_owned());
+    pub fn check(&self, raw: &str) -> Result<url::Url, RequestRejected> {
+        let bad = |why: &str| RequestRejected::CertUrl(why.to_owned());
         // The url crate lower-cases scheme and host and resolves dot segments,
         // which is exactly the normalisation Amazon asks for.
         let u = url::Url::parse(raw.trim()).map_err(|_| bad("not a URL"))?;
@@ -105,7 +105,7 @@ const MAX_CACHED_CHAINS: usize = 16;
 pub const MAX_SKILL_EVENT_AGE_SECONDS: i64 = 3600;
 
 /// Checks `request.timestamp` against now (both directions, as Amazon's docs say).
-pub fn check_timestamp(timestamp: &str, now: i64) -> Result<(), VerifyError> {
+pub fn check_timestamp(timestamp: &str, now: i64) -> Result<(), RequestRejected> {
     check_timestamp_within(timestamp, now, MAX_SKEW_SECONDS)
 }
 
@@ -118,17 +118,20 @@ pub fn max_age_for(request_type: &str) -> i64 {
     }
 }
 
-fn check_timestamp_within(timestamp: &str, now: i64, max_age: i64) -> Result<(), VerifyError> {
+fn check_timestamp_within(timestamp: &str, now: i64, max_age: i64) -> Result<(), RequestRejected> {
     let t = time::OffsetDateTime::parse(timestamp, &time::format_description::well_known::Rfc3339)
-        .map_err(|_| VerifyError::Timestamp("not an ISO 8601 timestamp".into()))?
+        .map_err(|_| RequestRejected::Timestamp("not an ISO 8601 timestamp".into()))?
         .unix_timestamp();
     let skew = now - t;
     if skew > max_age {
-        Err(VerifyError::Timestamp(format!(
+        Err(RequestRejected::Timestamp(format!(
             "{skew} s old; at most {max_age} s allowed"
         )))
     } else if -skew > MAX_SKEW_SECONDS {
-        Err(VerifyError::Timestamp(format!("{} s in the future", -skew)))
+        Err(RequestRejected::Timestamp(format!(
+            "{} s in the future",
+            -skew
+        )))
     } else {
         Ok(())
     }
@@ -146,9 +149,9 @@ pub struct Verifier {
 
 impl Verifier {
     pub fn new(settings: &Settings) -> Result<Self, String> {
-        let rule = CertUrlRule::parse(&settings.skill_cert_url_prefix)
+        let rule = CertUrlRule::parse(&settings.skill.cert_url_prefix)
             .map_err(|e| format!("skill_cert_url_prefix {e}"))?;
-        let roots = match &settings.skill_trusted_roots_file {
+        let roots = match &settings.skill.trusted_roots_file {
             None => webpki_roots::TLS_SERVER_ROOTS.to_vec(),
             Some(path) => load_roots(path)?,
         };
@@ -158,8 +161,8 @@ impl Verifier {
             .build()
             .map_err(|e| e.to_string())?;
         Ok(Self {
-            signatures: settings.skill_verify_signatures,
-            application_id: settings.skill_application_id.clone(),
+            signatures: settings.skill.verify_signatures,
+            application_id: settings.skill.application_id.clone(),
             rule,
             roots,
             http,
@@ -178,30 +181,36 @@ impl Verifier {
         signature: Option<&str>,
         body: &[u8],
         clock: &Clock,
-    ) -> Result<(), VerifyError> {
+    ) -> Result<(), RequestRejected> {
         if !self.signatures {
             return Ok(());
         }
-        let cert_url = cert_url.ok_or(VerifyError::MissingHeader("SignatureCertChainUrl"))?;
-        let signature = signature.ok_or(VerifyError::MissingHeader("Signature-256"))?;
+        let cert_url = cert_url.ok_or(RequestRejected::MissingHeader("SignatureCertChainUrl"))?;
+        let signature = signature.ok_or(RequestRejected::MissingHeader("Signature-256"))?;
         let url = self.rule.check(cert_url)?;
         let signature = base64::engine::general_purpose::STANDARD
             .decode(signature.trim())
-            .map_err(|_| VerifyError::Signature)?;
+            .map_err(|_| RequestRejected::Signature)?;
         let chain = self.chain(&url).await?;
         let now = UnixTime::since_unix_epoch(Duration::from_secs(clock.now().max(0) as u64));
         verify_chain_and_signature(&chain, &self.roots, now, body, &signature)
     }
 
     /// The checks made on every request, signed or not.
-    pub fn check_envelope(&self, env: &RequestEnvelope, clock: &Clock) -> Result<(), VerifyError> {
+    pub fn check_envelope(
+        &self,
+        env: &RequestEnvelope,
+        clock: &Clock,
+    ) -> Result<(), RequestRejected> {
         check_timestamp_within(
             env.request.timestamp(),
             clock.now(),
             max_age_for(env.request.type_name()),
         )?;
         match &self.application_id {
-            Some(expected) if env.application_id() != expected => Err(VerifyError::ApplicationId),
+            Some(expected) if env.application_id() != expected => {
+                Err(RequestRejected::ApplicationId)
+            }
             _ => Ok(()),
         }
     }
@@ -209,12 +218,12 @@ impl Verifier {
     async fn chain(
         &self,
         url: &url::Url,
-    ) -> Result<Arc<Vec<CertificateDer<'static>>>, VerifyError> {
+    ) -> Result<Arc<Vec<CertificateDer<'static>>>, RequestRejected> {
         let key = url.as_str().to_owned();
         if let Some(hit) = self.cache.lock().expect("cache lock").get(&key) {
             return Ok(hit.clone());
         }
-        let fetch = |e: String| VerifyError::CertFetch(e);
+        let fetch = |e: String| RequestRejected::CertFetch(e);
         let res = self
             .http
             .get(url.clone())
@@ -283,11 +292,11 @@ pub fn verify_chain_and_signature(
     now: UnixTime,
     body: &[u8],
     signature: &[u8],
-) -> Result<(), VerifyError> {
-    let cert_err = |e: webpki::Error| VerifyError::Certificate(format!("{e:?}"));
+) -> Result<(), RequestRejected> {
+    let cert_err = |e: webpki::Error| RequestRejected::Certificate(format!("{e:?}"));
     let (leaf, intermediates) = chain
         .split_first()
-        .ok_or_else(|| VerifyError::Certificate("empty chain".into()))?;
+        .ok_or_else(|| RequestRejected::Certificate("empty chain".into()))?;
     let ee = webpki::EndEntityCert::try_from(leaf).map_err(cert_err)?;
     ee.verify_for_usage(
         webpki::ALL_VERIFICATION_ALGS,
@@ -303,7 +312,7 @@ pub fn verify_chain_and_signature(
     ee.verify_is_valid_for_subject_name(&ServerName::DnsName(name))
         .map_err(cert_err)?;
     ee.verify_signature(webpki::ring::RSA_PKCS1_2048_8192_SHA256, body, signature)
-        .map_err(|_| VerifyError::Signature)
+        .map_err(|_| RequestRejected::Signature)
 }
 
 #[cfg(test)]
@@ -349,7 +358,7 @@ mod tests {
             "not a url",
         ] {
             assert!(
-                matches!(amazon().check(bad), Err(VerifyError::CertUrl(_))),
+                matches!(amazon().check(bad), Err(RequestRejected::CertUrl(_))),
                 "{bad} should fail"
             );
         }

@@ -168,7 +168,7 @@ pub async fn run(out: &mut impl Write) -> Result<bool, DemoError> {
     result
 }
 
-async fn story(state: &crate::state::AppState, out: &mut impl Write) -> Result<bool, DemoError> {
+async fn story(state: &crate::startup::Services, out: &mut impl Write) -> Result<bool, DemoError> {
     let base = state.settings.public_url();
     let _ = writeln!(
         out,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 /// Why an api call failed.
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub enum WebApiError {
     /// 401: the token is expired or revoked; the user must relink.
     #[error("the api rejected the token (401)")]
     Unauthorized,
@@ -100,12 +100,12 @@ struct Page {
 }
 
 #[derive(Clone)]
-pub struct ApiClient {
+pub struct WebApiClient {
     http: reqwest::Client,
     base: String,
 }
 
-impl ApiClient {
+impl WebApiClient {
     pub fn new(base: String) -> Self {
         // Alexa waits about 8 s for the skill; leave room to answer.
         let http = reqwest::Client::builder()
@@ -128,7 +128,7 @@ impl ApiClient {
         token: &str,
         query: &[(&str, &str)],
         body: Option<serde_json::Value>,
-    ) -> Result<Option<Vec<u8>>, ApiError> {
+    ) -> Result<Option<Vec<u8>>, WebApiError> {
         let mut req = self
             .http
             .request(method, format!("{}{}", self.base, path))
@@ -140,12 +140,12 @@ impl ApiClient {
         let res = req
             .send()
             .await
-            .map_err(|e| ApiError::Unreachable(e.without_url().to_string()))?;
+            .map_err(|e| WebApiError::Unreachable(e.without_url().to_string()))?;
         let status = res.status().as_u16();
         let bytes = res
             .bytes()
             .await
-            .map_err(|e| ApiError::Unreachable(e.without_url().to_string()))?;
+            .map_err(|e| WebApiError::Unreachable(e.without_url().to_string()))?;
         let reason = || {
             serde_json::from_slice::<ErrorBody>(&bytes)
                 .ok()
@@ -155,21 +155,21 @@ impl ApiClient {
         match status {
             200..=299 if bytes.is_empty() => Ok(None),
             200..=299 => Ok(Some(bytes.to_vec())),
-            401 => Err(ApiError::Unauthorized),
-            403 => Err(ApiError::Forbidden { reason: reason() }),
-            404 => Err(ApiError::NotFound { reason: reason() }),
-            429 => Err(ApiError::RateLimited),
-            s => Err(ApiError::Status(s)),
+            401 => Err(WebApiError::Unauthorized),
+            403 => Err(WebApiError::Forbidden { reason: reason() }),
+            404 => Err(WebApiError::NotFound { reason: reason() }),
+            429 => Err(WebApiError::RateLimited),
+            s => Err(WebApiError::Status(s)),
         }
     }
 
-    fn parse<T: for<'de> Deserialize<'de>>(body: Option<Vec<u8>>) -> Result<T, ApiError> {
-        let body = body.ok_or_else(|| ApiError::BadResponse("an empty body".into()))?;
-        serde_json::from_slice(&body).map_err(|e| ApiError::BadResponse(e.to_string()))
+    fn parse<T: for<'de> Deserialize<'de>>(body: Option<Vec<u8>>) -> Result<T, WebApiError> {
+        let body = body.ok_or_else(|| WebApiError::BadResponse("an empty body".into()))?;
+        serde_json::from_slice(&body).map_err(|e| WebApiError::BadResponse(e.to_string()))
     }
 
     /// `GET /me`
-    pub async fn me(&self, token: &str) -> Result<Me, ApiError> {
+    pub async fn me(&self, token: &str) -> Result<Me, WebApiError> {
         Self::parse(
             self.send(reqwest::Method::GET, "/me", token, &[], None)
                 .await?,
@@ -180,7 +180,7 @@ impl ApiClient {
     pub async fn currently_playing(
         &self,
         token: &str,
-    ) -> Result<Option<CurrentlyPlaying>, ApiError> {
+    ) -> Result<Option<CurrentlyPlaying>, WebApiError> {
         match self
             .send(
                 reqwest::Method::GET,
@@ -197,7 +197,7 @@ impl ApiClient {
     }
 
     /// `GET /search?type=track&q=…&limit=1`: the best match, if any.
-    pub async fn search_track(&self, token: &str, q: &str) -> Result<Option<Track>, ApiError> {
+    pub async fn search_track(&self, token: &str, q: &str) -> Result<Option<Track>, WebApiError> {
         let body = self
             .send(
                 reqwest::Method::GET,
@@ -216,7 +216,7 @@ impl ApiClient {
     /// An Echo is itself a Spotify Connect device, so "play" on Alexa plays
     /// there even when no device is active: with 404 NO_ACTIVE_DEVICE, this
     /// picks the user's first speaker (else first device) and plays on it.
-    pub async fn play(&self, token: &str, uri: Option<&str>) -> Result<(), ApiError> {
+    pub async fn play(&self, token: &str, uri: Option<&str>) -> Result<(), WebApiError> {
         let body = uri.map(|u| serde_json::json!({ "uris": [u] }));
         let first = self
             .send(
@@ -228,9 +228,9 @@ impl ApiClient {
             )
             .await;
         match first {
-            Err(ApiError::NotFound { reason }) if reason == "NO_ACTIVE_DEVICE" => {
+            Err(WebApiError::NotFound { reason }) if reason == "NO_ACTIVE_DEVICE" => {
                 let Some(device) = self.speaker(token).await? else {
-                    return Err(ApiError::NotFound { reason });
+                    return Err(WebApiError::NotFound { reason });
                 };
                 self.send(
                     reqwest::Method::PUT,
@@ -247,7 +247,7 @@ impl ApiClient {
     }
 
     /// `GET /me/player/devices`: the id of the first speaker, else the first device.
-    async fn speaker(&self, token: &str) -> Result<Option<String>, ApiError> {
+    async fn speaker(&self, token: &str) -> Result<Option<String>, WebApiError> {
         #[derive(Deserialize)]
         struct Devices {
             devices: Vec<DeviceInfo>,
@@ -263,7 +263,7 @@ impl ApiClient {
             .await?
             .unwrap_or_default();
         let list: Devices =
-            serde_json::from_slice(&body).map_err(|e| ApiError::BadResponse(e.to_string()))?;
+            serde_json::from_slice(&body).map_err(|e| WebApiError::BadResponse(e.to_string()))?;
         let pick = list
             .devices
             .iter()
@@ -273,21 +273,21 @@ impl ApiClient {
     }
 
     /// `PUT /me/player/pause`
-    pub async fn pause(&self, token: &str) -> Result<(), ApiError> {
+    pub async fn pause(&self, token: &str) -> Result<(), WebApiError> {
         self.send(reqwest::Method::PUT, "/me/player/pause", token, &[], None)
             .await
             .map(drop)
     }
 
     /// `POST /me/player/next`
-    pub async fn next(&self, token: &str) -> Result<(), ApiError> {
+    pub async fn next(&self, token: &str) -> Result<(), WebApiError> {
         self.send(reqwest::Method::POST, "/me/player/next", token, &[], None)
             .await
             .map(drop)
     }
 
     /// `POST /me/player/previous`
-    pub async fn previous(&self, token: &str) -> Result<(), ApiError> {
+    pub async fn previous(&self, token: &str) -> Result<(), WebApiError> {
         self.send(
             reqwest::Method::POST,
             "/me/player/previous",
@@ -300,7 +300,7 @@ impl ApiClient {
     }
 
     /// `PUT /me/player/volume?volume_percent=N`
-    pub async fn volume(&self, token: &str, percent: u8) -> Result<(), ApiError> {
+    pub async fn volume(&self, token: &str, percent: u8) -> Result<(), WebApiError> {
         let p = percent.to_string();
         self.send(
             reqwest::Method::PUT,

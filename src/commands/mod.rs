@@ -1,15 +1,17 @@
 //! What each CLI command does. This is the binary's edge: errors become
 //! `anyhow` here and nowhere else.
 
-use crate::admin::scenarios::ScenarioSpec;
+pub mod demo;
+
 use crate::cli::{
     Cli, ClientAdd, ClientCommand, Command, KeysCommand, ScenarioAdd, ScenarioCommand, ServeArgs,
     UserAdd, UserCommand,
 };
 use crate::clock::Clock;
 use crate::config::{ClientSeed, Settings, UserSeed};
+use crate::domain::ScenarioSpec;
 use crate::domain::{ClientId, Secret, Username};
-use crate::provider::{keys, password};
+use crate::oauth::{keys, password};
 use crate::startup::{self, Application};
 use crate::store::{redact_url, Store};
 use anyhow::{bail, Context};
@@ -37,10 +39,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Healthcheck { url } => {
             healthcheck(url.unwrap_or_else(|| format!("http://{}", settings.listen))).await
         }
+        Command::Config => {
+            println!("{}", serde_json::to_string_pretty(&settings.effective())?);
+            Ok(())
+        }
         // The demo ignores the loaded settings on purpose: it always runs on
         // a fresh server with the defaults, so its verdict means the same everywhere.
         Command::Demo => {
-            if crate::alexa::demo::run(&mut std::io::stdout()).await? {
+            if crate::commands::demo::run(&mut std::io::stdout()).await? {
                 Ok(())
             } else {
                 bail!("the demo story did not behave (see the failed steps above)")
@@ -87,7 +93,7 @@ async fn serve(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
     app.run_until_stopped().await.context("server failed")
 }
 
-fn print_banner(state: &crate::state::AppState) {
+fn print_banner(state: &crate::startup::Services) {
     let s = &state.settings;
     let base = s.public_url();
     println!(
@@ -125,10 +131,10 @@ fn print_banner(state: &crate::state::AppState) {
         );
         println!(
             "Try the flow in a browser: {}",
-            crate::provider::account::try_url(state)
+            crate::provider::account::try_url(&state.settings)
         );
         println!("Alexa simulator (enable the skill, talk to it): {base}/alexa");
-        println!("Skill endpoint: {base}{}", s.skill_path);
+        println!("Skill endpoint: {base}{}", s.skill.path);
     }
     println!("Metadata: {base}/.well-known/oauth-authorization-server   JWKS: {base}/.well-known/jwks.json");
 }
@@ -365,9 +371,13 @@ async fn scenario(settings: Settings, cmd: ScenarioCommand) -> anyhow::Result<()
                 expires_in,
             };
             // The same validation as the admin API and the config file.
-            let record = spec
-                .into_record(&store, uuid::Uuid::new_v4().simple().to_string(), now)
-                .await?;
+            let record = crate::faults::validate(
+                spec,
+                &store,
+                uuid::Uuid::new_v4().simple().to_string(),
+                now,
+            )
+            .await?;
             if !store.insert_scenario(&record).await? {
                 bail!("a scenario with id '{}' exists; clear it first", record.id);
             }

@@ -4,8 +4,8 @@
 //! always ends: an attacker can slow one address down, never lock a user out
 //! for good.
 
-use crate::state::AppState;
-use crate::store::StoreError;
+use crate::clock::Clock;
+use crate::store::{Store, StoreError};
 use std::net::IpAddr;
 
 /// The window failures are counted over.
@@ -51,14 +51,15 @@ impl Attempt {
     }
 
     /// `Some(seconds to wait)` while any of this attempt's limits is reached.
-    pub async fn blocked_for(&self, state: &AppState) -> Result<Option<i64>, StoreError> {
-        let now = state.clock.now();
+    pub async fn blocked_for(
+        &self,
+        store: &Store,
+        clock: &Clock,
+    ) -> Result<Option<i64>, StoreError> {
+        let now = clock.now();
         let mut wait = None;
         for (key, limit) in &self.keys {
-            let (count, oldest) = state
-                .store
-                .failures_since(key, now - WINDOW_SECONDS)
-                .await?;
+            let (count, oldest) = store.failures_since(key, now - WINDOW_SECONDS).await?;
             if count >= *limit {
                 let until = oldest.unwrap_or(now) + WINDOW_SECONDS;
                 wait = Some(wait.unwrap_or(0).max(until - now).max(1));
@@ -71,15 +72,14 @@ impl Attempt {
     /// so parallel attempts cannot all slip in before the first failure is
     /// written: once the limit is reached, every further attempt answers
     /// "blocked", whatever its outcome. `Some(wait)` if this one is refused.
-    pub async fn failed(&self, state: &AppState) -> Result<Option<i64>, StoreError> {
+    pub async fn failed(&self, store: &Store, clock: &Clock) -> Result<Option<i64>, StoreError> {
         let _turn = self.lock().await;
-        if let Some(wait) = self.blocked_for(state).await? {
+        if let Some(wait) = self.blocked_for(store, clock).await? {
             return Ok(Some(wait));
         }
         let keys: Vec<String> = self.keys.iter().map(|(k, _)| k.clone()).collect();
-        state
-            .store
-            .record_failures(&keys, state.clock.now(), WINDOW_SECONDS)
+        store
+            .record_failures(&keys, clock.now(), WINDOW_SECONDS)
             .await?;
         Ok(None)
     }
@@ -87,12 +87,12 @@ impl Attempt {
     /// A success, checked against the limits under the same lock (a right
     /// password after the limit is still refused); it then forgets the
     /// account-and-address failures. `Some(wait)` if refused.
-    pub async fn succeeded(&self, state: &AppState) -> Result<Option<i64>, StoreError> {
+    pub async fn succeeded(&self, store: &Store, clock: &Clock) -> Result<Option<i64>, StoreError> {
         let _turn = self.lock().await;
-        if let Some(wait) = self.blocked_for(state).await? {
+        if let Some(wait) = self.blocked_for(store, clock).await? {
             return Ok(Some(wait));
         }
-        state.store.clear_failures(&self.keys[0].0).await?;
+        store.clear_failures(&self.keys[0].0).await?;
         Ok(None)
     }
 
@@ -119,31 +119,4 @@ impl Attempt {
         };
         lock.lock_owned().await
     }
-}
-
-/// The address a request comes from: the TCP peer, or, when the operator
-/// trusts their proxy, the LAST `X-Forwarded-For` entry — the one that proxy
-/// appended. Earlier entries are whatever the client chose to send.
-pub fn client_ip(req: &actix_web::HttpRequest, state: &AppState) -> Option<IpAddr> {
-    if state.settings.trust_forwarded_headers {
-        let last = req
-            .headers()
-            .get_all("x-forwarded-for")
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .last();
-        if let Some(ip) = last.and_then(parse_host) {
-            return Some(ip);
-        }
-    }
-    req.peer_addr().map(|a| a.ip())
-}
-
-/// `1.2.3.4`, `1.2.3.4:5678`, `[::1]:5678` or `::1` as an address.
-fn parse_host(s: &str) -> Option<IpAddr> {
-    s.parse::<IpAddr>()
-        .ok()
-        .or_else(|| s.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
 }

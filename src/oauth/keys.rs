@@ -6,6 +6,7 @@
 //! more than the signature itself. Verification goes through jsonwebtoken,
 //! which pins the algorithm per key and validates the registered claims.
 
+use crate::domain::SigningAlg;
 use crate::store::{Store, StoreError, StoredKey};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
@@ -13,44 +14,15 @@ use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair as _};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-/// The token signing algorithm. RS256 is what clients expect; ES256 is an
-/// option that signs an order of magnitude faster.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
-pub enum SigningAlg {
-    #[default]
-    #[serde(rename = "RS256")]
-    #[value(name = "RS256")]
-    Rs256,
-    #[serde(rename = "ES256")]
-    #[value(name = "ES256")]
-    Es256,
-}
-
-impl SigningAlg {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Rs256 => "RS256",
-            Self::Es256 => "ES256",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        match s {
-            "RS256" => Some(Self::Rs256),
-            "ES256" => Some(Self::Es256),
-            _ => None,
-        }
-    }
-
-    fn jwt_alg(self) -> Algorithm {
-        match self {
-            Self::Rs256 => Algorithm::RS256,
-            Self::Es256 => Algorithm::ES256,
-        }
+/// The JWT algorithm of a signing algorithm.
+fn jwt_alg(alg: SigningAlg) -> Algorithm {
+    match alg {
+        SigningAlg::Rs256 => Algorithm::RS256,
+        SigningAlg::Es256 => Algorithm::ES256,
     }
 }
 
@@ -187,7 +159,7 @@ impl KeyRing {
         self.current()
             .by_kid
             .get(kid)
-            .map(|k| (k.alg.jwt_alg(), k.decoding.clone()))
+            .map(|k| (jwt_alg(k.alg), k.decoding.clone()))
     }
 
     /// True if `kid` is still one of our keys (retired ones included).

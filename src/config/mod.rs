@@ -1,6 +1,12 @@
 //! Typed settings: built-in defaults, overridden by a TOML file, then by
 //! environment variables (`MOCKLINK_*`, plus `DATABASE_URL`), then by CLI flags.
 
+mod sections;
+mod seeds;
+
+pub use sections::{SimulatorSettings, SkillSettings, ToolboxSettings};
+pub use seeds::{ClientSeed, UserSeed};
+
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
@@ -49,8 +55,20 @@ const NOT_SETTINGS: &[&str] = &[
     "chromium",
 ];
 
+/// Settings whose values `mocklink config` does not print.
+pub const SECRET_KEYS: &[&str] = &[
+    "admin_password",
+    "demo_password",
+    "demo_client_secret",
+    "alexa_client_secret",
+];
+
+/// Every setting. The TOML key of a field is its name (a section's fields keep
+/// their prefixed names, e.g. `skill_path`), the environment variable
+/// `MOCKLINK_` and the key in capitals. Unknown keys are refused by `load`
+/// (serde cannot do it through `flatten`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct Settings {
     /// Roles this instance serves (a list, or a comma-separated string).
     #[serde(deserialize_with = "roles_list")]
@@ -68,7 +86,7 @@ pub struct Settings {
     /// `aud` of access tokens, and what the api requires.
     pub audience: String,
     /// Algorithm of newly generated signing keys: RS256 (default) or ES256.
-    pub signing_alg: crate::provider::keys::SigningAlg,
+    pub signing_alg: crate::domain::SigningAlg,
     /// Vendor id used in the demo client's Alexa redirect URLs.
     pub alexa_vendor_id: String,
     /// Lifetime of authorization codes, 60–600 s.
@@ -98,65 +116,16 @@ pub struct Settings {
     /// With `demo_seed` and the well-known demo password: also seed the demo
     /// personas `free`, `empty` and `locked` (passwords equal to the names).
     pub demo_personas: bool,
-    /// Password of the admin API (`/admin/api`): HTTP Basic `admin:<password>`
-    /// or `Bearer <password>`. Unset: the admin API answers loopback callers only.
-    pub admin_password: Option<crate::domain::Secret>,
-    /// Scenarios (scripted faults) to set at start, once per database.
-    pub scenarios: Vec<crate::admin::scenarios::ScenarioSpec>,
-    /// Record every authorize, login, consent, token, revoke, introspect and
-    /// api call (redacted) for the flow inspector (`/admin/inspector`).
-    pub inspector: bool,
-    /// Records kept per client; older ones are dropped (1–100000).
-    pub inspector_max_per_client: i64,
 
-    // --- skill: the bundled Alexa skill handler ---
-    /// Path the skill endpoint is served at.
-    pub skill_path: String,
-    /// Base URL of the Web API the skill calls [default: `<public_url>/v1`].
-    pub skill_api_base_url: Option<String>,
-    /// The skill id requests must carry; unset accepts any (logged at start).
-    pub skill_application_id: Option<String>,
-    /// Verify Alexa's request signatures (SignatureCertChainUrl + Signature-256).
-    /// Off by default for local use; the timestamp check is always on.
-    pub skill_verify_signatures: bool,
-    /// Where signing certificate chains may be fetched from (scheme, host,
-    /// port and path prefix are all enforced).
-    pub skill_cert_url_prefix: String,
-    /// PEM file of trusted root CAs for signing chains [default: Mozilla's roots].
-    pub skill_trusted_roots_file: Option<PathBuf>,
-
-    // --- alexa: the simulator of the Alexa app and service ---
-    /// The account-linking settings the simulated skill uses: any provider.
-    /// Web Authorization URI [default: `<public_url>/authorize`].
-    pub alexa_authorization_url: Option<String>,
-    /// Access Token URI [default: `<public_url>/api/token`].
-    pub alexa_token_url: Option<String>,
-    /// Client id [default: the demo client id].
-    pub alexa_client_id: Option<String>,
-    /// Client secret [default: the demo client secret].
-    pub alexa_client_secret: Option<String>,
-    /// `HTTP_BASIC` or `REQUEST_BODY_CREDENTIALS`.
-    pub alexa_access_token_scheme: AccessTokenScheme,
-    /// Space-separated scopes sent to the authorization URI.
-    pub alexa_scopes: String,
-    /// Send a PKCE S256 challenge and verifier.
-    pub alexa_pkce: bool,
-    /// Used when a token response has no `expires_in`.
-    pub alexa_default_token_expiration_seconds: i64,
-    /// Refresh this many seconds before the stored expiry.
-    pub alexa_refresh_margin_seconds: i64,
-    /// Skill endpoint the simulator talks to [default: our own `skill_path`].
-    pub alexa_skill_endpoint: Option<String>,
-    /// The simulated skill's id, sent as applicationId.
-    pub alexa_skill_id: String,
-    /// Interaction model used to map utterances to intents [default: the
-    /// bundled `skill-package/interactionModels/custom/en-US.json`].
-    pub alexa_interaction_model_file: Option<PathBuf>,
-    /// Sign requests like Alexa: a PEM PKCS#8 RSA key of a test CA's
-    /// `echo-api.amazon.com` certificate, and the URL its chain is served at
-    /// (`SignatureCertChainUrl`). Both or neither.
-    pub alexa_signing_key_file: Option<PathBuf>,
-    pub alexa_signature_cert_chain_url: Option<String>,
+    /// The bundled skill: the `skill_*` keys.
+    #[serde(flatten)]
+    pub skill: SkillSettings,
+    /// The Alexa simulator: the `alexa_*` keys (but `alexa_vendor_id`).
+    #[serde(flatten)]
+    pub simulator: SimulatorSettings,
+    /// The tester's toolbox: admin password, scenarios, inspector.
+    #[serde(flatten)]
+    pub toolbox: ToolboxSettings,
 }
 
 /// Alexa's two client-authentication schemes at the Access Token URI.
@@ -193,95 +162,11 @@ impl Default for Settings {
             users: Vec::new(),
             clients: Vec::new(),
             demo_personas: true,
-            admin_password: None,
-            scenarios: Vec::new(),
-            inspector: true,
-            inspector_max_per_client: 500,
-            skill_path: "/alexa/skill".into(),
-            skill_api_base_url: None,
-            skill_application_id: None,
-            skill_verify_signatures: false,
-            skill_cert_url_prefix: "https://s3.amazonaws.com/echo.api/".into(),
-            skill_trusted_roots_file: None,
-            alexa_authorization_url: None,
-            alexa_token_url: None,
-            alexa_client_id: None,
-            alexa_client_secret: None,
-            alexa_access_token_scheme: AccessTokenScheme::HttpBasic,
-            alexa_scopes: DEMO_SCOPES.into(),
-            alexa_pkce: false,
-            alexa_default_token_expiration_seconds: 3600,
-            alexa_refresh_margin_seconds: 30,
-            alexa_skill_endpoint: None,
-            alexa_skill_id: "amzn1.ask.skill.6d0c3f5e-0000-4000-8000-6d6f636b6c6e".into(),
-            alexa_interaction_model_file: None,
-            alexa_signing_key_file: None,
-            alexa_signature_cert_chain_url: None,
+            skill: SkillSettings::default(),
+            simulator: SimulatorSettings::default(),
+            toolbox: ToolboxSettings::default(),
         }
     }
-}
-
-/// A user declared in the config file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UserSeed {
-    pub username: String,
-    pub password: String,
-    pub display_name: Option<String>,
-    pub email: Option<String>,
-    #[serde(default = "default_country")]
-    pub country: String,
-    #[serde(default = "default_product")]
-    pub product: String,
-    /// A label such as "Free account (Germany)": the login page offers the
-    /// user by this name, with a one-click login (its form carries the
-    /// password: use personas for test accounts only).
-    #[serde(default)]
-    pub persona: Option<String>,
-    /// Login answers "account locked" (the password is still checked first).
-    #[serde(default)]
-    pub locked: bool,
-    /// Starts with no playlists and no saved tracks (devices only).
-    #[serde(default)]
-    pub empty_library: bool,
-}
-
-impl UserSeed {
-    pub fn new(username: &str, password: &str, country: &str, product: &str) -> Self {
-        Self {
-            username: username.into(),
-            password: password.into(),
-            display_name: None,
-            email: None,
-            country: country.into(),
-            product: product.into(),
-            persona: None,
-            locked: false,
-            empty_library: false,
-        }
-    }
-}
-
-/// A client declared in the config file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClientSeed {
-    pub id: String,
-    pub name: Option<String>,
-    /// Absent for a public client (PKCE only).
-    pub secret: Option<String>,
-    #[serde(default)]
-    pub redirect_uris: Vec<String>,
-    /// Space-separated scopes the client may request; all Spotify scopes if absent.
-    pub scopes: Option<String>,
-    #[serde(default)]
-    pub refresh_policy: crate::store::RefreshPolicy,
-    #[serde(default)]
-    pub refresh_grace_seconds: i64,
-    #[serde(default = "default_access_ttl")]
-    pub access_token_ttl_seconds: i64,
-    #[serde(default = "default_refresh_ttl")]
-    pub refresh_token_ttl_seconds: i64,
 }
 
 /// Accepts `["provider", "api"]` (TOML) or `"provider,api"` (environment).
@@ -326,11 +211,45 @@ pub enum ConfigError {
     Invalid(String),
 }
 
+/// Every key of the file and every `MOCKLINK_*` variable must name a
+/// setting: a typo is an error, not a silently ignored line. (What
+/// `deny_unknown_fields` did before the settings had sections: serde cannot
+/// combine it with `flatten`.)
+fn refuse_unknown_keys(figment: &Figment) -> Result<(), ConfigError> {
+    let known = serde_json::to_value(Settings::default()).unwrap_or_default();
+    let known = known.as_object().cloned().unwrap_or_default();
+    let given = figment
+        .find_value("")
+        .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+    let mut unknown: Vec<String> = given
+        .as_dict()
+        .into_iter()
+        .flat_map(|d| d.keys())
+        .filter(|k| !known.contains_key(k.as_str()))
+        .cloned()
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    unknown.sort();
+    Err(ConfigError::Invalid(format!(
+        "unknown setting{} {} (see `mocklink config` for every setting)",
+        if unknown.len() == 1 { "" } else { "s" },
+        unknown
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
+}
+
 impl Settings {
     /// Loads defaults, then `file` (or `mocklink.toml` if present), then the
     /// environment.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        Self::figment(file)?
+        let figment = Self::figment(file)?;
+        refuse_unknown_keys(&figment)?;
+        figment
             .extract::<Settings>()
             .map_err(|e| ConfigError::Invalid(e.to_string()))
             .and_then(Settings::validated)
@@ -374,6 +293,7 @@ impl Settings {
             ));
         }
         if self
+            .toolbox
             .admin_password
             .as_ref()
             .is_some_and(|p| p.expose().trim().is_empty())
@@ -382,10 +302,10 @@ impl Settings {
                 "admin_password must not be empty (leave it unset for loopback-only admin)".into(),
             ));
         }
-        if !(1..=100_000).contains(&self.inspector_max_per_client) {
+        if !(1..=100_000).contains(&self.toolbox.inspector_max_per_client) {
             return Err(ConfigError::Invalid(format!(
                 "inspector_max_per_client must be between 1 and 100000, got {}",
-                self.inspector_max_per_client
+                self.toolbox.inspector_max_per_client
             )));
         }
         if self.roles.is_empty() {
@@ -395,20 +315,20 @@ impl Settings {
         }
         crate::store::DatabaseKind::of(&self.database_url)
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
-        if !self.skill_path.starts_with('/') {
+        if !self.skill.path.starts_with('/') {
             return Err(ConfigError::Invalid(format!(
                 "skill_path must start with '/', got '{}'",
-                self.skill_path
+                self.skill.path
             )));
         }
         for (name, value) in [
-            ("skill_api_base_url", &self.skill_api_base_url),
-            ("alexa_authorization_url", &self.alexa_authorization_url),
-            ("alexa_token_url", &self.alexa_token_url),
-            ("alexa_skill_endpoint", &self.alexa_skill_endpoint),
+            ("skill_api_base_url", &self.skill.api_base_url),
+            ("alexa_authorization_url", &self.simulator.authorization_url),
+            ("alexa_token_url", &self.simulator.token_url),
+            ("alexa_skill_endpoint", &self.simulator.skill_endpoint),
             (
                 "skill_cert_url_prefix",
-                &Some(self.skill_cert_url_prefix.clone()),
+                &Some(self.skill.cert_url_prefix.clone()),
             ),
         ] {
             if let Some(url) = value {
@@ -416,12 +336,33 @@ impl Settings {
                     .map_err(|e| ConfigError::Invalid(format!("{name} '{url}': {e}")))?;
             }
         }
-        if self.alexa_signing_key_file.is_some() != self.alexa_signature_cert_chain_url.is_some() {
+        if self.simulator.signing_key_file.is_some()
+            != self.simulator.signature_cert_chain_url.is_some()
+        {
             return Err(ConfigError::Invalid(
                 "alexa_signing_key_file and alexa_signature_cert_chain_url go together".into(),
             ));
         }
         Ok(self)
+    }
+
+    /// Every setting by its TOML key, as `mocklink config` prints it:
+    /// secrets replaced by the first 8 hex digits of their SHA-256, so the
+    /// output can be shared and still tells which secret is in force.
+    pub fn effective(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        if let Some(map) = value.as_object_mut() {
+            for key in SECRET_KEYS {
+                if let Some(v) = map.get_mut(*key) {
+                    if let Some(text) = v.as_str() {
+                        let digest = crate::store::digest(text);
+                        *v =
+                            serde_json::Value::String(format!("(secret, sha256 {})", &digest[..8]));
+                    }
+                }
+            }
+        }
+        value
     }
 
     /// The base URL, without a trailing slash; also the token issuer.
@@ -464,7 +405,7 @@ impl Settings {
 
     /// The Web API base URL the skill calls, without a trailing slash.
     pub fn skill_api_base_url(&self) -> String {
-        match &self.skill_api_base_url {
+        match &self.skill.api_base_url {
             Some(u) => u.trim_end_matches('/').to_owned(),
             None => format!("{}/v1", self.public_url()),
         }
@@ -480,33 +421,38 @@ impl Settings {
     }
 
     pub fn alexa_authorization_url(&self) -> String {
-        self.alexa_authorization_url
+        self.simulator
+            .authorization_url
             .clone()
             .unwrap_or_else(|| format!("{}/authorize", self.public_url()))
     }
 
     pub fn alexa_token_url(&self) -> String {
-        self.alexa_token_url
+        self.simulator
+            .token_url
             .clone()
             .unwrap_or_else(|| format!("{}/api/token", self.public_url()))
     }
 
     pub fn alexa_client_id(&self) -> String {
-        self.alexa_client_id
+        self.simulator
+            .client_id
             .clone()
             .unwrap_or_else(|| self.demo_client_id.clone())
     }
 
     pub fn alexa_client_secret(&self) -> String {
-        self.alexa_client_secret
+        self.simulator
+            .client_secret
             .clone()
             .unwrap_or_else(|| self.demo_client_secret.clone())
     }
 
     pub fn alexa_skill_endpoint(&self) -> String {
-        self.alexa_skill_endpoint
+        self.simulator
+            .skill_endpoint
             .clone()
-            .unwrap_or_else(|| format!("{}{}", self.public_url(), self.skill_path))
+            .unwrap_or_else(|| format!("{}{}", self.public_url(), self.skill.path))
     }
 
     /// Every user seeded at start: the demo user and personas (with
@@ -609,34 +555,33 @@ count = 2
         .unwrap();
         let s = Settings::load(Some(&file)).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(s.admin_password.unwrap().expose(), "from-the-file");
-        assert!(!s.inspector);
-        assert_eq!(s.inspector_max_per_client, 50);
+        assert_eq!(s.toolbox.admin_password.unwrap().expose(), "from-the-file");
+        assert!(!s.toolbox.inspector);
+        assert_eq!(s.toolbox.inspector_max_per_client, 50);
         let u = &s.users[0];
         assert!(u.locked && u.empty_library);
         assert_eq!(u.persona.as_deref(), Some("Brazilian listener"));
-        assert_eq!(s.scenarios[0].kind, crate::admin::scenarios::Kind::ApiError);
-        assert_eq!(s.scenarios[0].count, Some(2));
+        assert_eq!(
+            s.toolbox.scenarios[0].kind,
+            crate::domain::ScenarioKind::ApiError
+        );
+        assert_eq!(s.toolbox.scenarios[0].count, Some(2));
     }
 
     #[test]
     fn an_empty_admin_password_is_refused() {
-        let s = Settings {
-            admin_password: Some(crate::domain::Secret::new(" ")),
-            ..Settings::default()
-        };
+        let mut s = Settings::default();
+        s.toolbox.admin_password = Some(crate::domain::Secret::new(" "));
         assert!(s.validated().is_err());
     }
 
     #[test]
     fn the_inspector_is_on_with_a_bounded_ring_by_default() {
         let s = Settings::default();
-        assert!(s.inspector);
-        assert_eq!(s.inspector_max_per_client, 500);
-        let s = Settings {
-            inspector_max_per_client: 0,
-            ..Settings::default()
-        };
+        assert!(s.toolbox.inspector);
+        assert_eq!(s.toolbox.inspector_max_per_client, 500);
+        let mut s = Settings::default();
+        s.toolbox.inspector_max_per_client = 0;
         assert!(s.validated().is_err());
     }
 

@@ -2,12 +2,21 @@
 //! and migrates the database, seeds it, loads the signing keys, and wires the
 //! roles' routes into one actix-web server.
 
+use crate::admin::AdminState;
+use crate::alexa::{SimulatorRuntime, SimulatorState};
+use crate::api::ApiState;
 use crate::clock::Clock;
 use crate::config::{ClientSeed, Role, Settings, UserSeed};
 use crate::domain::{ClientId, ParseError, RedirectUri, Scopes, Username};
-use crate::provider::keys::{KeyError, KeyRing};
-use crate::provider::{self, password};
-use crate::state::AppState;
+use crate::faults::Faults;
+use crate::inspector::Inspector;
+use crate::metrics::Metrics;
+use crate::oauth::keys::{KeyError, KeyRing};
+use crate::oauth::verified::VerifiedCache;
+use crate::oauth::{password, Tokens};
+use crate::provider::session::CsrfKey;
+use crate::provider::ProviderState;
+use crate::skill::SkillState;
 use crate::store::{digest, Client, NewUser, RefreshPolicy, Store, StoreError};
 use actix_web::dev::Server;
 use actix_web::{middleware, web, App, HttpResponse, HttpServer};
@@ -42,10 +51,31 @@ impl From<ParseError> for StartupError {
     }
 }
 
+/// Everything built at start: the shared services, and each role's state
+/// made of them. Only this module (and the binary's edge) sees all of it.
+#[derive(Clone)]
+pub struct Services {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub clock: Clock,
+    pub keys: KeyRing,
+    /// Tokens whose signature was already checked (shared by provider and api).
+    pub verified: VerifiedCache,
+    pub tokens: Tokens,
+    pub faults: Faults,
+    pub metrics: Metrics,
+    pub inspector: Inspector,
+    pub provider: ProviderState,
+    pub api: ApiState,
+    pub skill: SkillState,
+    pub simulator: SimulatorState,
+    pub admin: AdminState,
+}
+
 pub struct Application {
     server: Server,
     addr: SocketAddr,
-    state: AppState,
+    state: Services,
 }
 
 impl Application {
@@ -73,7 +103,10 @@ impl Application {
         let state = prepare(settings, clock).await?;
         spawn_key_refresher(state.clone());
         spawn_clock_refresher(state.clone());
-        state.inspector.spawn_writer(state.clone());
+        state.inspector.spawn_writer(
+            state.store.clone(),
+            state.settings.toolbox.inspector_max_per_client,
+        );
         let server = serve(state.clone(), listener)?;
         Ok(Self {
             server,
@@ -86,7 +119,7 @@ impl Application {
         self.addr
     }
 
-    pub fn state(&self) -> &AppState {
+    pub fn state(&self) -> &Services {
         &self.state
     }
 
@@ -100,28 +133,74 @@ impl Application {
 }
 
 /// Connects, migrates, seeds and loads keys: everything but the listener.
-pub async fn prepare(settings: Settings, clock: Clock) -> Result<AppState, StartupError> {
+pub async fn prepare(settings: Settings, clock: Clock) -> Result<Services, StartupError> {
     let store = Store::connect(&settings.database_url).await?;
     store.migrate().await?;
     let keys = KeyRing::load_or_create(&store, settings.signing_alg, clock.now()).await?;
-    let csrf_key = crate::provider::session::CsrfKey::load_or_create(&store, clock.now()).await?;
-    let skill = crate::skill::SkillRuntime::new(&settings).map_err(StartupError::Skill)?;
-    let alexa = crate::alexa::AlexaRuntime::new(&settings).map_err(StartupError::Skill)?;
-    let inspector =
-        crate::inspector::Inspector::new(settings.inspector, crate::inspector::QUEUE_CAPACITY);
-    let state = AppState {
-        settings: Arc::new(settings),
-        store,
-        keys,
-        clock,
-        revocations: Default::default(),
+    let csrf_key = CsrfKey::load_or_create(&store, clock.now()).await?;
+    let metrics = Metrics::default();
+    let inspector = Inspector::new(
+        settings.toolbox.inspector,
+        crate::inspector::QUEUE_CAPACITY,
+        clock.clone(),
+        metrics.clone(),
+    );
+    let skill = SkillState::new(&settings, clock.clone()).map_err(StartupError::Skill)?;
+    let runtime = SimulatorRuntime::new(&settings).map_err(StartupError::Skill)?;
+    let settings = Arc::new(settings);
+    let tokens = Tokens::new(
+        keys.clone(),
+        store.clone(),
+        clock.clone(),
+        &settings.issuer(),
+        &settings.audience,
+    );
+    let faults = Faults::new(store.clone(), clock.clone());
+    let provider = ProviderState {
+        settings: settings.clone(),
+        store: store.clone(),
+        clock: clock.clone(),
+        tokens: tokens.clone(),
         csrf_key,
-        verified: Default::default(),
-        scenarios: Default::default(),
-        metrics: Default::default(),
+        faults: faults.clone(),
+        metrics: metrics.clone(),
+    };
+    let api = ApiState {
+        settings: settings.clone(),
+        store: store.clone(),
+        clock: clock.clone(),
+        tokens: tokens.clone(),
+        faults: faults.clone(),
+    };
+    let simulator = SimulatorState {
+        settings: settings.clone(),
+        store: store.clone(),
+        clock: clock.clone(),
+        runtime,
+    };
+    let admin = AdminState {
+        settings: settings.clone(),
+        store: store.clone(),
+        clock: clock.clone(),
+        tokens: tokens.clone(),
+        faults: faults.clone(),
+        inspector: inspector.clone(),
+    };
+    let state = Services {
+        verified: tokens.verified.clone(),
+        settings,
+        store,
+        clock,
+        keys,
+        tokens,
+        faults,
+        metrics,
         inspector,
+        provider,
+        api,
         skill,
-        alexa,
+        simulator,
+        admin,
     };
     state.clock.refresh_offsets(
         state.clock.generation(),
@@ -129,7 +208,9 @@ pub async fn prepare(settings: Settings, clock: Clock) -> Result<AppState, Start
         state.store.client_clock_offsets().await?,
     );
     seed(&state).await?;
-    crate::admin::scenarios::seed(&state)
+    state
+        .faults
+        .seed(&state.settings.toolbox.scenarios)
         .await
         .map_err(StartupError::Seed)?;
     Ok(state)
@@ -139,7 +220,7 @@ pub async fn prepare(settings: Settings, clock: Clock) -> Result<AppState, Start
 /// become visible within a few seconds (verification also reloads at once on
 /// an unknown kid), and once a minute expired sessions, spent codes and
 /// never-redeemed grants are swept away.
-fn spawn_key_refresher(state: AppState) {
+fn spawn_key_refresher(state: Services) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(5));
         tick.tick().await;
@@ -162,7 +243,7 @@ fn spawn_key_refresher(state: AppState) {
 /// The virtual clock set through the admin API, the admin pages or the CLI
 /// (by any instance), global and per client, is read back every second, so
 /// all instances agree on "now".
-fn spawn_clock_refresher(state: AppState) {
+fn spawn_clock_refresher(state: Services) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.tick().await;
@@ -183,21 +264,32 @@ fn spawn_clock_refresher(state: AppState) {
     });
 }
 
-fn serve(state: AppState, listener: TcpListener) -> Result<Server, StartupError> {
-    let settings = state.settings.clone();
-    let tls = match (&settings.tls_cert, &settings.tls_key) {
+fn serve(state: Services, listener: TcpListener) -> Result<Server, StartupError> {
+    let tls = match (&state.settings.tls_cert, &state.settings.tls_key) {
         (Some(cert), Some(key)) => Some(tls_config(cert, key)?),
         _ => None,
     };
-    let data = web::Data::new(state);
+    // One `Data` per role state and per middleware dependency, made once, so
+    // every worker shares them; each handler extracts only its role's.
+    let data = RoleData {
+        provider: web::Data::new(state.provider.clone()),
+        api: web::Data::new(state.api.clone()),
+        skill: web::Data::new(state.skill.clone()),
+        simulator: web::Data::new(state.simulator.clone()),
+        admin: web::Data::new(state.admin.clone()),
+        store: web::Data::new(state.store.clone()),
+        metrics: web::Data::new(state.metrics.clone()),
+        inspector: web::Data::new(state.inspector.clone()),
+    };
+    let settings = state.settings.clone();
     let server = HttpServer::new(move || {
-        let settings = settings.clone();
         App::new()
-            .app_data(data.clone())
+            .app_data(data.metrics.clone())
+            .app_data(data.inspector.clone())
             .wrap(middleware::from_fn(crate::inspector::capture))
-            .wrap(security_headers())
+            .wrap(crate::web::security_headers())
             .wrap(middleware::from_fn(crate::telemetry::log_request))
-            .configure(|cfg| routes(cfg, &settings))
+            .configure(|cfg| routes(cfg, &settings, &data))
             .default_service(web::to(not_found))
     })
     // Slow or stuck clients cannot hold a worker: bounded header and body time.
@@ -217,23 +309,43 @@ fn serve(state: AppState, listener: TcpListener) -> Result<Server, StartupError>
     Ok(server)
 }
 
-/// Every role's routes, mounted only where this instance serves the role.
-fn routes(cfg: &mut web::ServiceConfig, settings: &Settings) {
-    cfg.route("/healthz", web::get().to(healthz))
+/// The shared handles the routes are mounted with.
+#[derive(Clone)]
+struct RoleData {
+    provider: web::Data<ProviderState>,
+    api: web::Data<ApiState>,
+    skill: web::Data<SkillState>,
+    simulator: web::Data<SimulatorState>,
+    admin: web::Data<AdminState>,
+    store: web::Data<Store>,
+    metrics: web::Data<Metrics>,
+    inspector: web::Data<Inspector>,
+}
+
+/// Every role's routes, each with its own state, mounted only where this
+/// instance serves the role.
+fn routes(cfg: &mut web::ServiceConfig, settings: &Settings, data: &RoleData) {
+    cfg.app_data(data.store.clone())
+        .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
         .route("/openapi.json", web::get().to(crate::openapi::openapi_json))
         .route("/metrics", web::get().to(crate::metrics::metrics));
     if settings.serves(Role::Provider) {
-        provider::configure(cfg);
+        cfg.app_data(data.provider.clone())
+            .app_data(data.admin.clone());
+        crate::provider::configure(cfg);
         crate::admin::configure(cfg);
     }
     if settings.serves(Role::Api) {
+        cfg.app_data(data.api.clone());
         crate::api::configure(cfg);
     }
     if settings.serves(Role::Skill) {
+        cfg.app_data(data.skill.clone());
         crate::skill::configure(cfg);
     }
     if settings.serves(Role::Alexa) {
+        cfg.app_data(data.simulator.clone());
         crate::alexa::configure(cfg);
     }
 }
@@ -259,18 +371,6 @@ fn tls_config(
     .map_err(|e| StartupError::Tls(e.to_string()))
 }
 
-/// Headers every response carries; pages cannot be framed or leak referrers.
-fn security_headers() -> middleware::DefaultHeaders {
-    middleware::DefaultHeaders::new()
-        .add(("X-Frame-Options", "DENY"))
-        .add((
-            "Content-Security-Policy",
-            "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'",
-        ))
-        .add(("Referrer-Policy", "no-referrer"))
-        .add(("X-Content-Type-Options", "nosniff"))
-}
-
 /// `GET /healthz`: liveness.
 #[utoipa::path(get, path = "/healthz", tag = "ops",
     responses((status = 200, description = "`ok`", content_type = "text/plain")))]
@@ -282,8 +382,8 @@ pub(crate) async fn healthz() -> HttpResponse {
 #[utoipa::path(get, path = "/readyz", tag = "ops",
     responses((status = 200, description = "`ready`", content_type = "text/plain"),
               (status = 503, description = "Migrations pending or database unavailable", content_type = "text/plain")))]
-pub(crate) async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match state.store.ready().await {
+pub(crate) async fn readyz(store: web::Data<Store>) -> HttpResponse {
+    match store.ready().await {
         Ok(true) => HttpResponse::Ok().body("ready"),
         Ok(false) => HttpResponse::ServiceUnavailable().body("migrations pending"),
         Err(e) => {
@@ -299,7 +399,7 @@ async fn not_found() -> HttpResponse {
 }
 
 /// Creates the demo user and client (if enabled) and the config file's seeds.
-async fn seed(state: &AppState) -> Result<(), StartupError> {
+async fn seed(state: &Services) -> Result<(), StartupError> {
     let s = &state.settings;
     let users = s.seeded_users();
     let mut clients = s.clients.clone();
@@ -352,7 +452,7 @@ async fn seed(state: &AppState) -> Result<(), StartupError> {
             .set_persona(&id, u.persona.as_deref(), u.locked.then_some(now))
             .await?;
         if u.empty_library {
-            crate::api::library::seed_empty(state, &id).await?;
+            crate::api::library::seed_empty(&state.api, &id).await?;
         }
     }
     for c in &clients {
@@ -361,7 +461,7 @@ async fn seed(state: &AppState) -> Result<(), StartupError> {
             .upsert_client(&client_from_seed(c)?, now)
             .await?;
     }
-    crate::api::seed(state).await?;
+    crate::api::seed(&state.api).await?;
     Ok(())
 }
 

@@ -15,7 +15,7 @@
 //! memory stays small, and a different token cannot collide into an entry),
 //! dropped once the token has expired, and bounded in number.
 
-use super::tokens::AccessClaims;
+use super::access_token::AccessClaims;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 

@@ -1,0 +1,486 @@
+//! The simulator's HTML pages, which work without JavaScript (forms under the
+//! one CSRF rule of `web::csrf`), and the account-linking redirect URL
+//! `/api/skill/link/{vendorId}` the provider sends the browser back to.
+
+use super::link::{self, Callback};
+use super::talk::{self, TalkInput, TalkResult};
+use super::AlexaError;
+use crate::alexa::SimulatorState;
+use crate::store::{AlexaUser, FlowEntry};
+use crate::web::csrf::{own_origins, FormGuard};
+use crate::web::pages::{html, redirect};
+use actix_web::cookie::Cookie;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use askama::Template;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// An `AlexaError` shown to a person as a page.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct SimulatorPageError(#[from] AlexaError);
+
+impl From<crate::store::StoreError> for SimulatorPageError {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self(e.into())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "alexa_message.html")]
+struct MessagePage<'a> {
+    title: &'a str,
+    message: &'a str,
+    is_error: bool,
+    back: &'a str,
+}
+
+impl ResponseError for SimulatorPageError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AlexaError::Store(e) = &self.0 {
+            tracing::error!(error = %e, "database error on a simulator page");
+        }
+        let title = match &self.0 {
+            AlexaError::StateMismatch | AlexaError::Provider { .. } | AlexaError::Exchange(_) => {
+                "Unable to link your account"
+            }
+            AlexaError::NotFound(_) => "Not found",
+            AlexaError::Csrf => "Form expired",
+            _ => "Something went wrong",
+        };
+        html(
+            self.status_code(),
+            &MessagePage {
+                title,
+                message: &self.0.to_string(),
+                is_error: true,
+                back: "/alexa",
+            },
+        )
+    }
+}
+
+/// The simulator forms' CSRF cookie (the rule is `web::csrf`'s, shared by every form).
+const FORMS: FormGuard = FormGuard {
+    cookie: "mocklink_alexa_csrf",
+    path: "/alexa",
+};
+
+/// The CSRF token of this browser, and the cookie to set if new.
+fn csrf(req: &HttpRequest, state: &SimulatorState) -> (String, Option<Cookie<'static>>) {
+    FORMS.token(req, state.settings.public_url().starts_with("https:"))
+}
+
+fn check_csrf(
+    req: &HttpRequest,
+    state: &SimulatorState,
+    presented: Option<&str>,
+) -> Result<(), AlexaError> {
+    FORMS
+        .check(
+            req,
+            presented,
+            &own_origins(req, &state.settings.public_url()),
+        )
+        .map_err(|_| AlexaError::Csrf)
+}
+
+fn with_cookie(mut res: HttpResponse, cookie: Option<Cookie<'static>>) -> HttpResponse {
+    if let Some(c) = cookie {
+        let _ = res.add_cookie(&c);
+    }
+    res
+}
+
+#[derive(Template)]
+#[template(path = "alexa_home.html")]
+struct HomePage<'a> {
+    users: Vec<UserRow>,
+    csrf_token: &'a str,
+    provider: ProviderView,
+}
+
+struct UserRow {
+    id: String,
+    name: String,
+    linked: bool,
+}
+
+struct ProviderView {
+    authorization_url: String,
+    token_url: String,
+    client_id: String,
+    scheme: String,
+    scopes: String,
+    pkce: bool,
+    skill_endpoint: String,
+    redirect_url: String,
+}
+
+fn provider_view(state: &SimulatorState) -> ProviderView {
+    let s = &state.settings;
+    ProviderView {
+        authorization_url: s.alexa_authorization_url(),
+        token_url: s.alexa_token_url(),
+        client_id: s.alexa_client_id(),
+        scheme: match s.simulator.access_token_scheme {
+            crate::config::AccessTokenScheme::HttpBasic => "HTTP_BASIC".into(),
+            crate::config::AccessTokenScheme::RequestBodyCredentials => {
+                "REQUEST_BODY_CREDENTIALS".into()
+            }
+        },
+        scopes: s.simulator.scopes.clone(),
+        pkce: s.simulator.pkce,
+        skill_endpoint: s.alexa_skill_endpoint(),
+        redirect_url: s.alexa_redirect_url(),
+    }
+}
+
+/// `GET /alexa`
+pub(super) async fn home_page(
+    req: HttpRequest,
+    state: web::Data<SimulatorState>,
+) -> Result<HttpResponse, SimulatorPageError> {
+    let mut users = state.store.alexa_users().await?;
+    if users.is_empty() {
+        // A first visit gets a user to play with straight away.
+        users.push(super::create_user(&state, None).await?);
+    }
+    let mut rows = Vec::new();
+    for u in users {
+        let linked = state.store.alexa_link(&u.id).await?.is_some();
+        rows.push(UserRow {
+            id: u.id,
+            name: u.name,
+            linked,
+        });
+    }
+    let (token, cookie) = csrf(&req, &state);
+    Ok(with_cookie(
+        html(
+            StatusCode::OK,
+            &HomePage {
+                users: rows,
+                csrf_token: &token,
+                provider: provider_view(&state),
+            },
+        ),
+        cookie,
+    ))
+}
+
+#[derive(Deserialize)]
+pub(super) struct CsrfForm {
+    csrf_token: Option<String>,
+    name: Option<String>,
+}
+
+/// `POST /alexa/users`
+pub(super) async fn create_user_form(
+    req: HttpRequest,
+    state: web::Data<SimulatorState>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, SimulatorPageError> {
+    check_csrf(&req, &state, form.csrf_token.as_deref())?;
+    let user = super::create_user(&state, form.name.as_deref()).await?;
+    Ok(redirect(StatusCode::SEE_OTHER, &user_path(&user.id)))
+}
+
+fn user_path(id: &str) -> String {
+    format!("/alexa/users/{id}")
+}
+
+#[derive(Template)]
+#[template(path = "alexa_user.html")]
+struct UserPage<'a> {
+    user: &'a AlexaUser,
+    csrf_token: &'a str,
+    link: Option<LinkView>,
+    pending_flow: Option<String>,
+    intents: Vec<String>,
+    slot_names: Vec<String>,
+    result: Option<ResultView>,
+    notice: Option<&'a str>,
+    provider: ProviderView,
+}
+
+struct LinkView {
+    flow_id: String,
+    scopes: String,
+    expires_in: i64,
+    refreshed: bool,
+}
+
+struct ResultView {
+    said: String,
+    request_type: String,
+    intent: String,
+    linked: bool,
+    speech: String,
+    reprompt: String,
+    card: String,
+    link_card: bool,
+    session_open: bool,
+    error: Option<String>,
+    request_json: String,
+    response_json: String,
+}
+
+fn result_view(said: String, r: &TalkResult) -> ResultView {
+    let card = match &r.card {
+        None => String::new(),
+        Some(crate::wire::alexa::envelope::Card::LinkAccount) => "LinkAccount".into(),
+        Some(crate::wire::alexa::envelope::Card::Simple { title, content }) => {
+            format!("{title}: {content}")
+        }
+        Some(crate::wire::alexa::envelope::Card::Standard { title, text, .. }) => {
+            format!("{title}: {text}")
+        }
+        Some(crate::wire::alexa::envelope::Card::AskForPermissionsConsent { permissions }) => {
+            format!("Permissions requested: {}", permissions.join(", "))
+        }
+    };
+    ResultView {
+        said,
+        request_type: r.request_type.clone(),
+        intent: r.intent.clone().unwrap_or_default(),
+        linked: r.linked,
+        speech: r.speech.clone().unwrap_or_default(),
+        reprompt: r.reprompt.clone().unwrap_or_default(),
+        link_card: r.asks_to_link(),
+        card,
+        session_open: r.session_open,
+        error: r.error.clone(),
+        request_json: serde_json::to_string_pretty(&r.request).unwrap_or_default(),
+        response_json: r
+            .response
+            .as_ref()
+            .and_then(|x| serde_json::to_string_pretty(x).ok())
+            .unwrap_or_default(),
+    }
+}
+
+async fn render_user(
+    req: &HttpRequest,
+    state: &SimulatorState,
+    id: &str,
+    status: StatusCode,
+    result: Option<ResultView>,
+    notice: Option<&str>,
+) -> Result<HttpResponse, SimulatorPageError> {
+    let user = super::user(state, id).await?;
+    let now = link::link_now(state);
+    let link = state.store.alexa_link(id).await?.map(|l| LinkView {
+        flow_id: l.flow_id,
+        scopes: l.scopes,
+        expires_in: l.expires_at - now,
+        refreshed: l.refreshed_at.is_some(),
+    });
+    let pending_flow = state.store.pending_link_flow(id, now).await?;
+    let model = &state.runtime.model;
+    let mut slot_names: Vec<String> = model
+        .intents
+        .iter()
+        .flat_map(|i| i.slots.iter().map(|s| s.name.clone()))
+        .collect();
+    slot_names.sort();
+    slot_names.dedup();
+    let (token, cookie) = csrf(req, state);
+    Ok(with_cookie(
+        html(
+            status,
+            &UserPage {
+                user: &user,
+                csrf_token: &token,
+                link,
+                pending_flow,
+                intents: model.intents.iter().map(|i| i.name.clone()).collect(),
+                slot_names,
+                result,
+                notice,
+                provider: provider_view(state),
+            },
+        ),
+        cookie,
+    ))
+}
+
+/// `GET /alexa/users/{id}`
+pub(super) async fn user_page(
+    req: HttpRequest,
+    state: web::Data<SimulatorState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, SimulatorPageError> {
+    render_user(&req, &state, &id, StatusCode::OK, None, None).await
+}
+
+/// `POST /alexa/users/{id}/enable`: off to the provider's login page.
+pub(super) async fn enable_form(
+    req: HttpRequest,
+    state: web::Data<SimulatorState>,
+    id: web::Path<String>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, SimulatorPageError> {
+    check_csrf(&req, &state, form.csrf_token.as_deref())?;
+    let enabled = link::enable(&state, &id).await?;
+    Ok(redirect(StatusCode::SEE_OTHER, &enabled.authorize_url))
+}
+
+/// `POST /alexa/users/{id}/disable`
+pub(super) async fn disable_form(
+    req: HttpRequest,
+    state: web::Data<SimulatorState>,
+    id: web::Path<String>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, SimulatorPageError> {
+    check_csrf(&req, &state, form.csrf_token.as_deref())?;
+    let removed = link::disable(&state, &id).await?;
+    let notice = if removed {
+        "Skill disabled: the account link was deleted."
+    } else {
+        "The skill was not linked."
+    };
+    render_user(&req, &state, &id, StatusCode::OK, None, Some(notice)).await
+}
+
+/// `POST /alexa/users/{id}/talk`: fields `utterance`, or `intent` with
+/// `slot_<name>` fields, or `launch`.
+pub(super) async fn talk_form(
+    req: HttpRequest,
+    state: web::Data<SimulatorState>,
+    id: web::Path<String>,
+    form: web::Form<HashMap<String, String>>,
+) -> Result<HttpResponse, SimulatorPageError> {
+    check_csrf(&req, &state, form.get("csrf_token").map(String::as_str))?;
+    let input = TalkInput {
+        utterance: form.get("utterance").cloned(),
+        intent: if form.contains_key("pick") {
+            form.get("intent").cloned()
+        } else {
+            None
+        },
+        slots: form
+            .iter()
+            .filter_map(|(k, v)| k.strip_prefix("slot_").map(|n| (n.to_owned(), v.clone())))
+            .collect::<BTreeMap<_, _>>(),
+        launch: form.contains_key("launch"),
+    };
+    let said = if input.launch {
+        format!("open {}", state.runtime.model.invocation_name)
+    } else if let Some(i) = input.intent.as_ref() {
+        format!("(intent {i})")
+    } else {
+        input.utterance.clone().unwrap_or_default()
+    };
+    match talk::talk(&state, &id, &input).await {
+        Ok(result) => {
+            let view = result_view(said, &result);
+            render_user(&req, &state, &id, StatusCode::OK, Some(view), None).await
+        }
+        Err(AlexaError::BadRequest(msg)) => {
+            render_user(&req, &state, &id, StatusCode::BAD_REQUEST, None, Some(&msg)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "alexa_flow.html")]
+struct FlowPage<'a> {
+    flow_id: &'a str,
+    user_id: &'a str,
+    entries: Vec<FlowRow>,
+}
+
+struct FlowRow {
+    at: String,
+    step: String,
+    direction: String,
+    line: String,
+    headers: String,
+    body: String,
+}
+
+fn flow_row(e: &FlowEntry) -> FlowRow {
+    let line = match (e.direction.as_str(), &e.method, &e.url, e.status) {
+        ("request", Some(m), Some(u), _) => format!("{m} {u}"),
+        ("response", _, _, Some(s)) => format!("HTTP {s}"),
+        _ => String::new(),
+    };
+    let headers = match &e.headers {
+        serde_json::Value::Object(m) if !m.is_empty() => m
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", v.as_str().unwrap_or("")))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    };
+    FlowRow {
+        at: crate::clock::rfc3339(e.at),
+        step: e.step.clone(),
+        direction: e.direction.clone(),
+        line,
+        headers,
+        body: e.body.clone(),
+    }
+}
+
+pub(super) async fn flow_entries(
+    state: &SimulatorState,
+    flow: &str,
+) -> Result<Vec<FlowEntry>, AlexaError> {
+    let entries = if flow.len() <= 64 && super::is_plain_id(flow) {
+        state.store.flow(flow).await?
+    } else {
+        Vec::new()
+    };
+    if entries.is_empty() {
+        return Err(AlexaError::NotFound(format!(
+            "There is no flow log {flow}."
+        )));
+    }
+    Ok(entries)
+}
+
+/// `GET /alexa/flows/{flow}`
+pub(super) async fn flow_page(
+    state: web::Data<SimulatorState>,
+    flow: web::Path<String>,
+) -> Result<HttpResponse, SimulatorPageError> {
+    let entries = flow_entries(&state, &flow).await?;
+    let user_id = entries[0].user_id.clone();
+    Ok(html(
+        StatusCode::OK,
+        &FlowPage {
+            flow_id: &flow,
+            user_id: &user_id,
+            entries: entries.iter().map(flow_row).collect(),
+        },
+    ))
+}
+
+/// `GET /api/skill/link/{vendorId}?code=…&state=…`: where the provider sends
+/// the browser back; ends on a result page like Alexa's.
+pub(super) async fn link_callback(
+    req: HttpRequest,
+    state: web::Data<SimulatorState>,
+    vendor: web::Path<String>,
+    query: web::Query<Callback>,
+) -> Result<HttpResponse, SimulatorPageError> {
+    let linked = link::callback(&state, &vendor, req.query_string(), &query).await?;
+    let back = user_path(&linked.user_id);
+    Ok(html(
+        StatusCode::OK,
+        &MessagePage {
+            title: "Account linked",
+            message: "mock music has been successfully linked.",
+            is_error: false,
+            back: &back,
+        },
+    ))
+}
