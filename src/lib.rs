@@ -7,7 +7,7 @@
 //! - shared pieces, owned by no role: `wire` (Alexa's JSON), `web` (pages,
 //!   CSRF, client address), `oauth` (keys, tokens, passwords, throttling),
 //!   `faults` (scripted failures), `inspector` (flow recording), `metrics`,
-//!   `telemetry`;
+//!   `telemetry`, `ops` (health endpoints);
 //! - the roles, which never import each other: `provider`, `api`, `skill`,
 //!   `alexa` (the simulator), `admin` (the toolbox);
 //! - composition: `startup` (builds each role's state and mounts it),
@@ -24,6 +24,7 @@ pub mod faults;
 pub mod inspector;
 pub mod metrics;
 pub mod oauth;
+pub mod ops;
 pub mod telemetry;
 pub mod web;
 pub mod wire;

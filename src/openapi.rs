@@ -65,7 +65,7 @@ Left out (HTML pages, redirects and assets, not JSON): ";
 #[openapi(
     info(title = "mocklink", description = "set at run time"),
     paths(
-        crate::startup::healthz, crate::startup::readyz, openapi_json, crate::metrics::metrics,
+        crate::ops::healthz, crate::ops::readyz, openapi_json, crate::metrics::metrics,
         crate::admin::list_scenarios, crate::admin::add_scenario, crate::admin::delete_scenario,
         crate::admin::clear_scenarios, crate::admin::revoke_user, crate::admin::clock,
         crate::admin::advance_clock, crate::admin::reset_clock, crate::admin::mint_token,

@@ -31,6 +31,7 @@ const LAYERS: &[(&str, Layer)] = &[
     ("inspector", Layer::Shared),
     ("metrics", Layer::Shared),
     ("telemetry", Layer::Shared),
+    ("ops", Layer::Shared),
     ("provider", Layer::Role),
     ("api", Layer::Role),
     ("skill", Layer::Role),

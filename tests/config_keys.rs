@@ -269,7 +269,10 @@ fn every_variable_in_the_readme_is_a_setting_or_named_here() {
             .chars()
             .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
             .collect();
-        named.insert(var);
+        // `MOCKLINK_*` or "`MOCKLINK_` followed by…" name the prefix, not a variable.
+        if !var.ends_with('_') {
+            named.insert(var);
+        }
     }
     assert!(named.len() > 10, "the README names the variables");
     for var in named {

@@ -326,8 +326,8 @@ struct RoleData {
 /// instance serves the role.
 fn routes(cfg: &mut web::ServiceConfig, settings: &Settings, data: &RoleData) {
     cfg.app_data(data.store.clone())
-        .route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz))
+        .route("/healthz", web::get().to(crate::ops::healthz))
+        .route("/readyz", web::get().to(crate::ops::readyz))
         .route("/openapi.json", web::get().to(crate::openapi::openapi_json))
         .route("/metrics", web::get().to(crate::metrics::metrics));
     if settings.serves(Role::Provider) {
@@ -369,28 +369,6 @@ fn tls_config(
     .with_no_client_auth()
     .with_single_cert(certs, key)
     .map_err(|e| StartupError::Tls(e.to_string()))
-}
-
-/// `GET /healthz`: liveness.
-#[utoipa::path(get, path = "/healthz", tag = "ops",
-    responses((status = 200, description = "`ok`", content_type = "text/plain")))]
-pub(crate) async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().body("ok")
-}
-
-/// `GET /readyz`: the database answers and is migrated.
-#[utoipa::path(get, path = "/readyz", tag = "ops",
-    responses((status = 200, description = "`ready`", content_type = "text/plain"),
-              (status = 503, description = "Migrations pending or database unavailable", content_type = "text/plain")))]
-pub(crate) async fn readyz(store: web::Data<Store>) -> HttpResponse {
-    match store.ready().await {
-        Ok(true) => HttpResponse::Ok().body("ready"),
-        Ok(false) => HttpResponse::ServiceUnavailable().body("migrations pending"),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            HttpResponse::ServiceUnavailable().body("database unavailable")
-        }
-    }
 }
 
 async fn not_found() -> HttpResponse {
