@@ -317,7 +317,10 @@ fn cycles(found: &[Import]) -> Vec<String> {
 
 #[test]
 fn roles_never_import_each_other_and_layers_only_look_down() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    // MOCKLINK_ARCH_SRC judges another tree (e.g. an old checkout's src/).
+    let src = std::env::var_os("MOCKLINK_ARCH_SRC")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
     let wrong = violations(&src);
     assert!(
         wrong.is_empty(),

@@ -48,6 +48,8 @@ const NOT_SETTINGS: &[&str] = &[
     "new_client_secret",
     "test_database_url",
     "test_log",
+    // tests/architecture.rs: judge another tree
+    "arch_src",
     // the browser tests' switches (tests/browser_support.rs)
     "require_browser",
     "update_screenshots",
