@@ -57,7 +57,11 @@ serves, but this document always describes all of them.\n\n\
 Error shapes: the provider and the skill answer `{\"error\", \"error_description\"}` \
 (RFC 6749 §5.2); `/v1` answers Spotify's `{\"error\":{\"status\",\"message\",\"reason\"?}}` \
 with RFC 6750 `WWW-Authenticate` challenges; the simulator answers \
-`{\"error\", \"error_description\"}` with its own codes.\n\n\
+`{\"error\", \"error_description\"}` with its own codes. A 405 names the allowed \
+methods in `Allow` (RFC 9110 §15.5.6).\n\n\
+Under `/v1`, a path with a trailing slash is the path without it (`/v1/me/` is \
+`/v1/me`), as on Spotify; list bodies (`{\"uris\": [...]}`, `{\"ids\": [...]}`) may \
+also be sent as the bare JSON array.\n\n\
 Left out (HTML pages, redirects and assets, not JSON): ";
 
 /// RFC 6749 §5.2 error body (provider endpoints and the skill endpoint).
@@ -230,8 +234,52 @@ pub struct SearchResult {
 /// Ids, as JSON body alternative to the `ids` query parameter.
 #[derive(Serialize, ToSchema)]
 pub struct IdsBody {
-    pub ids: Option<Vec<String>>,
+    /// Track ids or `spotify:track:` uris.
+    #[schema(min_items = 1, max_items = 50)]
+    pub ids: Vec<String>,
+}
+
+/// `{"ids": [...]}`, or the bare array (Spotify's TypeScript SDK sends that).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum IdsOrList {
+    Object(IdsBody),
+    /// 1 to 50 ids or uris.
+    List(Vec<String>),
+}
+
+/// `POST /v1/playlists/{id}/items` body.
+#[derive(Serialize, ToSchema)]
+pub struct AddItemsBody {
+    /// `spotify:track:` uris; if absent, the `uris` query parameter.
+    #[schema(min_items = 1, max_items = 100)]
     pub uris: Option<Vec<String>>,
+    /// Insert position; default: the end.
+    #[schema(minimum = 0)]
+    pub position: Option<i64>,
+}
+
+/// `{"uris": [...], "position"?}`, or the bare array of uris (spotipy sends
+/// that, with `position` in the query).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum AddItemsOrList {
+    Object(AddItemsBody),
+    /// 1 to 100 uris.
+    List(Vec<String>),
+}
+
+/// `POST /v1/me/playlists` body.
+#[derive(Serialize, ToSchema)]
+pub struct CreatePlaylistBody {
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: String,
+    /// Default true.
+    pub public: Option<bool>,
+    /// Default false; only for private lists.
+    pub collaborative: Option<bool>,
+    #[schema(max_length = 300)]
+    pub description: Option<String>,
 }
 
 /// `POST /alexa/api/users/{id}/disable`.
@@ -261,6 +309,7 @@ pub struct Unlinked {
         crate::api::player::transfer,
         crate::api::player::currently_playing,
         crate::api::player::devices,
+        crate::api::player::recently_played,
         crate::api::player::play,
         crate::api::player::pause,
         crate::api::player::next,
@@ -290,6 +339,10 @@ pub struct Unlinked {
         crate::api::browse::album,
         crate::api::browse::album_tracks,
         crate::api::browse::artist,
+        crate::api::browse::several_tracks,
+        crate::api::browse::several_artists,
+        crate::api::browse::artist_top_tracks,
+        crate::api::browse::artist_albums,
         crate::api::browse::search,
         crate::skill::endpoint,
         crate::alexa::web::api_users,
@@ -348,10 +401,7 @@ impl Modify for Security {
 }
 
 /// Routes served by the same handler as a documented one.
-const ALIASES: &[(&str, &str)] = &[
-    ("/v1/me/", "/v1/me"),
-    ("/v1/playlists/{id}/tracks", "/v1/playlists/{id}/items"),
-];
+const ALIASES: &[(&str, &str)] = &[("/v1/playlists/{id}/tracks", "/v1/playlists/{id}/items")];
 
 struct Aliases;
 
