@@ -17,7 +17,7 @@ SCOPES = (
     "user-read-private user-read-email user-read-playback-state "
     "user-modify-playback-state user-read-currently-playing playlist-read-private "
     "playlist-modify-public playlist-modify-private user-library-read "
-    "user-library-modify user-top-read"
+    "user-library-modify user-top-read user-read-recently-played"
 )
 
 

@@ -142,6 +142,24 @@ pub enum ClientCommand {
         /// Client id
         id: String,
     },
+    /// Switch a client between Spotify's development mode (the default: the
+    /// Web API calls withdrawn in February 2026 answer 403) and extended quota
+    Quota {
+        /// Client id
+        id: String,
+        /// The mode
+        #[arg(value_enum)]
+        mode: QuotaMode,
+    },
+}
+
+/// Spotify's app quota modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum QuotaMode {
+    /// Several tracks or artists by ids and artist top tracks answer 403
+    Development,
+    /// Every Web API call is served
+    Extended,
 }
 
 #[derive(Debug, Args)]
@@ -183,6 +201,10 @@ pub struct ClientAdd {
     /// Refresh token lifetime in seconds from the original authorization
     #[arg(long, default_value_t = 180 * 24 * 3600)]
     pub refresh_token_ttl: i64,
+    /// Spotify's extended quota mode (else development mode: several tracks
+    /// or artists by ids and artist top tracks answer 403)
+    #[arg(long)]
+    pub extended_quota: bool,
 }
 
 #[derive(Debug, Subcommand)]

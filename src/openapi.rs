@@ -58,7 +58,11 @@ serves, but this document always describes all of them.\n\n\
 Error shapes: the provider and the skill answer `{\"error\", \"error_description\"}` \
 (RFC 6749 §5.2); `/v1` answers Spotify's `{\"error\":{\"status\",\"message\",\"reason\"?}}` \
 with RFC 6750 `WWW-Authenticate` challenges; the simulator answers \
-`{\"error\", \"error_description\"}` with its own codes.\n\n\
+`{\"error\", \"error_description\"}` with its own codes. A 405 names the allowed \
+methods in `Allow` (RFC 9110 §15.5.6).\n\n\
+Under `/v1`, a path with a trailing slash is the path without it (`/v1/me/` is \
+`/v1/me`), as on Spotify; list bodies (`{\"uris\": [...]}`, `{\"ids\": [...]}`) may \
+also be sent as the bare JSON array.\n\n\
 Left out (HTML pages, redirects and assets, not JSON): ";
 
 #[derive(OpenApi)]
@@ -82,6 +86,7 @@ Left out (HTML pages, redirects and assets, not JSON): ";
         crate::api::player::transfer,
         crate::api::player::currently_playing,
         crate::api::player::devices,
+        crate::api::player::recently_played,
         crate::api::player::play,
         crate::api::player::pause,
         crate::api::player::next,
@@ -111,6 +116,10 @@ Left out (HTML pages, redirects and assets, not JSON): ";
         crate::api::browse::album,
         crate::api::browse::album_tracks,
         crate::api::browse::artist,
+        crate::api::browse::several_tracks,
+        crate::api::browse::several_artists,
+        crate::api::browse::artist_top_tracks,
+        crate::api::browse::artist_albums,
         crate::api::browse::search,
         crate::skill::endpoint,
         crate::alexa::json_api::api_users,
@@ -173,10 +182,7 @@ impl Modify for Security {
 }
 
 /// Routes served by the same handler as a documented one.
-const ALIASES: &[(&str, &str)] = &[
-    ("/v1/me/", "/v1/me"),
-    ("/v1/playlists/{id}/tracks", "/v1/playlists/{id}/items"),
-];
+const ALIASES: &[(&str, &str)] = &[("/v1/playlists/{id}/tracks", "/v1/playlists/{id}/items")];
 
 struct Aliases;
 

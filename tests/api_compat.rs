@@ -7,18 +7,35 @@ use crate::helpers::*;
 use mocklink::config::ClientSeed;
 use mocklink::store::RefreshPolicy;
 use rspotify::model::{
-    AlbumId, ArtistId, PlayContextId, PlayableId, PlayableItem, PlaylistId, RepeatState,
-    SearchResult, SearchType, SubscriptionLevel, TrackId, UserId,
+    AlbumId, AlbumType, ArtistId, PlayContextId, PlayableId, PlayableItem, PlaylistId, RepeatState,
+    SearchResult, SearchType, SubscriptionLevel, TimeLimits, TrackId, UserId,
 };
 use rspotify::prelude::{BaseClient as _, Id as _, OAuthClient as _};
-use rspotify::{scopes, AuthCodeSpotify, ClientCredsSpotify, Config, Credentials, OAuth};
+use rspotify::{
+    scopes, AuthCodeSpotify, ClientCredsSpotify, ClientError, Config, Credentials, OAuth,
+};
 
 const CLIENT: &str = "rspotify-compat";
 const SECRET: &str = "rspotify-compat-secret";
 const REDIRECT: &str = "http://127.0.0.1:8888/callback";
+/// A second app, in Spotify's extended quota mode.
+const EXTENDED: &str = "rspotify-extended";
+const EXTENDED_SECRET: &str = "rspotify-extended-secret";
 
 async fn spawn() -> TestApp {
     spawn_app_with(|s| {
+        s.clients.push(ClientSeed {
+            id: EXTENDED.into(),
+            name: Some("rspotify, extended quota".into()),
+            secret: Some(EXTENDED_SECRET.into()),
+            redirect_uris: vec![REDIRECT.into()],
+            scopes: None,
+            refresh_policy: RefreshPolicy::Reuse,
+            refresh_grace_seconds: 0,
+            access_token_ttl_seconds: 3600,
+            refresh_token_ttl_seconds: 180 * 24 * 3600,
+            extended_quota: true,
+        });
         s.clients.push(ClientSeed {
             id: CLIENT.into(),
             name: Some("rspotify compatibility suite".into()),
@@ -29,6 +46,7 @@ async fn spawn() -> TestApp {
             refresh_grace_seconds: 0,
             access_token_ttl_seconds: 3600,
             refresh_token_ttl_seconds: 180 * 24 * 3600,
+            extended_quota: false,
         })
     })
     .await
@@ -462,4 +480,115 @@ async fn rspotify_client_credentials_read_the_catalog() {
         .await
         .expect("public playlist");
     assert!(list.items.total > 0);
+}
+
+#[tokio::test]
+#[allow(deprecated)] // album_group: rspotify 0.16 marks it removed; the mock still sends it
+async fn rspotify_reads_recently_played_and_an_artists_albums() {
+    let app = spawn().await;
+    let spotify = logged_in(&app).await;
+    let page = spotify
+        .current_user_recently_played(Some(5), None)
+        .await
+        .expect("recently played");
+    assert_eq!(page.items.len(), 5);
+    assert_eq!(page.limit, 5);
+    assert!(page
+        .cursors
+        .as_ref()
+        .and_then(|c| c.after.as_ref())
+        .is_some());
+    assert!(page
+        .items
+        .windows(2)
+        .all(|w| w[0].played_at > w[1].played_at));
+    let oldest = page.items[4].played_at;
+    let older = spotify
+        .current_user_recently_played(Some(50), Some(TimeLimits::Before(oldest)))
+        .await
+        .expect("older plays");
+    assert_eq!(older.items.len(), 15);
+    assert!(older.items.iter().all(|p| p.played_at < oldest));
+    let newer = spotify
+        .current_user_recently_played(Some(50), Some(TimeLimits::After(oldest)))
+        .await
+        .expect("newer plays");
+    assert_eq!(newer.items.len(), 4);
+
+    let artist = page.items[0].track.artists[0].id.clone().unwrap();
+    use futures_util::TryStreamExt as _;
+    let albums: Vec<_> = spotify
+        .artist_albums(artist.clone(), None, None)
+        .try_collect()
+        .await
+        .expect("the artist's albums, every page");
+    assert!(!albums.is_empty());
+    assert!(albums
+        .iter()
+        .all(|a| a.artists[0].id.as_ref() == Some(&artist)));
+    let singles = spotify
+        .artist_albums_manual(artist, [AlbumType::Single], None, Some(50), Some(0))
+        .await
+        .expect("singles");
+    assert!(singles
+        .items
+        .iter()
+        .all(|a| a.album_group.as_deref() == Some("single")));
+}
+
+#[tokio::test]
+#[allow(deprecated)] // rspotify marks the calls Spotify withdrew
+async fn rspotify_meets_development_mode_and_extended_quota() {
+    let app = spawn().await;
+    let dev = ClientCredsSpotify::with_config(Credentials::new(CLIENT, SECRET), config(&app));
+    dev.request_token().await.expect("client token");
+    let SearchResult::Tracks(found) = dev
+        .search("the", SearchType::Track, None, None, Some(3), Some(0))
+        .await
+        .expect("search")
+    else {
+        panic!("tracks expected")
+    };
+    let ids: Vec<TrackId> = found.items.iter().map(|t| t.id.clone().unwrap()).collect();
+    let artist = found.items[0].artists[0].id.clone().unwrap();
+    let status = |e: ClientError| match e {
+        ClientError::Http(h) => match *h {
+            rspotify::http::HttpError::StatusCode(r) => r.status().as_u16(),
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        status(dev.tracks(ids.clone(), None).await.unwrap_err()),
+        403
+    );
+    assert_eq!(
+        status(dev.artists([artist.clone()]).await.unwrap_err()),
+        403
+    );
+    assert_eq!(
+        status(
+            dev.artist_top_tracks(artist.clone(), None)
+                .await
+                .unwrap_err()
+        ),
+        403
+    );
+
+    let ext =
+        ClientCredsSpotify::with_config(Credentials::new(EXTENDED, EXTENDED_SECRET), config(&app));
+    ext.request_token().await.expect("client token");
+    let tracks = ext.tracks(ids.clone(), None).await.expect("several tracks");
+    let got: Vec<TrackId> = tracks.into_iter().map(|t| t.id.unwrap()).collect();
+    assert_eq!(got, ids);
+    let artists = ext
+        .artists([artist.clone()])
+        .await
+        .expect("several artists");
+    assert_eq!(artists[0].id, artist);
+    let top = ext
+        .artist_top_tracks(artist.clone(), None)
+        .await
+        .expect("top tracks");
+    assert!(!top.is_empty() && top.len() <= 10);
 }

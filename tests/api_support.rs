@@ -12,7 +12,7 @@ pub const FREE_PASSWORD: &str = "freebie-password";
 pub const ALL_SCOPES: &str = "user-read-private user-read-email user-read-playback-state \
      user-modify-playback-state user-read-currently-playing playlist-read-private \
      playlist-modify-public playlist-modify-private user-library-read user-library-modify \
-     user-top-read";
+     user-top-read user-read-recently-played";
 
 /// An app that also has a free-tier user.
 pub async fn spawn_app_with_free_user() -> TestApp {

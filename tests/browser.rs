@@ -50,6 +50,7 @@ async fn app_with_callback() -> (TestApp, String) {
             refresh_grace_seconds: 0,
             access_token_ttl_seconds: 3600,
             refresh_token_ttl_seconds: 86400,
+            extended_quota: false,
         })
     })
     .await;

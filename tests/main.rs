@@ -11,6 +11,7 @@ mod alexa_refresh;
 mod alexa_support;
 mod alexa_talk;
 mod alexa_web;
+mod api_clients;
 mod api_compat;
 mod api_errors;
 mod api_player;

@@ -120,5 +120,6 @@ pub fn public_client(id: &str) -> mocklink::config::ClientSeed {
         refresh_grace_seconds: 0,
         access_token_ttl_seconds: 3600,
         refresh_token_ttl_seconds: 86400,
+        extended_quota: false,
     }
 }

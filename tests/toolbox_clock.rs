@@ -159,6 +159,7 @@ fn with_other_client(s: &mut mocklink::config::Settings) {
         refresh_grace_seconds: 0,
         access_token_ttl_seconds: 3600,
         refresh_token_ttl_seconds: 180 * 24 * 3600,
+        extended_quota: false,
     });
 }
 

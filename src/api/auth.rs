@@ -50,6 +50,20 @@ impl Bearer {
     pub fn user_opt(&self) -> Option<Username> {
         self.user().ok()
     }
+
+    /// For the calls Spotify withdrew from development-mode apps in February
+    /// 2026: 403 with Spotify's body unless the token's client has extended
+    /// quota (a client setting, `extended_quota`).
+    pub async fn require_extended_quota(&self, state: &ApiState) -> Result<(), ApiError> {
+        let client = match crate::domain::ClientId::parse(&self.0.client_id) {
+            Ok(id) => state.store.client(&id).await?,
+            Err(_) => None,
+        };
+        match client {
+            Some(c) if c.extended_quota => Ok(()),
+            _ => Err(ApiError::Forbidden("Forbidden".into())),
+        }
+    }
 }
 
 impl FromRequest for Bearer {

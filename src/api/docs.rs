@@ -67,6 +67,50 @@ pub struct SearchResult {
 /// Ids, as JSON body alternative to the `ids` query parameter.
 #[derive(Serialize, ToSchema)]
 pub struct IdsBody {
-    pub ids: Option<Vec<String>>,
+    /// Track ids or `spotify:track:` uris.
+    #[schema(min_items = 1, max_items = 50)]
+    pub ids: Vec<String>,
+}
+
+/// `{"ids": [...]}`, or the bare array (Spotify's TypeScript SDK sends that).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum IdsOrList {
+    Object(IdsBody),
+    /// 1 to 50 ids or uris.
+    List(Vec<String>),
+}
+
+/// `POST /v1/playlists/{id}/items` body.
+#[derive(Serialize, ToSchema)]
+pub struct AddItemsBody {
+    /// `spotify:track:` uris; if absent, the `uris` query parameter.
+    #[schema(min_items = 1, max_items = 100)]
     pub uris: Option<Vec<String>>,
+    /// Insert position; default: the end.
+    #[schema(minimum = 0)]
+    pub position: Option<i64>,
+}
+
+/// `{"uris": [...], "position"?}`, or the bare array of uris (spotipy sends
+/// that, with `position` in the query).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum AddItemsOrList {
+    Object(AddItemsBody),
+    /// 1 to 100 uris.
+    List(Vec<String>),
+}
+
+/// `POST /v1/me/playlists` body.
+#[derive(Serialize, ToSchema)]
+pub struct CreatePlaylistBody {
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: String,
+    /// Default true.
+    pub public: Option<bool>,
+    /// Default false; only for private lists.
+    pub collaborative: Option<bool>,
+    #[schema(max_length = 300)]
+    pub description: Option<String>,
 }

@@ -6,12 +6,13 @@ use super::catalog::{self, SplitMix64};
 use super::error::ApiError;
 use super::ids::{hex_id, Kind, SpotifyId};
 use super::model::{iso8601, FullArtist, FullTrack, Links, SavedTrack};
-use super::params::{json_body, Body, Page, Query};
+use super::params::{list_body, Body, ListBody, Page, Query};
 use crate::api::ApiState;
 use crate::domain::Username;
-use crate::store::{LibrarySeed, NewDevice, NewPlaylist};
+use crate::store::{LibrarySeed, NewDevice, NewPlay, NewPlaylist};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use std::collections::HashMap;
 
 const SEEDED_PLAYLISTS: &[(&str, &str, bool, usize)] = &[
     ("Morning Commute", "Songs for the way in", true, 12),
@@ -19,6 +20,7 @@ const SEEDED_PLAYLISTS: &[(&str, &str, bool, usize)] = &[
     ("Late Night Drive", "Just for me", false, 10),
 ];
 const SAVED_TRACKS: usize = 30;
+const RECENT_PLAYS: usize = 20;
 const MAX_TOP: usize = 50;
 
 /// Seeds the user's library on first use (a one-row probe afterwards).
@@ -41,6 +43,7 @@ pub async fn seed_empty(state: &ApiState, user: &Username) -> Result<(), crate::
     let seed = LibrarySeed {
         playlists: Vec::new(),
         saved_tracks: Vec::new(),
+        recent_plays: Vec::new(),
         ..library_seed(user, now)
     };
     state
@@ -51,11 +54,13 @@ pub async fn seed_empty(state: &ApiState, user: &Username) -> Result<(), crate::
 
 /// The deterministic starting library of `user`.
 pub fn library_seed(user: &Username, now: i64) -> LibrarySeed {
-    let tracks: Vec<String> = catalog::generate()
+    let catalog = catalog::generate();
+    let album_of: HashMap<&str, &str> = catalog
         .tracks
-        .into_iter()
-        .map(|t| t.id)
+        .iter()
+        .map(|t| (t.id.as_str(), t.album_id.as_str()))
         .collect();
+    let tracks: Vec<String> = catalog.tracks.iter().map(|t| t.id.clone()).collect();
     let pick = |seed: &str, n: usize| {
         let mut rng = SplitMix64::from_seed(seed);
         let mut out: Vec<String> = Vec::with_capacity(n);
@@ -101,10 +106,23 @@ pub fn library_seed(user: &Username, now: i64) -> LibrarySeed {
         .enumerate()
         .map(|(i, id)| (id, now - 7 * 3600 * (i as i64 + 1)))
         .collect();
+    // Yesterday's listening, one track every 40 minutes, played from its album.
+    let recent_plays = pick(&format!("{user}:recent"), RECENT_PLAYS)
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| NewPlay {
+            played_at_ms: (now - 3600 - 2400 * i as i64) * 1000,
+            context_uri: album_of
+                .get(id.as_str())
+                .map(|album| format!("spotify:album:{album}")),
+            track_id: id,
+        })
+        .collect();
     LibrarySeed {
         devices,
         playlists,
         saved_tracks,
+        recent_plays,
     }
 }
 
@@ -114,7 +132,7 @@ pub fn library_seed(user: &Username, now: i64) -> LibrarySeed {
     path = "/v1/me/tracks",
     tag = "api",
     security(("bearer" = ["user-library-read"])),
-    params(("limit" = Option<i64>, Query, description = "1 to 50, default 20"), ("offset" = Option<i64>, Query, description = "default 0"), ("market" = Option<String>, Query, description = "ISO 3166-1 country code; accepted and ignored")),
+    params(("limit" = Option<i64>, Query, minimum = 1, maximum = 50, description = "1 to 50, default 20"), ("offset" = Option<i64>, Query, minimum = 0, maximum = 100000, description = "default 0"), ("market" = Option<String>, Query, description = "ISO 3166-1 country code; accepted and ignored")),
     responses((status = 200, description = "Saved tracks", body = crate::api::params::Page<crate::api::model::SavedTrack>), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn saved_tracks(
@@ -153,15 +171,16 @@ struct IdsBody {
     ids: Vec<String>,
 }
 
-/// Track ids from `?ids=a,b` (bare ids or track URIs) or `{"ids":[..]}`.
+/// Track ids from `?ids=a,b` (bare ids or track URIs), `{"ids":[..]}` or
+/// the bare array `[..]`.
 fn ids_param(req: &HttpRequest, body: &[u8]) -> Result<Vec<String>, ApiError> {
     let raw: Vec<String> = match Query::of(req).get("ids") {
         Some(ids) => ids.split(',').map(str::to_owned).collect(),
-        None => {
-            json_body::<IdsBody>(body)?
-                .ok_or_else(|| ApiError::bad("Missing parameter ids"))?
-                .ids
-        }
+        None => match list_body::<IdsBody>(body)? {
+            Some(ListBody::Bare(ids)) => ids,
+            Some(ListBody::Object(b)) => b.ids,
+            None => return Err(ApiError::bad("Missing parameter ids")),
+        },
     };
     parse_track_list(
         &raw,
@@ -253,8 +272,8 @@ async fn contains(
     path = "/v1/me/tracks",
     tag = "api",
     security(("bearer" = ["user-library-modify"])),
-    params(("ids" = Option<String>, Query, description = "Comma-separated track ids (at most 50)")),
-    request_body(content = Option<crate::api::docs::IdsBody>, content_type = "application/json", description = "Ids (or uris) instead of the query parameter"),
+    params(("ids" = Option<String>, Query, pattern = r"^(spotify:track:)?[0-9A-Za-z]{22}(,(spotify:track:)?[0-9A-Za-z]{22}){0,49}$", description = "Comma-separated track ids or uris (at most 50); else the body")),
+    request_body(content = Option<crate::api::docs::IdsOrList>, content_type = "application/json", description = "`{\"ids\": [...]}` or the bare array, if there is no `ids` query parameter"),
     responses((status = 200, description = "Saved"), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn save_tracks(
@@ -273,8 +292,8 @@ pub async fn save_tracks(
     path = "/v1/me/tracks",
     tag = "api",
     security(("bearer" = ["user-library-modify"])),
-    params(("ids" = Option<String>, Query, description = "Comma-separated track ids (at most 50)")),
-    request_body(content = Option<crate::api::docs::IdsBody>, content_type = "application/json", description = "Ids (or uris) instead of the query parameter"),
+    params(("ids" = Option<String>, Query, pattern = r"^(spotify:track:)?[0-9A-Za-z]{22}(,(spotify:track:)?[0-9A-Za-z]{22}){0,49}$", description = "Comma-separated track ids or uris (at most 50); else the body")),
+    request_body(content = Option<crate::api::docs::IdsOrList>, content_type = "application/json", description = "`{\"ids\": [...]}` or the bare array, if there is no `ids` query parameter"),
     responses((status = 200, description = "Removed"), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn remove_tracks(
@@ -293,7 +312,7 @@ pub async fn remove_tracks(
     path = "/v1/me/tracks/contains",
     tag = "api",
     security(("bearer" = ["user-library-read"])),
-    params(("ids" = String, Query, description = "Comma-separated track ids (at most 50)")),
+    params(("ids" = String, Query, pattern = r"^(spotify:track:)?[0-9A-Za-z]{22}(,(spotify:track:)?[0-9A-Za-z]{22}){0,49}$", description = "Comma-separated track ids or uris (at most 50)")),
     responses((status = 200, description = "One boolean per id", body = Vec<bool>), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn tracks_contain(
@@ -311,7 +330,7 @@ pub async fn tracks_contain(
     path = "/v1/me/library",
     tag = "api",
     security(("bearer" = ["user-library-modify"])),
-    params(("uris" = String, Query, description = "Comma-separated spotify: uris (at most 40)")),
+    params(("uris" = String, Query, pattern = r"^spotify:track:[0-9A-Za-z]{22}(,spotify:track:[0-9A-Za-z]{22}){0,49}$", description = "Comma-separated spotify:track: uris (at most 50; the library holds tracks only)")),
     responses((status = 200, description = "Saved"), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn library_add(
@@ -329,7 +348,7 @@ pub async fn library_add(
     path = "/v1/me/library",
     tag = "api",
     security(("bearer" = ["user-library-modify"])),
-    params(("uris" = String, Query, description = "Comma-separated spotify: uris (at most 40)")),
+    params(("uris" = String, Query, pattern = r"^spotify:track:[0-9A-Za-z]{22}(,spotify:track:[0-9A-Za-z]{22}){0,49}$", description = "Comma-separated spotify:track: uris (at most 50; the library holds tracks only)")),
     responses((status = 200, description = "Removed"), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn library_remove(
@@ -347,7 +366,7 @@ pub async fn library_remove(
     path = "/v1/me/library/contains",
     tag = "api",
     security(("bearer" = ["user-library-read"])),
-    params(("uris" = String, Query, description = "Comma-separated spotify: uris (at most 40)")),
+    params(("uris" = String, Query, pattern = r"^spotify:track:[0-9A-Za-z]{22}(,spotify:track:[0-9A-Za-z]{22}){0,49}$", description = "Comma-separated spotify:track: uris (at most 50; the library holds tracks only)")),
     responses((status = 200, description = "One boolean per uri", body = Vec<bool>), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn library_contains(
@@ -366,7 +385,7 @@ pub async fn library_contains(
     path = "/v1/me/top/{kind}",
     tag = "api",
     security(("bearer" = ["user-top-read"])),
-    params(("kind" = String, Path, description = "`artists` or `tracks`"), ("time_range" = Option<String>, Query, description = "`short_term`, `medium_term` (default) or `long_term`"), ("limit" = Option<i64>, Query, description = "1 to 50, default 20"), ("offset" = Option<i64>, Query, description = "default 0")),
+    params(("kind" = String, Path, pattern = r"^(artists|tracks)$", description = "`artists` or `tracks`"), ("time_range" = Option<String>, Query, pattern = r"^(short_term|medium_term|long_term)$", description = "`short_term`, `medium_term` (default) or `long_term`"), ("limit" = Option<i64>, Query, minimum = 1, maximum = 50, description = "1 to 50, default 20"), ("offset" = Option<i64>, Query, minimum = 0, maximum = 100000, description = "default 0")),
     responses((status = 200, description = "A page of FullArtist or FullTrack objects", body = crate::api::params::Page<Object>), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn top(

@@ -41,8 +41,8 @@ pub async fn me(state: web::Data<ApiState>, bearer: Bearer) -> Result<HttpRespon
     path = "/v1/users/{user_id}",
     tag = "api",
     security(("bearer" = [])),
-    params(("user_id" = String, Path, description = "User id")),
-    responses((status = 200, description = "A public profile", body = crate::api::model::PublicUser), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
+    params(("user_id" = String, Path, pattern = r"^[a-z0-9][a-z0-9._-]{0,63}$", description = "User id")),
+    responses((status = 200, description = "A public profile", body = crate::api::model::PublicUser), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn user(
     state: web::Data<ApiState>,

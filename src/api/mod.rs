@@ -25,7 +25,11 @@ use crate::config::Settings;
 use crate::faults::Faults;
 use crate::oauth::Tokens;
 use crate::store::Store;
-use actix_web::{web, HttpResponse, Resource};
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::middleware::{self, Next};
+use actix_web::{web, HttpResponse, Resource, ResponseError};
 use error::ApiError;
 use std::sync::Arc;
 
@@ -41,12 +45,16 @@ pub struct ApiState {
     pub faults: Faults,
 }
 
-/// Registers the /v1 routes.
+/// Registers the /v1 routes. A path with a trailing slash is answered as
+/// the path without it, as Spotify does (spotipy asks for `me/`,
+/// `albums/{id}/tracks/`, `tracks/?ids=`; spotify-web-api-node for
+/// `/v1/search/`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/v1")
+            .wrap(middleware::from_fn(method_not_allowed))
+            .wrap(middleware::NormalizePath::trim())
             .service(res("/me").route(web::get().to(me::me)))
-            .service(res("/me/").route(web::get().to(me::me)))
             .service(res("/users/{user_id}").route(web::get().to(me::user)))
             .service(
                 res("/users/{user_id}/playlists")
@@ -62,6 +70,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 res("/me/player/currently-playing").route(web::get().to(player::currently_playing)),
             )
             .service(res("/me/player/devices").route(web::get().to(player::devices)))
+            .service(
+                res("/me/player/recently-played").route(web::get().to(player::recently_played)),
+            )
             .service(res("/me/player/play").route(web::put().to(player::play)))
             .service(res("/me/player/pause").route(web::put().to(player::pause)))
             .service(res("/me/player/next").route(web::post().to(player::next)))
@@ -105,10 +116,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::get().to(playlists::items))
                     .route(web::post().to(playlists::add)),
             )
+            .service(res("/tracks").route(web::get().to(browse::several_tracks)))
             .service(res("/tracks/{id}").route(web::get().to(browse::track)))
             .service(res("/albums/{id}").route(web::get().to(browse::album)))
             .service(res("/albums/{id}/tracks").route(web::get().to(browse::album_tracks)))
+            .service(res("/artists").route(web::get().to(browse::several_artists)))
             .service(res("/artists/{id}").route(web::get().to(browse::artist)))
+            .service(res("/artists/{id}/albums").route(web::get().to(browse::artist_albums)))
+            .service(
+                res("/artists/{id}/top-tracks").route(web::get().to(browse::artist_top_tracks)),
+            )
             .service(res("/search").route(web::get().to(browse::search)))
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(ApiError::NotFound("Service not found".into()))
@@ -116,11 +133,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// A resource whose other methods answer 405 in Spotify's error shape.
+/// A /v1 resource. Other methods get actix's 405, which names the allowed
+/// ones in `Allow` (RFC 9110 §15.5.6); `method_not_allowed` gives it
+/// Spotify's error body.
 fn res(path: &str) -> Resource {
-    web::resource(path).default_service(web::to(|| async {
-        Err::<HttpResponse, _>(ApiError::MethodNotAllowed)
-    }))
+    web::resource(path)
+}
+
+/// Rewrites a 405 into Spotify's error shape, keeping its `Allow` header.
+async fn method_not_allowed(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let res = next.call(req).await?;
+    if res.status() != StatusCode::METHOD_NOT_ALLOWED {
+        return Ok(res.map_into_left_body());
+    }
+    let allow = res.headers().get(header::ALLOW).cloned();
+    let (req, _) = res.into_parts();
+    let mut answer = ApiError::MethodNotAllowed.error_response();
+    if let Some(allow) = allow {
+        answer.headers_mut().insert(header::ALLOW, allow);
+    }
+    Ok(ServiceResponse::new(req, answer).map_into_right_body())
 }
 
 /// Seeds the catalog at start-up if the database has none.

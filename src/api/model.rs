@@ -588,6 +588,72 @@ pub struct PlaybackState {
     pub actions: Actions,
 }
 
+/// An album in an artist's discography, with how it relates to the artist.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ArtistAlbum {
+    #[serde(flatten)]
+    pub album: SimplifiedAlbum,
+    /// `album`, `single`, `compilation` or `appears_on`.
+    pub album_group: String,
+}
+
+/// `GET /v1/tracks?ids=`: `null` for ids that name no track.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Tracks {
+    pub tracks: Vec<Option<FullTrack>>,
+}
+
+/// `GET /v1/artists?ids=`: `null` for ids that name no artist.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Artists {
+    pub artists: Vec<Option<FullArtist>>,
+}
+
+/// `GET /v1/artists/{id}/top-tracks`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TopTracks {
+    pub tracks: Vec<FullTrack>,
+}
+
+/// One entry of `GET /v1/me/player/recently-played`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PlayHistory {
+    pub track: FullTrack,
+    /// RFC 3339 UTC with milliseconds.
+    pub played_at: String,
+    pub context: Option<Context>,
+}
+
+/// The cursors of a cursor page: Unix milliseconds, as strings.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Cursors {
+    /// The newest item's time.
+    pub after: String,
+    /// The oldest item's time; `next` pages on from it.
+    pub before: String,
+}
+
+/// Spotify's cursor-based paging object. `cursors` is null on an empty page.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CursorPage<T: Serialize> {
+    pub href: String,
+    pub items: Vec<T>,
+    pub limit: i64,
+    pub next: Option<String>,
+    pub cursors: Option<Cursors>,
+}
+
+/// RFC 3339 UTC with milliseconds, as Spotify writes `played_at`.
+pub fn iso8601_ms(unix_ms: i64) -> String {
+    let t = OffsetDateTime::from_unix_timestamp_nanos(unix_ms as i128 * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let f = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    t.format(&f)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00.000Z".into())
+}
+
 /// RFC 3339 UTC, seconds precision, as Spotify writes `added_at`.
 pub fn iso8601(unix: i64) -> String {
     let t = OffsetDateTime::from_unix_timestamp(unix).unwrap_or(OffsetDateTime::UNIX_EPOCH);

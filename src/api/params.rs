@@ -152,6 +152,26 @@ pub fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<Option<T>, ApiError
         .map_err(|e| ApiError::bad(format!("Malformed json: {e}")))
 }
 
+/// A list body. Spotify documents `{"uris": [...]}` or `{"ids": [...]}`
+/// and also takes the bare array, which spotipy (`playlist_add_items`) and
+/// Spotify's TypeScript SDK (save/remove tracks) send.
+#[derive(Debug)]
+pub enum ListBody<T> {
+    Bare(Vec<String>),
+    Object(T),
+}
+
+/// A list body, or None when the body is empty.
+pub fn list_body<T: DeserializeOwned>(body: &[u8]) -> Result<Option<ListBody<T>>, ApiError> {
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => Ok(None),
+        Some(b'[') => serde_json::from_slice::<Vec<String>>(body)
+            .map(|v| Some(ListBody::Bare(v)))
+            .map_err(|e| ApiError::bad(format!("Malformed json: {e}"))),
+        Some(_) => Ok(json_body::<T>(body)?.map(ListBody::Object)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,6 +211,25 @@ mod tests {
             vec![],
         );
         assert!(last.next.is_none());
+    }
+
+    #[test]
+    fn list_bodies_are_bare_arrays_or_objects() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Ids {
+            ids: Vec<String>,
+        }
+        assert!(matches!(
+            list_body::<Ids>(b" [\"a\",\"b\"]").unwrap(),
+            Some(ListBody::Bare(v)) if v == ["a", "b"]
+        ));
+        assert!(matches!(
+            list_body::<Ids>(b"{\"ids\":[\"a\"]}").unwrap(),
+            Some(ListBody::Object(Ids { ids })) if ids == ["a"]
+        ));
+        assert!(list_body::<Ids>(b"  ").unwrap().is_none());
+        assert!(list_body::<Ids>(b"[1, 2]").is_err());
+        assert!(list_body::<Ids>(b"[\"a\"").is_err());
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use super::error::PlayerReason;
 use crate::store::PlaybackRecord;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 /// Longest play order kept (a context longer than this is cut).
 pub const MAX_QUEUE: usize = 1000;
@@ -29,10 +29,37 @@ pub fn current_track(p: &PlaybackRecord) -> Option<&str> {
     p.track_ids.get(p.position as usize).map(String::as_str)
 }
 
+/// A track leaving the player counts as played (for the listening history)
+/// when it played to its end or for at least this long, as on Spotify.
+pub const COUNTS_AS_PLAYED_MS: i64 = 30_000;
+/// Most plays one settle reports (the history endpoint shows at most 50).
+pub const MAX_REPORTED_PLAYS: usize = 50;
+
+/// One entry of the listening history: a track that was played, when it
+/// stopped playing, and what it was played from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Played {
+    pub track_id: String,
+    pub at_ms: i64,
+    pub context_uri: Option<String>,
+}
+
 /// Brings the row to `now_ms`: progress advances while playing, rolling into
 /// the next tracks; at the end of the order with repeat off, playback returns
-/// to the first track, paused.
-pub fn settle(p: &mut PlaybackRecord, now_ms: i64, d: &Durations) {
+/// to the first track, paused. Returns the tracks that played to their end on
+/// the way, oldest first (at most `MAX_REPORTED_PLAYS`, the latest ones).
+pub fn settle(p: &mut PlaybackRecord, now_ms: i64, d: &Durations) -> Vec<Played> {
+    let mut played: VecDeque<Played> = VecDeque::new();
+    let mut finished = |p: &PlaybackRecord, id: &str, at_ms: i64| {
+        if played.len() == MAX_REPORTED_PLAYS {
+            played.pop_front();
+        }
+        played.push_back(Played {
+            track_id: id.to_owned(),
+            at_ms,
+            context_uri: p.context_uri.clone(),
+        });
+    };
     if p.is_playing && !p.track_ids.is_empty() {
         let mut progress = p.progress_ms.saturating_add((now_ms - p.updated_ms).max(0));
         let len = p.track_ids.len() as i64;
@@ -51,10 +78,18 @@ pub fn settle(p: &mut PlaybackRecord, now_ms: i64, d: &Durations) {
                 progress = 0;
                 break;
             }
+            let id = id.to_owned();
             if p.repeat_state == "track" {
+                // Each full loop is a play; only the latest ones are reported.
+                let loops = progress / dur;
+                let first = (loops - MAX_REPORTED_PLAYS as i64).max(0) + 1;
+                for k in first..=loops {
+                    finished(p, &id, now_ms - (progress - k * dur));
+                }
                 progress %= dur;
                 continue;
             }
+            finished(p, &id, now_ms - (progress - dur));
             progress -= dur;
             if p.position + 1 < len {
                 p.position += 1;
@@ -73,6 +108,25 @@ pub fn settle(p: &mut PlaybackRecord, now_ms: i64, d: &Durations) {
         p.progress_ms = progress;
     }
     p.updated_ms = now_ms;
+    played.into()
+}
+
+/// What a command did to the track that was playing: if it left the play
+/// position (skipped, replaced by a new order) after `COUNTS_AS_PLAYED_MS`,
+/// that counts as a play at `now_ms`. `before` is the row as settled just
+/// before the command.
+pub fn left_after_playing(
+    before: &PlaybackRecord,
+    after: &PlaybackRecord,
+    now_ms: i64,
+) -> Option<Played> {
+    let id = current_track(before)?;
+    let moved = after.position != before.position || after.track_ids != before.track_ids;
+    (moved && before.progress_ms >= COUNTS_AS_PLAYED_MS).then(|| Played {
+        track_id: id.to_owned(),
+        at_ms: now_ms,
+        context_uri: before.context_uri.clone(),
+    })
 }
 
 /// Loads a new play order and starts it.
@@ -246,6 +300,43 @@ mod tests {
         p.repeat_state = "track".into();
         settle(&mut p, 25_000, &durations());
         assert_eq!((p.position, p.progress_ms), (0, 5_000));
+    }
+
+    #[test]
+    fn finished_tracks_are_reported_with_the_time_they_ended() {
+        let mut p = row(&["a", "b", "c"]);
+        p.context_uri = Some("spotify:album:x".into());
+        let played = settle(&mut p, 35_000, &durations());
+        let ids: Vec<(&str, i64)> = played
+            .iter()
+            .map(|x| (x.track_id.as_str(), x.at_ms))
+            .collect();
+        assert_eq!(ids, [("a", 10_000), ("b", 30_000)]);
+        assert_eq!(played[0].context_uri.as_deref(), Some("spotify:album:x"));
+        assert!(settle(&mut p, 36_000, &durations()).is_empty());
+
+        let mut p = row(&["a"]);
+        p.repeat_state = "track".into();
+        let played = settle(&mut p, 10_000 * 1000 + 5, &durations());
+        assert_eq!(played.len(), MAX_REPORTED_PLAYS);
+        assert_eq!(played.last().unwrap().at_ms, 10_000 * 1000);
+    }
+
+    #[test]
+    fn leaving_a_track_after_thirty_seconds_counts_as_a_play() {
+        let mut before = row(&["a", "b", "c"]);
+        before.progress_ms = COUNTS_AS_PLAYED_MS;
+        let mut after = before.clone();
+        next(&mut after).unwrap();
+        let played = left_after_playing(&before, &after, 99).expect("a play");
+        assert_eq!((played.track_id.as_str(), played.at_ms), ("a", 99));
+        before.progress_ms = COUNTS_AS_PLAYED_MS - 1;
+        assert!(left_after_playing(&before, &after, 99).is_none());
+        // Pausing leaves the track where it is.
+        before.progress_ms = 40_000;
+        let mut paused = before.clone();
+        pause(&mut paused).unwrap();
+        assert!(left_after_playing(&before, &paused, 99).is_none());
     }
 
     #[test]

@@ -5,12 +5,15 @@ use super::auth::Bearer;
 use super::error::{ApiError, PlayerReason};
 use super::ids::{Kind, SpotifyId};
 use super::library::ensure;
-use super::model::{Actions, Context, Device, Devices, FullTrack, Links, PlaybackState};
+use super::model::{
+    iso8601_ms, Actions, Context, CursorPage, Cursors, Device, Devices, FullTrack, Links,
+    PlayHistory, PlaybackState,
+};
 use super::params::{json_body, Body, Query};
-use super::playback::{self, Durations, MAX_QUEUE};
+use super::playback::{self, Durations, Played, MAX_QUEUE};
 use crate::api::ApiState;
 use crate::domain::Username;
-use crate::store::PlaybackRecord;
+use crate::store::{HistoryWindow, NewPlay, PlayRecord, PlaybackRecord};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Map};
@@ -174,6 +177,159 @@ pub async fn devices(state: web::Data<ApiState>, bearer: Bearer) -> Result<HttpR
     }))
 }
 
+fn to_store(played: Vec<Played>) -> Vec<NewPlay> {
+    played
+        .into_iter()
+        .map(|p| NewPlay {
+            track_id: p.track_id,
+            played_at_ms: p.at_ms,
+            context_uri: p.context_uri,
+        })
+        .collect()
+}
+
+/// Most plays one page of the history holds.
+const MAX_HISTORY_PAGE: i64 = 50;
+
+/// GET /v1/me/player/recently-played: tracks that played to their end or
+/// for at least 30 seconds, newest first, paged by time cursors.
+#[utoipa::path(
+    get,
+    path = "/v1/me/player/recently-played",
+    tag = "api",
+    security(("bearer" = ["user-read-recently-played"])),
+    params(("limit" = Option<i64>, Query, minimum = 1, maximum = 50, description = "1 to 50, default 20"), ("after" = Option<i64>, Query, minimum = 0, description = "Unix ms: the plays after this time (not with `before`)"), ("before" = Option<i64>, Query, minimum = 0, description = "Unix ms: the plays before this time (not with `after`)")),
+    responses((status = 200, description = "A cursor page of plays", body = crate::api::model::CursorPage<crate::api::model::PlayHistory>), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
+)]
+pub async fn recently_played(
+    state: web::Data<ApiState>,
+    bearer: Bearer,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let user = bearer.user()?;
+    bearer.require("user-read-recently-played")?;
+    let q = Query::of(&req);
+    let limit = match q.get("limit") {
+        None => 20,
+        Some(s) => s
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=MAX_HISTORY_PAGE).contains(n))
+            .ok_or_else(|| ApiError::bad("Invalid limit"))?,
+    };
+    let cursor = |name: &str| {
+        q.get(name)
+            .map(|s| {
+                s.parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 0)
+                    .ok_or_else(|| ApiError::bad(format!("Invalid {name}")))
+            })
+            .transpose()
+    };
+    let window = match (cursor("after")?, cursor("before")?) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad(
+                "Only one of the parameters after and before may be given",
+            ))
+        }
+        (Some(t), None) => HistoryWindow::After(t),
+        (None, Some(t)) => HistoryWindow::Before(t),
+        (None, None) => HistoryWindow::Latest,
+    };
+    ensure(&state, &user).await?;
+    // Tracks the player finished since its last change are not stored yet
+    // (nothing is written on a read); they are newer than every stored play.
+    let mut pending = Vec::new();
+    if let Some(mut p) = state.store.playback(&user).await? {
+        if p.device_id.is_some() {
+            let durations = state.store.track_durations(&p.track_ids).await?;
+            pending = playback::settle(&mut p, super::now_ms(&state), &durations);
+        }
+    }
+    pending.retain(|x| match window {
+        HistoryWindow::Latest => true,
+        HistoryWindow::Before(t) => x.at_ms < t,
+        HistoryWindow::After(t) => x.at_ms > t,
+    });
+    let ids: Vec<String> = pending.iter().map(|x| x.track_id.clone()).collect();
+    let tracks = state.store.tracks_by_ids(&ids).await?;
+    let mut plays: Vec<PlayRecord> = pending
+        .into_iter()
+        .rev()
+        .filter_map(|x| {
+            let track = tracks.iter().find(|t| t.id == x.track_id)?.clone();
+            Some(PlayRecord {
+                played_at_ms: x.at_ms,
+                context_uri: x.context_uri,
+                track,
+            })
+        })
+        .collect();
+    plays.extend(state.store.play_history(&user, window, limit + 1).await?);
+    // Newest first. `after` pages keep the oldest plays after the cursor,
+    // the others the newest ones (and say whether older ones remain).
+    let more = match window {
+        HistoryWindow::After(_) => {
+            let cut = plays.len().saturating_sub(limit as usize);
+            plays.drain(..cut);
+            false
+        }
+        _ => {
+            let more = plays.len() > limit as usize;
+            plays.truncate(limit as usize);
+            more
+        }
+    };
+    let links = Links::new(&state.settings.public_url());
+    let base = links.api("me/player/recently-played");
+    let link = |pairs: &[(&str, String)]| {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs {
+            q.append_pair(k, v);
+        }
+        format!("{base}?{}", q.finish())
+    };
+    let mut href_pairs = vec![("limit", limit.to_string())];
+    match window {
+        HistoryWindow::After(t) => href_pairs.push(("after", t.to_string())),
+        HistoryWindow::Before(t) => href_pairs.push(("before", t.to_string())),
+        HistoryWindow::Latest => {}
+    }
+    let cursors = match (plays.first(), plays.last()) {
+        (Some(newest), Some(oldest)) => Some(Cursors {
+            after: newest.played_at_ms.to_string(),
+            before: oldest.played_at_ms.to_string(),
+        }),
+        _ => None,
+    };
+    let next = match (&cursors, more) {
+        (Some(c), true) => Some(link(&[
+            ("before", c.before.clone()),
+            ("limit", limit.to_string()),
+        ])),
+        _ => None,
+    };
+    let items = plays
+        .iter()
+        .map(|x| PlayHistory {
+            track: FullTrack::new(&links, &x.track),
+            played_at: iso8601_ms(x.played_at_ms),
+            context: x
+                .context_uri
+                .as_deref()
+                .and_then(|uri| Context::new(&links, uri)),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(CursorPage {
+        href: link(&href_pairs),
+        items,
+        limit,
+        next,
+        cursors,
+    }))
+}
+
 /// Checks every command shares: a user token with the modify scope, and a
 /// Premium account (free accounts get 403 PREMIUM_REQUIRED, as on Spotify).
 async fn commander(state: &ApiState, bearer: &Bearer) -> Result<Username, ApiError> {
@@ -220,9 +376,14 @@ async fn run(
             None => {}
         }
         let durations = state.store.track_durations(&p.track_ids).await?;
-        playback::settle(&mut p, super::now_ms(state), &durations);
+        let now = super::now_ms(state);
+        let mut played = playback::settle(&mut p, now, &durations);
+        let before = p.clone();
         apply(&mut p, &durations)?;
+        played.extend(playback::left_after_playing(&before, &p, now));
         if state.store.save_playback(user, &p).await? {
+            // Recorded once the change is saved: a lost race recomputes them.
+            state.store.record_plays(user, &to_store(played)).await?;
             return Ok(HttpResponse::NoContent().finish());
         }
     }
@@ -366,7 +527,7 @@ async fn context_tracks(
     path = "/v1/me/player/play",
     tag = "api",
     security(("bearer" = ["user-modify-playback-state"])),
-    params(("device_id" = Option<String>, Query, description = "Target device; else the active one")),
+    params(("device_id" = Option<String>, Query, pattern = r"^[!-~]{1,64}$", description = "Target device; else the active one")),
     request_body(content = Option<Object>, content_type = "application/json", description = "`{\"context_uri\"?, \"uris\"?, \"offset\"?: {\"position\"|\"uri\"}, \"position_ms\"?}`; empty resumes"),
     responses((status = 204, description = "Done"), crate::api::docs::PlayerCommandErrors)
 )]
@@ -465,7 +626,7 @@ pub async fn transfer(
     path = "/v1/me/player/pause",
     tag = "api",
     security(("bearer" = ["user-modify-playback-state"])),
-    params(("device_id" = Option<String>, Query, description = "Target device; else the active one")),
+    params(("device_id" = Option<String>, Query, pattern = r"^[!-~]{1,64}$", description = "Target device; else the active one")),
     responses((status = 204, description = "Done"), crate::api::docs::PlayerCommandErrors)
 )]
 pub async fn pause(
@@ -487,7 +648,7 @@ pub async fn pause(
     path = "/v1/me/player/next",
     tag = "api",
     security(("bearer" = ["user-modify-playback-state"])),
-    params(("device_id" = Option<String>, Query, description = "Target device; else the active one")),
+    params(("device_id" = Option<String>, Query, pattern = r"^[!-~]{1,64}$", description = "Target device; else the active one")),
     responses((status = 204, description = "Done"), crate::api::docs::PlayerCommandErrors)
 )]
 pub async fn next(
@@ -509,7 +670,7 @@ pub async fn next(
     path = "/v1/me/player/previous",
     tag = "api",
     security(("bearer" = ["user-modify-playback-state"])),
-    params(("device_id" = Option<String>, Query, description = "Target device; else the active one")),
+    params(("device_id" = Option<String>, Query, pattern = r"^[!-~]{1,64}$", description = "Target device; else the active one")),
     responses((status = 204, description = "Done"), crate::api::docs::PlayerCommandErrors)
 )]
 pub async fn previous(
@@ -531,7 +692,7 @@ pub async fn previous(
     path = "/v1/me/player/seek",
     tag = "api",
     security(("bearer" = ["user-modify-playback-state"])),
-    params(("position_ms" = i64, Query, description = "Position in the track"), ("device_id" = Option<String>, Query, description = "Target device; else the active one")),
+    params(("position_ms" = i64, Query, minimum = 0, description = "Position in the track"), ("device_id" = Option<String>, Query, pattern = r"^[!-~]{1,64}$", description = "Target device; else the active one")),
     responses((status = 204, description = "Done"), crate::api::docs::PlayerCommandErrors)
 )]
 pub async fn seek(
@@ -561,7 +722,7 @@ pub async fn seek(
     path = "/v1/me/player/shuffle",
     tag = "api",
     security(("bearer" = ["user-modify-playback-state"])),
-    params(("state" = String, Query, description = "`true` or `false`"), ("device_id" = Option<String>, Query, description = "Target device; else the active one")),
+    params(("state" = String, Query, pattern = r"^(true|false)$", description = "`true` or `false`"), ("device_id" = Option<String>, Query, pattern = r"^[!-~]{1,64}$", description = "Target device; else the active one")),
     responses((status = 204, description = "Done"), crate::api::docs::PlayerCommandErrors)
 )]
 pub async fn shuffle(
@@ -591,7 +752,7 @@ pub async fn shuffle(
     path = "/v1/me/player/repeat",
     tag = "api",
     security(("bearer" = ["user-modify-playback-state"])),
-    params(("state" = String, Query, description = "`track`, `context` or `off`"), ("device_id" = Option<String>, Query, description = "Target device; else the active one")),
+    params(("state" = String, Query, pattern = r"^(track|context|off)$", description = "`track`, `context` or `off`"), ("device_id" = Option<String>, Query, pattern = r"^[!-~]{1,64}$", description = "Target device; else the active one")),
     responses((status = 204, description = "Done"), crate::api::docs::PlayerCommandErrors)
 )]
 pub async fn repeat(
@@ -619,7 +780,7 @@ pub async fn repeat(
     path = "/v1/me/player/queue",
     tag = "api",
     security(("bearer" = ["user-modify-playback-state"])),
-    params(("uri" = String, Query, description = "A spotify:track: uri"), ("device_id" = Option<String>, Query, description = "Target device; else the active one")),
+    params(("uri" = String, Query, pattern = r"^spotify:track:[0-9A-Za-z]{22}$", description = "A spotify:track: uri"), ("device_id" = Option<String>, Query, pattern = r"^[!-~]{1,64}$", description = "Target device; else the active one")),
     responses((status = 204, description = "Done"), crate::api::docs::PlayerCommandErrors)
 )]
 pub async fn queue(
@@ -651,7 +812,7 @@ pub async fn queue(
     path = "/v1/me/player/volume",
     tag = "api",
     security(("bearer" = ["user-modify-playback-state"])),
-    params(("volume_percent" = i64, Query, description = "0 to 100"), ("device_id" = Option<String>, Query, description = "Target device; else the active one")),
+    params(("volume_percent" = i64, Query, minimum = 0, maximum = 100, description = "0 to 100"), ("device_id" = Option<String>, Query, pattern = r"^[!-~]{1,64}$", description = "Target device; else the active one")),
     responses((status = 204, description = "Done"), crate::api::docs::PlayerCommandErrors)
 )]
 pub async fn volume(

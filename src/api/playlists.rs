@@ -8,7 +8,7 @@ use super::error::ApiError;
 use super::ids::{Kind, SpotifyId};
 use super::library::ensure;
 use super::model::{FullPlaylist, Links, PlaylistItem, SimplifiedPlaylist, SnapshotId};
-use super::params::{json_body, Body, Page, Paging, Query};
+use super::params::{json_body, list_body, Body, ListBody, Page, Paging, Query};
 use crate::api::ApiState;
 use crate::domain::Username;
 use crate::store::{NewPlaylist, PlaylistRecord};
@@ -25,7 +25,7 @@ const MAX_ADD: usize = 100;
     path = "/v1/me/playlists",
     tag = "api",
     security(("bearer" = ["playlist-read-private"])),
-    params(("limit" = Option<i64>, Query, description = "1 to 50, default 20"), ("offset" = Option<i64>, Query, description = "default 0")),
+    params(("limit" = Option<i64>, Query, minimum = 1, maximum = 50, description = "1 to 50, default 20"), ("offset" = Option<i64>, Query, minimum = 0, maximum = 100000, description = "default 0")),
     responses((status = 200, description = "The user's playlists", body = crate::api::params::Page<crate::api::model::SimplifiedPlaylist>), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn mine(
@@ -63,7 +63,7 @@ pub async fn mine(
     path = "/v1/users/{user_id}/playlists",
     tag = "api",
     security(("bearer" = [])),
-    params(("user_id" = String, Path, description = "User id"), ("limit" = Option<i64>, Query, description = "1 to 50, default 20"), ("offset" = Option<i64>, Query, description = "default 0")),
+    params(("user_id" = String, Path, pattern = r"^[a-z0-9][a-z0-9._-]{0,63}$", description = "User id"), ("limit" = Option<i64>, Query, minimum = 1, maximum = 50, description = "1 to 50, default 20"), ("offset" = Option<i64>, Query, minimum = 0, maximum = 100000, description = "default 0")),
     responses((status = 200, description = "The user's public playlists (and private ones for their owner with playlist-read-private)", body = crate::api::params::Page<crate::api::model::SimplifiedPlaylist>), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn of_user(
@@ -152,7 +152,7 @@ async fn items_page(
     path = "/v1/playlists/{id}",
     tag = "api",
     security(("bearer" = ["playlist-read-private"])),
-    params(("id" = String, Path, description = "Spotify id"), ("market" = Option<String>, Query, description = "ISO 3166-1 country code; accepted and ignored"), ("fields" = Option<String>, Query, description = "Accepted and ignored")),
+    params(("id" = String, Path, pattern = r"^[0-9A-Za-z]{22}$", description = "Spotify id"), ("market" = Option<String>, Query, description = "ISO 3166-1 country code; accepted and ignored"), ("fields" = Option<String>, Query, description = "Accepted and ignored")),
     responses((status = 200, description = "A playlist with its first page of items", body = crate::api::model::FullPlaylist), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn get(
@@ -181,7 +181,7 @@ pub async fn get(
     path = "/v1/playlists/{id}/items",
     tag = "api",
     security(("bearer" = ["playlist-read-private"])),
-    params(("id" = String, Path, description = "Spotify id"), ("limit" = Option<i64>, Query, description = "1 to 50, default 20"), ("offset" = Option<i64>, Query, description = "default 0"), ("market" = Option<String>, Query, description = "ISO 3166-1 country code; accepted and ignored")),
+    params(("id" = String, Path, pattern = r"^[0-9A-Za-z]{22}$", description = "Spotify id"), ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "1 to 100, default 100"), ("offset" = Option<i64>, Query, minimum = 0, maximum = 100000, description = "default 0"), ("market" = Option<String>, Query, description = "ISO 3166-1 country code; accepted and ignored")),
     responses((status = 200, description = "A page of items (also served at `/tracks`)", body = crate::api::params::Page<crate::api::model::PlaylistItem>), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn items(
@@ -210,7 +210,7 @@ struct CreateBody {
     path = "/v1/me/playlists",
     tag = "api",
     security(("bearer" = ["playlist-modify-public", "playlist-modify-private"])),
-    request_body(content = Object, content_type = "application/json", description = "`{\"name\", \"public\"?, \"collaborative\"?, \"description\"?}`"),
+    request_body(content = crate::api::docs::CreatePlaylistBody, content_type = "application/json", description = "The new playlist"),
     responses((status = 201, description = "The new playlist", body = crate::api::model::FullPlaylist), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn create_mine(
@@ -228,8 +228,8 @@ pub async fn create_mine(
     path = "/v1/users/{user_id}/playlists",
     tag = "api",
     security(("bearer" = ["playlist-modify-public", "playlist-modify-private"])),
-    params(("user_id" = String, Path, description = "Must be the current user")),
-    request_body(content = Object, content_type = "application/json", description = "`{\"name\", \"public\"?, \"collaborative\"?, \"description\"?}`"),
+    params(("user_id" = String, Path, pattern = r"^[a-z0-9][a-z0-9._-]{0,63}$", description = "Must be the current user")),
+    request_body(content = crate::api::docs::CreatePlaylistBody, content_type = "application/json", description = "The new playlist"),
     responses((status = 201, description = "The new playlist", body = crate::api::model::FullPlaylist), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn create_for_user(
@@ -324,14 +324,15 @@ struct AddBody {
 }
 
 /// POST /v1/playlists/{id}/items (and /tracks): `uris` and `position` in a
-/// JSON body or the query string.
+/// JSON body or the query string, or the bare array of uris as the body
+/// with `position` in the query.
 #[utoipa::path(
     post,
     path = "/v1/playlists/{id}/items",
     tag = "api",
     security(("bearer" = ["playlist-modify-public", "playlist-modify-private"])),
-    params(("id" = String, Path, description = "Spotify id"), ("uris" = Option<String>, Query, description = "Comma-separated track uris"), ("position" = Option<i64>, Query, description = "Insert position")),
-    request_body(content = Option<Object>, content_type = "application/json", description = "`{\"uris\": [...], \"position\"?}` instead of the query"),
+    params(("id" = String, Path, pattern = r"^[0-9A-Za-z]{22}$", description = "Spotify id"), ("uris" = Option<String>, Query, pattern = r"^spotify:track:[0-9A-Za-z]{22}(,spotify:track:[0-9A-Za-z]{22}){0,99}$", description = "Comma-separated track uris (at most 100), if the body has none"), ("position" = Option<i64>, Query, minimum = 0, description = "Insert position (default: the end)")),
+    request_body(content = Option<crate::api::docs::AddItemsOrList>, content_type = "application/json", description = "`{\"uris\": [...], \"position\"?}` or the bare array of uris; else the query"),
     responses((status = 201, description = "Added", body = crate::api::model::SnapshotId), (status = 400, description = "Bad parameter or body", body = crate::api::docs::SpotifyErrorBody), (status = 401, description = "No token, or an invalid, expired or revoked one (`WWW-Authenticate: Bearer`)", body = crate::api::docs::SpotifyErrorBody), (status = 403, description = "Missing scope (`error=\"insufficient_scope\"`) or not allowed", body = crate::api::docs::SpotifyErrorBody), (status = 404, description = "No such resource", body = crate::api::docs::SpotifyErrorBody), (status = 405, description = "Method not allowed", body = crate::api::docs::SpotifyErrorBody))
 )]
 pub async fn add(
@@ -363,26 +364,32 @@ pub async fn add(
         "playlist-modify-private"
     })?;
     let query = Query::of(&req);
-    let body: Option<AddBody> = json_body(&body.0)?;
-    let (uris, position) = match body {
-        Some(AddBody {
+    let query_position = || {
+        query
+            .get("position")
+            .map(|s| {
+                s.parse::<i64>()
+                    .map_err(|_| ApiError::bad("Invalid position"))
+            })
+            .transpose()
+    };
+    let (uris, position) = match list_body::<AddBody>(&body.0)? {
+        // spotipy's playlist_add_items: the bare array, position in the query.
+        Some(ListBody::Bare(uris)) => (uris, query_position()?),
+        Some(ListBody::Object(AddBody {
             uris: Some(uris),
             position,
-        }) => (uris, position),
+        })) => (uris, position),
         other => {
             let uris = query
                 .get("uris")
                 .map(|u| u.split(',').map(str::to_owned).collect())
                 .ok_or_else(|| ApiError::bad("No uris provided"))?;
-            let position = match other.and_then(|b| b.position) {
-                Some(p) => Some(p),
-                None => query
-                    .get("position")
-                    .map(|s| {
-                        s.parse::<i64>()
-                            .map_err(|_| ApiError::bad("Invalid position"))
-                    })
-                    .transpose()?,
+            let position = match other {
+                Some(ListBody::Object(AddBody {
+                    position: Some(p), ..
+                })) => Some(p),
+                _ => query_position()?,
             };
             (uris, position)
         }

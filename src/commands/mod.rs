@@ -4,8 +4,8 @@
 pub mod demo;
 
 use crate::cli::{
-    Cli, ClientAdd, ClientCommand, Command, KeysCommand, ScenarioAdd, ScenarioCommand, ServeArgs,
-    UserAdd, UserCommand,
+    Cli, ClientAdd, ClientCommand, Command, KeysCommand, QuotaMode, ScenarioAdd, ScenarioCommand,
+    ServeArgs, UserAdd, UserCommand,
 };
 use crate::clock::Clock;
 use crate::config::{ClientSeed, Settings, UserSeed};
@@ -239,6 +239,7 @@ async fn client(settings: Settings, cmd: ClientCommand) -> anyhow::Result<()> {
                 refresh_grace_seconds,
                 access_token_ttl,
                 refresh_token_ttl,
+                extended_quota,
             } = a;
             if let Some(vendor) = alexa_vendor_id {
                 let s = Settings {
@@ -263,6 +264,7 @@ async fn client(settings: Settings, cmd: ClientCommand) -> anyhow::Result<()> {
                 refresh_grace_seconds,
                 access_token_ttl_seconds: access_token_ttl,
                 refresh_token_ttl_seconds: refresh_token_ttl,
+                extended_quota,
             };
             let client = startup::client_from_seed(&seed)?;
             store.insert_client(&client, now).await?;
@@ -278,7 +280,7 @@ async fn client(settings: Settings, cmd: ClientCommand) -> anyhow::Result<()> {
         ClientCommand::List => {
             for c in store.clients().await? {
                 println!(
-                    "{}  ({})  {}  refresh={}  access_ttl={}s",
+                    "{}  ({})  {}  refresh={}  access_ttl={}s  quota={}",
                     c.id,
                     c.name,
                     if c.is_public() {
@@ -287,13 +289,35 @@ async fn client(settings: Settings, cmd: ClientCommand) -> anyhow::Result<()> {
                         "confidential"
                     },
                     c.refresh_policy.as_str(),
-                    c.access_token_ttl
+                    c.access_token_ttl,
+                    if c.extended_quota {
+                        "extended"
+                    } else {
+                        "development"
+                    }
                 );
                 for u in &c.redirect_uris {
                     println!("    redirect {u}");
                 }
                 println!("    scopes   {}", c.scopes);
             }
+        }
+        ClientCommand::Quota { id, mode } => {
+            let extended = mode == QuotaMode::Extended;
+            if !store
+                .set_client_extended_quota(&ClientId::parse(&id)?, extended)
+                .await?
+            {
+                bail!("no client with id '{id}'");
+            }
+            println!(
+                "client {id}: {} (running servers apply it within a second)",
+                if extended {
+                    "extended quota"
+                } else {
+                    "development mode"
+                }
+            );
         }
         ClientCommand::Remove { id } => {
             if !store.delete_client(&ClientId::parse(&id)?).await? {

@@ -65,4 +65,9 @@ pub struct ClientSeed {
     pub access_token_ttl_seconds: i64,
     #[serde(default = "default_refresh_ttl")]
     pub refresh_token_ttl_seconds: i64,
+    /// Spotify's extended quota mode: serve the Web API calls withdrawn from
+    /// development-mode apps in February 2026 (several tracks or artists by
+    /// ids, artist top tracks) instead of answering them 403.
+    #[serde(default)]
+    pub extended_quota: bool,
 }

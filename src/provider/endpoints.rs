@@ -34,14 +34,14 @@ fn note_grant(req: &HttpRequest, grant: &crate::store::Grant) {
     });
 }
 
-/// `POST /api/revoke`: 200 for valid, unknown and already revoked tokens alike.
+/// `POST /api/revoke`: 200 `{}` for valid, unknown and already revoked tokens alike.
 #[utoipa::path(
     post,
     path = "/api/revoke",
     tag = "provider",
     security(("client_basic" = []), ()),
     request_body(content = crate::provider::docs::TokenRefForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, description = "Revoked, unknown or already revoked (empty body)."), (status = 400, description = "invalid_request, unauthorized_client (another client's token)", body = crate::provider::docs::OAuthErrorBody), (status = 401, description = "invalid_client", body = crate::provider::docs::OAuthErrorBody), (status = 405, description = "Not POST", body = crate::provider::docs::OAuthErrorBody), (status = 413, description = "Body over the limit", body = crate::provider::docs::OAuthErrorBody))
+    responses((status = 200, description = "Revoked, unknown or already revoked: `{}` (RFC 7009 allows an empty body; clients that parse it as JSON, such as simple-oauth2, need one).", body = Object, content_type = "application/json"), (status = 400, description = "invalid_request, unauthorized_client (another client's token)", body = crate::provider::docs::OAuthErrorBody), (status = 401, description = "invalid_client", body = crate::provider::docs::OAuthErrorBody), (status = 405, description = "Not POST", body = crate::provider::docs::OAuthErrorBody), (status = 413, description = "Body over the limit", body = crate::provider::docs::OAuthErrorBody))
 )]
 pub async fn revoke(
     req: HttpRequest,
@@ -94,7 +94,8 @@ pub async fn revoke(
             }
         }
     }
-    Ok(no_store().finish())
+    // `{}` rather than nothing: simple-oauth2 parses the answer as JSON.
+    Ok(no_store().json(serde_json::json!({})))
 }
 
 /// `POST /api/introspect`: inactive tokens say only `{"active": false}`.

@@ -81,11 +81,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(endpoints::introspect))
                 .route(method_not_allowed()),
         )
-        .route(
-            "/.well-known/oauth-authorization-server",
-            web::get().to(endpoints::metadata),
+        // Resources rather than `.route(path, …)`, whose method guard would
+        // make other methods a 404: these answer 405 with `Allow: GET`.
+        .service(
+            web::resource("/.well-known/oauth-authorization-server")
+                .route(web::get().to(endpoints::metadata)),
         )
-        .route("/.well-known/jwks.json", web::get().to(endpoints::jwks));
+        .service(web::resource("/.well-known/jwks.json").route(web::get().to(endpoints::jwks)));
 }
 
 async fn style() -> actix_web::HttpResponse {

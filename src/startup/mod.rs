@@ -405,6 +405,7 @@ async fn seed(state: &Services) -> Result<(), StartupError> {
                 refresh_grace_seconds: 0,
                 access_token_ttl_seconds: crate::config::default_access_ttl(),
                 refresh_token_ttl_seconds: crate::config::default_refresh_ttl(),
+                extended_quota: false,
             },
         );
     }
@@ -483,6 +484,7 @@ pub fn client_from_seed(c: &ClientSeed) -> Result<Client, StartupError> {
         refresh_grace_seconds: c.refresh_grace_seconds.max(0),
         access_token_ttl: c.access_token_ttl_seconds,
         refresh_token_ttl: c.refresh_token_ttl_seconds,
+        extended_quota: c.extended_quota,
         id,
     })
 }

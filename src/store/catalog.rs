@@ -348,6 +348,54 @@ impl Store {
         .collect()
     }
 
+    /// A page of an artist's albums whose type is one of `types`, newest
+    /// release first.
+    pub async fn artist_albums(
+        &self,
+        artist_id: &str,
+        types: &[&str],
+        limit: i64,
+        offset: i64,
+    ) -> Result<Slice<AlbumRecord>, StoreError> {
+        if types.is_empty() {
+            return Ok(Slice {
+                items: Vec::new(),
+                total: 0,
+            });
+        }
+        let filter = format!(
+            "WHERE a.artist_id = $1 AND a.album_type IN ({})",
+            placeholders(2, types.len())
+        );
+        let mut binds = vec![artist_id.to_owned()];
+        binds.extend(types.iter().map(|t| t.to_string()));
+        let total = count(
+            self,
+            &format!("SELECT COUNT(*) FROM albums a {filter}"),
+            &binds,
+        )
+        .await?;
+        let n = binds.len();
+        let sql = format!(
+            "{ALBUM_SELECT} {filter} ORDER BY a.release_date DESC, a.id LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
+        let mut q = sqlx::query(&sql);
+        for b in &binds {
+            q = q.bind(b);
+        }
+        let items = q
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(album_from_row)
+            .collect::<Result<_, _>>()?;
+        Ok(Slice { items, total })
+    }
+
     pub async fn artist(&self, id: &str) -> Result<Option<ArtistRecord>, StoreError> {
         sqlx::query(&format!("{ARTIST_SELECT} WHERE id = $1"))
             .bind(id)

@@ -45,6 +45,9 @@ pub struct Client {
     pub refresh_grace_seconds: i64,
     pub access_token_ttl: i64,
     pub refresh_token_ttl: i64,
+    /// Spotify's "extended quota mode": the Web API calls withdrawn from
+    /// development-mode apps in February 2026 are served to this client.
+    pub extended_quota: bool,
 }
 
 impl Client {
@@ -59,7 +62,7 @@ impl Client {
 }
 
 const COLUMNS: &str = "id, name, secret_hash, redirect_uris, scopes, refresh_policy, \
-                       refresh_grace_seconds, access_token_ttl, refresh_token_ttl";
+                       refresh_grace_seconds, access_token_ttl, refresh_token_ttl, extended_quota";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Client, StoreError> {
     let id: String = row.try_get("id")?;
@@ -85,6 +88,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Client, StoreError> {
         refresh_grace_seconds: row.try_get("refresh_grace_seconds")?,
         access_token_ttl: row.try_get("access_token_ttl")?,
         refresh_token_ttl: row.try_get("refresh_token_ttl")?,
+        extended_quota: row.try_get::<i64, _>("extended_quota")? != 0,
     })
 }
 
@@ -107,14 +111,15 @@ impl Store {
              refresh_policy = excluded.refresh_policy, \
              refresh_grace_seconds = excluded.refresh_grace_seconds, \
              access_token_ttl = excluded.access_token_ttl, \
-             refresh_token_ttl = excluded.refresh_token_ttl"
+             refresh_token_ttl = excluded.refresh_token_ttl, \
+             extended_quota = excluded.extended_quota"
         } else {
             "DO NOTHING"
         };
         let uris: Vec<&str> = c.redirect_uris.iter().map(|u| u.as_str()).collect();
         let res = sqlx::query(&format!(
             "INSERT INTO clients ({COLUMNS}, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) {on_conflict}"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) {on_conflict}"
         ))
         .bind(c.id.as_str())
         .bind(&c.name)
@@ -125,6 +130,7 @@ impl Store {
         .bind(c.refresh_grace_seconds)
         .bind(c.access_token_ttl)
         .bind(c.refresh_token_ttl)
+        .bind(c.extended_quota as i64)
         .bind(now)
         .execute(&self.pool)
         .await?;
@@ -157,6 +163,22 @@ impl Store {
             .iter()
             .map(from_row)
             .collect()
+    }
+
+    /// Switches a client between development mode and extended quota; false
+    /// if there is no such client.
+    pub async fn set_client_extended_quota(
+        &self,
+        id: &ClientId,
+        extended: bool,
+    ) -> Result<bool, StoreError> {
+        self.cache.forget_client(id.as_str());
+        let res = sqlx::query("UPDATE clients SET extended_quota = $1 WHERE id = $2")
+            .bind(extended as i64)
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(res.rows_affected() > 0)
     }
 
     pub async fn delete_client(&self, id: &ClientId) -> Result<bool, StoreError> {

@@ -15,6 +15,8 @@ pub struct LibrarySeed {
     pub playlists: Vec<NewPlaylist>,
     /// (track id, added_at)
     pub saved_tracks: Vec<(String, i64)>,
+    /// The listening history the user starts with.
+    pub recent_plays: Vec<super::player::NewPlay>,
 }
 
 #[derive(Debug, Clone)]
@@ -153,6 +155,18 @@ impl Store {
             .bind(user.as_str())
             .bind(track)
             .bind(added_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for play in &seed.recent_plays {
+            sqlx::query(
+                "INSERT INTO play_history (user_id, played_at, track_id, context_uri) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, played_at) DO NOTHING",
+            )
+            .bind(user.as_str())
+            .bind(play.played_at_ms)
+            .bind(&play.track_id)
+            .bind(play.context_uri.as_deref())
             .execute(&mut *tx)
             .await?;
         }

@@ -31,7 +31,7 @@ pub use grants::{CodeRecord, Grant, LinkedApp, NewCode, RefreshRecord};
 pub use inspector::{InspectorFilter, InspectorRecord};
 pub use keys::StoredKey;
 pub use library::{LibrarySeed, NewPlaylist, PlaylistEntry, PlaylistRecord};
-pub use player::{DeviceRecord, NewDevice, PlaybackRecord};
+pub use player::{DeviceRecord, HistoryWindow, NewDevice, NewPlay, PlayRecord, PlaybackRecord};
 pub use sessions::Session;
 pub use toolbox::{LiveGrant, ScenarioRecord};
 pub use users::{NewUser, User};

@@ -2,6 +2,7 @@
 //! version check, so concurrent commands on any number of instances never lose
 //! each other's changes silently (the loser re-reads and retries).
 
+use super::catalog::{track_from_row, TrackRecord, TRACK_SELECT};
 use super::{Store, StoreError};
 use crate::domain::Username;
 use sqlx::any::AnyRow;
@@ -39,6 +40,34 @@ pub struct PlaybackRecord {
     pub repeat_state: String,
     pub updated_ms: i64,
     pub version: i64,
+}
+
+/// One play of the listening history, to be stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPlay {
+    pub track_id: String,
+    /// Unix milliseconds, when the play ended.
+    pub played_at_ms: i64,
+    pub context_uri: Option<String>,
+}
+
+/// A stored play with its track.
+#[derive(Debug, Clone)]
+pub struct PlayRecord {
+    pub played_at_ms: i64,
+    pub context_uri: Option<String>,
+    pub track: TrackRecord,
+}
+
+/// Which part of the history to read, newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryWindow {
+    /// The latest plays.
+    Latest,
+    /// Plays strictly before this time (Unix ms).
+    Before(i64),
+    /// Plays strictly after this time (Unix ms): the oldest of them.
+    After(i64),
 }
 
 fn device_from_row(row: &AnyRow) -> Result<DeviceRecord, StoreError> {
@@ -139,5 +168,65 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(res.rows_affected() == 1)
+    }
+}
+
+impl Store {
+    /// Appends plays to `user`'s history; a play already recorded (same
+    /// user and end time) is kept as it is.
+    pub async fn record_plays(&self, user: &Username, plays: &[NewPlay]) -> Result<(), StoreError> {
+        for play in plays {
+            sqlx::query(
+                "INSERT INTO play_history (user_id, played_at, track_id, context_uri) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, played_at) DO NOTHING",
+            )
+            .bind(user.as_str())
+            .bind(play.played_at_ms)
+            .bind(&play.track_id)
+            .bind(play.context_uri.as_deref())
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Up to `limit` plays of `user` in `window`, newest first.
+    pub async fn play_history(
+        &self,
+        user: &Username,
+        window: HistoryWindow,
+        limit: i64,
+    ) -> Result<Vec<PlayRecord>, StoreError> {
+        // TRACK_SELECT ends in its joins, so the history joins on after them.
+        let select = TRACK_SELECT.replacen("SELECT ", "SELECT h.played_at, h.context_uri, ", 1);
+        let (filter, order, bound) = match window {
+            HistoryWindow::Latest => ("", "DESC", None),
+            HistoryWindow::Before(t) => (" AND h.played_at < $3", "DESC", Some(t)),
+            HistoryWindow::After(t) => (" AND h.played_at > $3", "ASC", Some(t)),
+        };
+        let sql = format!(
+            "{select} JOIN play_history h ON h.track_id = t.id \
+             WHERE h.user_id = $1{filter} ORDER BY h.played_at {order} LIMIT $2"
+        );
+        let mut q = sqlx::query(&sql).bind(user.as_str()).bind(limit);
+        if let Some(t) = bound {
+            q = q.bind(t);
+        }
+        let mut plays = q
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(PlayRecord {
+                    played_at_ms: row.try_get("played_at")?,
+                    context_uri: row.try_get("context_uri")?,
+                    track: track_from_row(row)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        if order == "ASC" {
+            plays.reverse();
+        }
+        Ok(plays)
     }
 }

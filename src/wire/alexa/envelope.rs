@@ -75,6 +75,7 @@ impl std::fmt::Debug for User {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = AlexaContext)]
 pub struct Context {
     #[serde(rename = "System")]
     pub system: SystemState,
@@ -112,6 +113,7 @@ impl std::fmt::Debug for SystemState {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = AlexaDevice)]
 pub struct Device {
     pub device_id: String,
     #[serde(default)]
