@@ -3,10 +3,12 @@
 pub mod account;
 pub mod authorize;
 pub mod client_auth;
+pub mod discovery;
 pub mod docs;
-pub mod endpoints;
 pub mod error;
+pub mod introspection;
 pub mod params;
+pub mod revocation;
 pub mod session;
 pub mod token;
 
@@ -73,21 +75,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::resource("/api/revoke")
-                .route(web::post().to(endpoints::revoke))
+                .route(web::post().to(revocation::revoke))
                 .route(method_not_allowed()),
         )
         .service(
             web::resource("/api/introspect")
-                .route(web::post().to(endpoints::introspect))
+                .route(web::post().to(introspection::introspect))
                 .route(method_not_allowed()),
         )
         // Resources rather than `.route(path, …)`, whose method guard would
         // make other methods a 404: these answer 405 with `Allow: GET`.
         .service(
             web::resource("/.well-known/oauth-authorization-server")
-                .route(web::get().to(endpoints::metadata)),
+                .route(web::get().to(discovery::metadata)),
         )
-        .service(web::resource("/.well-known/jwks.json").route(web::get().to(endpoints::jwks)));
+        .service(web::resource("/.well-known/jwks.json").route(web::get().to(discovery::jwks)));
 }
 
 async fn style() -> actix_web::HttpResponse {
