@@ -64,27 +64,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 res("/me/player")
                     .route(web::get().to(player::state))
-                    .route(web::put().to(player::transfer)),
+                    .route(web::put().to(player::commands::transfer)),
             )
             .service(
                 res("/me/player/currently-playing").route(web::get().to(player::currently_playing)),
             )
             .service(res("/me/player/devices").route(web::get().to(player::devices)))
             .service(
-                res("/me/player/recently-played").route(web::get().to(player::recently_played)),
+                res("/me/player/recently-played")
+                    .route(web::get().to(player::history::recently_played)),
             )
-            .service(res("/me/player/play").route(web::put().to(player::play)))
-            .service(res("/me/player/pause").route(web::put().to(player::pause)))
-            .service(res("/me/player/next").route(web::post().to(player::next)))
-            .service(res("/me/player/previous").route(web::post().to(player::previous)))
-            .service(res("/me/player/seek").route(web::put().to(player::seek)))
-            .service(res("/me/player/volume").route(web::put().to(player::volume)))
-            .service(res("/me/player/shuffle").route(web::put().to(player::shuffle)))
-            .service(res("/me/player/repeat").route(web::put().to(player::repeat)))
+            .service(res("/me/player/play").route(web::put().to(player::commands::play)))
+            .service(res("/me/player/pause").route(web::put().to(player::commands::pause)))
+            .service(res("/me/player/next").route(web::post().to(player::commands::next)))
+            .service(res("/me/player/previous").route(web::post().to(player::commands::previous)))
+            .service(res("/me/player/seek").route(web::put().to(player::commands::seek)))
+            .service(res("/me/player/volume").route(web::put().to(player::commands::volume)))
+            .service(res("/me/player/shuffle").route(web::put().to(player::commands::shuffle)))
+            .service(res("/me/player/repeat").route(web::put().to(player::commands::repeat)))
             .service(
                 res("/me/player/queue")
                     .route(web::get().to(player::queue_view))
-                    .route(web::post().to(player::queue)),
+                    .route(web::post().to(player::commands::queue)),
             )
             .service(
                 res("/me/playlists")
