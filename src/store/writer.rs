@@ -95,7 +95,7 @@ enum Outcome {
     Inserted,
     /// A redemption: the code if this write claimed it, and whether the
     /// grant was activated (and its first refresh token stored).
-    Redeemed(Option<(CodeRecord, bool)>),
+    Redeemed(Box<Option<(CodeRecord, bool)>>),
 }
 
 struct Job {
@@ -143,7 +143,7 @@ impl Writer {
     /// Claims an unused code of this client; see `Store::redeem_presented_code`.
     pub(super) async fn redeem(&self, r: Redeem) -> Result<Option<(CodeRecord, bool)>, StoreError> {
         match self.submit(Op::Redeem(r)).await? {
-            Outcome::Redeemed(x) => Ok(x),
+            Outcome::Redeemed(x) => Ok(*x),
             _ => unreachable!("a redemption answers Redeemed"),
         }
     }
@@ -415,7 +415,7 @@ async fn run_on(c: &mut AnyConnection, ops: &[&Op]) -> Result<Vec<Outcome>, Stor
                     }
                 }
                 for (&i, c) in at.iter().zip(claimed) {
-                    outcomes[i] = Some(Outcome::Redeemed(c));
+                    outcomes[i] = Some(Outcome::Redeemed(Box::new(c)));
                 }
             }
         }
