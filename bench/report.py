@@ -339,9 +339,14 @@ def check16(name, ok, detail):
 
 
 def share(key, frac):
+    # Also against client_credentials (one signature per request, no
+    # database) on the same backend in the same run: the criterion ceiling is
+    # measured at another moment, which on a shared machine can be much busier.
     r = get(key, "rps")
     ok = ge(r, frac * c if c else None)
-    return ok, (f"{fmt(r)}/s = {r / c:.0%} of {fmt(c)}/s" if r and c else "–")
+    ref = get(key.split(".")[0] + ".cc", "rps")
+    vs_cc = f"; {r / ref:.0%} of client_credentials {fmt(ref)}/s" if r and ref else ""
+    return ok, (f"{fmt(r)}/s = {r / c:.0%} of {fmt(c)}/s{vs_cc}" if r and c else "–")
 
 
 check16("code redemption ≥ 60% of RS256 ceiling (SQLite)", *share("sqlite.code", 0.60))
