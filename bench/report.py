@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 results_path, report_path, secs, conns, threads, login_workers, note = sys.argv[1:8]
+low, mixed_conns, story_users = (sys.argv[8:11] + ["16", "16", "8"][len(sys.argv[8:11]):])
 R = {}
 with open(results_path) as f:
     for line in f:
@@ -66,6 +67,7 @@ rows = [
     ("5 `POST /api/introspect`", "sqlite.introspect", "req/s", None, healthz, "/healthz"),
     ("6 `GET /.well-known/jwks.json`", "sqlite.jwks", "req/s", peer_jwks, healthz, "/healthz"),
     ("7 linking flow (authorize → 302 → token)", "sqlite.flow", "flows/s", None, ceiling("RS256"), "RS256 signing"),
+    ("7 linking flow (authorize → 302 → token)", "postgres.flow", "flows/s", None, ceiling("RS256"), "RS256 signing"),
     ("8 skill LaunchRequest", "sqlite.skill", "req/s", None, healthz, "/healthz"),
     ("1 client_credentials RS256", "postgres.cc", "req/s", peer_cc, ceiling("RS256"), "RS256 signing"),
     ("2 refresh_token rotation", "postgres.refresh", "req/s", None, ceiling("RS256"), "RS256 signing"),
@@ -75,6 +77,7 @@ rows = [
     ("peer: client_credentials (RS256)", "peer.RS256.cc", "req/s", None, None, ""),
     ("peer: client_credentials (ES256 key)", "peer.ES256.cc", "req/s", None, None, ""),
     ("peer: JWKS", "peer.jwks", "req/s", None, None, ""),
+    ("peer 2 (oidc-provider): client_credentials (RS256)", "peer2.RS256.cc", "req/s", None, None, ""),
 ]
 
 pressure_path = get("sqlite.pressure_path", "path", "?")
@@ -92,7 +95,7 @@ lines = []
 out = lines.append
 out("# Benchmarks")
 out("")
-out("Written by `bench/run.sh` (issue 8); every figure below comes from that run. "
+out("Written by `bench/run.sh` (issues 8 and 16); every figure below comes from that run. "
     "Re-run with `bench/run.sh` (`BENCH_SECONDS=2 bench/run.sh` for a quick one).")
 out("")
 out(f"- **Machine:** {cores} cores, {cpu}, {platform.system()} {platform.release()}; "
@@ -108,6 +111,13 @@ out(f"- **Backends:** {', '.join(backends)}")
 if "peer.version" in R:
     out(f"- **Peer:** npm `oauth2-mock-server` {get('peer.version', 'version')} on Node.js "
         f"{get('peer.version', 'node')}, same load")
+if "peer2.version" in R:
+    out(f"- **Second peer:** npm `oidc-provider` {get('peer2.version', 'version')} on Node.js "
+        f"{get('peer2.version', 'node')} (`bench/oidc-peer.mjs`: client_credentials, RS256-signed JWT "
+        f"access tokens), same load")
+if "wall" in R:
+    out(f"- **Wall time:** {get('wall', 'seconds') / 60:.1f} min in all, "
+        f"{get('wall', 'after_build') / 60:.1f} min after the build")
 if note:
     out(f"- **Note:** {note}")
 out("")
@@ -132,6 +142,90 @@ for label, key, unit, peer, ceil, ceil_name in rows:
         f"{fmt(d.get('p99_ms'), '{:.2f}')} | {d.get('errors', 0)} | {ratio} | {frac} | "
         f"{fmt(mb(d.get('rss_kb')), '{:.1f}')} |")
 out("")
+
+LOW_CASES = [("client_credentials RS256", "cc"), ("refresh rotation", "refresh"),
+             ("authorization_code redemption", "code"), ("linking flow", "flow"),
+             ("`GET /v1/me`", "me"), ("`POST /api/introspect`", "introspect"),
+             ("skill LaunchRequest", "skill")]
+if any(f"{be}.c{low}.cc" in R for be in ("sqlite", "postgres")):
+    out(f"## Latency at {low} connections (a test suite's load)")
+    out("")
+    out("Target: p99 < 10 ms on every case (login excepted).")
+    out("")
+    out("| case | backend | rate | p50 ms | p99 ms | errors |")
+    out("|---|---|---:|---:|---:|---:|")
+    for be in ("sqlite", "postgres"):
+        for label, case in LOW_CASES:
+            d = R.get(f"{be}.c{low}.{case}")
+            if d and "rps" in d:
+                out(f"| {label} | {be} | {fmt(d['rps'])} /s | {d['p50_ms']:.2f} | {d['p99_ms']:.2f} | {d.get('errors', 0)} |")
+    d = R.get(f"peer2.c{low}.RS256.cc")
+    if d and "rps" in d:
+        out(f"| peer 2 (oidc-provider): client_credentials RS256 | peer | {fmt(d['rps'])} /s | {d['p50_ms']:.2f} | {d['p99_ms']:.2f} | {d.get('errors', 0)} |")
+    out("")
+
+    out(f"## At {conns} connections: p99 against the floor")
+    out("")
+    out(f"With {conns} requests always in flight the mean latency is {conns} / throughput "
+        "(Little's law), so a fixed p99 target says nothing there; the floor is that mean.")
+    out("")
+    out("| case | backend | rate | floor ms | p50 ms | p99 ms | p99 / floor |")
+    out("|---|---|---:|---:|---:|---:|---:|")
+    for be in ("sqlite", "postgres"):
+        for label, case in LOW_CASES:
+            d = R.get(f"{be}.{case}")
+            if d and d.get("rps"):
+                floor = int(conns) / d["rps"] * 1000
+                out(f"| {label} | {be} | {fmt(d['rps'])} /s | {floor:.2f} | {d['p50_ms']:.2f} | {d['p99_ms']:.2f} | {d['p99_ms'] / floor:.1f}× |")
+    out("")
+
+mixed = R.get("sqlite.mixed")
+alone_flow_key = f"sqlite.c{low}.flow" if mixed_conns == low else "sqlite.mixed_alone.flow"
+if mixed and "flow" in mixed:
+    out(f"## Mixed load (SQLite): {mixed_conns} workers each of linking flows, `/v1/me` and client_credentials at once")
+    out("")
+    out("| stream | rate at once | p50 ms | p99 ms | errors | rate alone (same workers) | kept |")
+    out("|---|---:|---:|---:|---:|---:|---:|")
+    alone = {"flow": R.get(alone_flow_key), "me": R.get(f"sqlite.c{low}.me") if mixed_conns == low else None,
+             "cc": R.get(f"sqlite.c{low}.cc") if mixed_conns == low else None}
+    for name, label in (("flow", "linking flows"), ("me", "`GET /v1/me`"), ("cc", "client_credentials")):
+        d = mixed[name]
+        a = alone.get(name)
+        kept = f"{d['rps'] / a['rps']:.0%}" if a and a.get("rps") else "–"
+        out(f"| {label} | {fmt(d['rps'])} /s | {d['p50_ms']:.2f} | {d['p99_ms']:.2f} | {d['errors']} | "
+            f"{fmt(a['rps']) + ' /s' if a else '–'} | {kept} |")
+    out("")
+    out("(`/v1/me` and client_credentials alone were measured with wrk, the streams of the mixed case "
+        "with the load driver, so only the flows' \"kept\" compares like with like.)")
+    out("")
+
+STEPS = ["new_user", "enable", "login", "consent", "exchange", "launch"]
+stories = {be: R.get(f"{be}.story") for be in ("sqlite", "postgres") if R.get(f"{be}.story", {}).get("steps")}
+if stories:
+    out(f"## The seed's story per second ({story_users} simulated Alexa users at a time)")
+    out("")
+    out("Each story, through the simulator's JSON API under `/alexa/api` and the provider's pages: "
+        "a new simulated Alexa user; *enable* (the authorize URL); *login* (the page, then the form: argon2id); "
+        "*consent* (the page, then \"allow\"; `show_dialog=true` makes the provider ask as it would the first time); "
+        "*exchange* (the browser lands on the simulator's redirect URL, which checks the state and redeems the code "
+        "at the token endpoint); *launch* (a LaunchRequest to the skill, which calls `/v1/me` and greets by name).")
+    out("")
+    out("| backend | stories/s | story p50 ms | story p99 ms | errors | " + " | ".join(f"{s} p50 / p99 ms" for s in STEPS) + " |")
+    out("|---|---:|---:|---:|---:|" + "---:|" * len(STEPS))
+    for be, d in stories.items():
+        steps = d["steps"]
+        cells = " | ".join(f"{steps[s]['p50_ms']:.1f} / {steps[s]['p99_ms']:.1f}" for s in STEPS if s in steps)
+        out(f"| {be} | {d['rps']:,.1f} | {d['p50_ms']:.1f} | {d['p99_ms']:.1f} | {d['errors']} | {cells} |")
+    out("")
+    for be, d in stories.items():
+        steps = d["steps"]
+        total = sum(steps[s]["p50_ms"] for s in STEPS if s in steps) or 1
+        login_share = steps.get("login", {}).get("p50_ms", 0) / total
+        logins_per_s = d["rps"]
+        out(f"- {be}: login is {login_share:.0%} of a story's median time; {logins_per_s:,.1f} stories/s is "
+            f"{logins_per_s:,.1f} argon2 hashes/s, at most {max(1, (os.cpu_count() or 2) - 1)} at a time "
+            "(`provider/password.rs` keeps one core free).")
+    out("")
 
 if "sqlite.pressure" in R:
     p, lg = R["sqlite.pressure"], R.get("sqlite.logins", {})
@@ -217,7 +311,8 @@ locked = get("sqlite.server", "database_locked_lines")
 check("refresh ≥ 3,000 req/s on SQLite", ge(ref, 3000), f"{fmt(ref)}")
 check("no `database is locked` (SQLite)", None if locked is None else locked == 0, f"{locked} log lines")
 slow = [(k, v["p99_ms"]) for k, v in R.items()
-        if "p99_ms" in v and not k.startswith("peer") and k not in ("sqlite.logins",) and not v.get("failed")]
+        if "p99_ms" in v and not k.startswith("peer") and k not in ("sqlite.logins",) and not v.get("failed")
+        and f".c{low}." not in k and "story" not in k and "mixed" not in k]
 bad = [f"{k} {p:.1f} ms" for k, p in slow if p >= 10]
 check("p99 < 10 ms except login", not bad, ", ".join(bad) if bad else f"{len(slow)} measurements")
 su = [get(f"startup.existing.{i}", "startup_ms") for i in (1, 2, 3)]
@@ -232,6 +327,66 @@ out("")
 out("| target | result | this run |")
 out("|---|---|---|")
 for name, res, detail in checks:
+    out(f"| {name} | {res} | {detail} |")
+out("")
+
+# Targets of issue 16: the one-screen summary.
+checks16 = []
+
+
+def check16(name, ok, detail):
+    checks16.append((name, "met" if ok else ("not measured" if ok is None else "**not met**"), detail))
+
+
+def share(key, frac):
+    # Also against client_credentials (one signature per request, no
+    # database) on the same backend in the same run: the criterion ceiling is
+    # measured at another moment, which on a shared machine can be much busier.
+    r = get(key, "rps")
+    ok = ge(r, frac * c if c else None)
+    ref = get(key.split(".")[0] + ".cc", "rps")
+    vs_cc = f"; {r / ref:.0%} of client_credentials {fmt(ref)}/s" if r and ref else ""
+    return ok, (f"{fmt(r)}/s = {r / c:.0%} of {fmt(c)}/s{vs_cc}" if r and c else "–")
+
+
+check16("code redemption ≥ 60% of RS256 ceiling (SQLite)", *share("sqlite.code", 0.60))
+check16("code redemption ≥ 50% of RS256 ceiling (PostgreSQL)", *share("postgres.code", 0.50))
+check16("linking flow ≥ 35% of RS256 ceiling (SQLite)", *share("sqlite.flow", 0.35))
+check16("authorize (session, remembered consent) writes ≤ 1 row", True,
+        "one row, the pending grant with its code (test `perf_paths::authorize_with_a_session_and_remembered_consent_writes_one_row`)")
+check16("refresh rotation ≥ 50% of RS256 ceiling (PostgreSQL)", *share("postgres.refresh", 0.50))
+if mixed and "flow" in mixed:
+    a = R.get(alone_flow_key, {}).get("rps")
+    m = mixed["flow"]["rps"]
+    check16("mixed: flows keep ≥ 1/3 of their rate alone", ge(m, a / 3 if a else None),
+            f"{fmt(m)} vs {fmt(a)} alone ({m / a:.0%}); /v1/me {fmt(mixed['me']['rps'])}, cc {fmt(mixed['cc']['rps'])}" if a else "–")
+else:
+    check16("mixed: flows keep ≥ 1/3 of their rate alone", None, "")
+for be in ("sqlite", "postgres"):
+    d = stories.get(be)
+    check16(f"the seed's story per second reported ({be})", None if not d else True,
+            f"{d['rps']:,.1f} stories/s, p99 {d['p99_ms']:.0f} ms, {d['errors']} errors; bound: login (argon2)" if d else "")
+low_bad, low_n = [], 0
+for k, v in R.items():
+    if f".c{low}." in k and not k.startswith("peer") and "p99_ms" in v:
+        low_n += 1
+        if v["p99_ms"] >= 10:
+            low_bad.append(f"{k.replace(f'.c{low}.', ' ')} {v['p99_ms']:.1f} ms")
+check16(f"p99 < 10 ms at {low} connections (all cases but login)", None if not low_n else not low_bad,
+        ", ".join(low_bad) if low_bad else f"{low_n} cases")
+check16(f"p99 at {conns} connections reported against the floor", True if "sqlite.cc" in R else None,
+        "see the table above")
+p2 = get("peer2.RS256.cc", "rps")
+check16("cc RS256 ≥ 2× oidc-provider", ge(cc, 2 * p2 if p2 else None), f"{fmt(cc)} vs {fmt(p2)}" + (f" ({cc / p2:.1f}×)" if cc and p2 else ""))
+w = get("wall", "seconds")
+check16("bench/run.sh wall time < 10 min", None if w is None else w < 600,
+        f"{w / 60:.1f} min ({get('wall', 'after_build') / 60:.1f} after the build)" if w else "")
+
+out("## Summary: targets of issue 16")
+out("")
+out("| target | result | this run |")
+out("|---|---|---|")
+for name, res, detail in checks16:
     out(f"| {name} | {res} | {detail} |")
 out("")
 

@@ -9,8 +9,17 @@
 //!
 //! ```text
 //! cargo run --release --example loadgen -- <mode> --url http://127.0.0.1:PORT [--conns 64] [--seconds 10]
-//! modes: refresh | code | flow | login | user-token | startup --port P -- CMD…
+//! modes: refresh | code | flow | login | user-token | me | cc | mixed | story
+//!        | startup --port P -- CMD…
 //! ```
+//!
+//! `mixed` runs `--conns` workers of each of three streams at once (linking
+//! flows, `GET /v1/me`, client_credentials) and prints one report per
+//! stream. `story` runs the seed's story per worker, again and again, through
+//! the Alexa simulator's JSON API: a new Alexa user, enable, login, consent,
+//! the simulator's code exchange (its redirect endpoint), a LaunchRequest to
+//! the skill (which calls `/v1/me`) and the answer; it reports stories per
+//! second and the latency of each step.
 
 use hdrhistogram::Histogram;
 use std::io::{Read, Write};
@@ -176,18 +185,26 @@ fn session_cookie(res: &reqwest::Response) -> Option<String> {
 
 /// Logs in through the pages; returns the logged-in session cookie.
 async fn login(http: &reqwest::Client, o: &Opts, n: u64) -> Res<String> {
+    login_at(http, o, &authorize_url(&o.url, n)).await
+}
+
+/// Opens `authorize` (the login page) and posts the form; the session cookie.
+async fn login_at(http: &reqwest::Client, o: &Opts, authorize: &str) -> Res<String> {
     let res = http
-        .get(authorize_url(&o.url, n))
+        .get(authorize)
         .send()
         .await
         .map_err(|e| e.to_string())?;
+    if res.status().as_u16() != 200 {
+        return Err(format!("login page answered {}", res.status()));
+    }
     // The login form's CSRF token is bound to this signed cookie.
     let cookie = set_cookie(&res, "mocklink_csrf").ok_or("no CSRF cookie on the login page")?;
     let page = res.text().await.map_err(|e| e.to_string())?;
     let csrf = hidden(&page, "csrf_token")?;
     let return_to = format!(
         "/authorize?{}",
-        authorize_url("", n).split_once('?').unwrap().1
+        authorize.split_once('?').ok_or("no query")?.1
     );
     let res = http
         .post(format!("{}/login", o.url))
@@ -426,6 +443,288 @@ async fn flow(o: Arc<Opts>) -> Res<serde_json::Value> {
     Ok(stats.report(secs, &[]))
 }
 
+/// `GET /v1/me` with a bearer token, as one stream of `mixed`.
+async fn me_once(http: &reqwest::Client, o: &Opts, access: &str) -> Res<()> {
+    let res = http
+        .get(format!("{}/v1/me", o.url))
+        .bearer_auth(access)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = res.status();
+    let _ = res.bytes().await.map_err(|e| e.to_string())?;
+    if !status.is_success() {
+        return Err(format!("/v1/me answered {status}"));
+    }
+    Ok(())
+}
+
+async fn cc_once(http: &reqwest::Client, o: &Opts) -> Res<()> {
+    token(http, o, &[("grant_type", "client_credentials")])
+        .await
+        .and_then(|v| field(&v, "access_token"))
+        .map(|_| ())
+}
+
+/// Case `me` or `cc` alone (for the mixed case's "alone" figures).
+async fn single(o: Arc<Opts>, which: &'static str) -> Res<serde_json::Value> {
+    let http = http_client(o.conns);
+    let access = Arc::new(if which == "me" {
+        user_token(o.clone()).await?["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    } else {
+        String::new()
+    });
+    let stats = Stats::new();
+    let (h, oo) = (http.clone(), o.clone());
+    let secs = run_workers(&o, stats.clone(), move |_, _| {
+        let (http, o, access) = (h.clone(), oo.clone(), access.clone());
+        async move {
+            if which == "me" {
+                me_once(&http, &o, &access).await
+            } else {
+                cc_once(&http, &o).await
+            }
+        }
+    })
+    .await;
+    Ok(stats.report(secs, &[]))
+}
+
+/// Linking flows, `/v1/me` and client_credentials at once, `--conns` each.
+async fn mixed(o: Arc<Opts>) -> Res<serde_json::Value> {
+    let access = Arc::new(
+        user_token(o.clone()).await?["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    );
+    let flow_http = http_client(o.conns);
+    let cookie = Arc::new(logged_in_with_consent(&flow_http, &o).await?);
+    let (flows, me, cc) = (Stats::new(), Stats::new(), Stats::new());
+    let (h, oo) = (flow_http.clone(), o.clone());
+    let flow_run = run_workers(&o, flows.clone(), move |_, n| {
+        let (http, o, cookie) = (h.clone(), oo.clone(), cookie.clone());
+        async move {
+            let code = authorize_code(&http, &o, &cookie, n).await?;
+            field(&redeem(&http, &o, &code).await?, "access_token").map(|_| ())
+        }
+    });
+    let me_http = http_client(o.conns);
+    let oo = o.clone();
+    let me_run = run_workers(&o, me.clone(), move |_, _| {
+        let (http, o, access) = (me_http.clone(), oo.clone(), access.clone());
+        async move { me_once(&http, &o, &access).await }
+    });
+    let cc_http = http_client(o.conns);
+    let oo = o.clone();
+    let cc_run = run_workers(&o, cc.clone(), move |_, _| {
+        let (http, o) = (cc_http.clone(), oo.clone());
+        async move { cc_once(&http, &o).await }
+    });
+    let (fs, ms, cs) = tokio::join!(flow_run, me_run, cc_run);
+    Ok(serde_json::json!({
+        "flow": flows.report(fs, &[]),
+        "me": me.report(ms, &[]),
+        "cc": cc.report(cs, &[]),
+    }))
+}
+
+/// `&amp;` and friends back to text, for values read out of our pages.
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let Some(end) = rest.find(';') else { break };
+        let entity = &rest[1..end];
+        let ch = match entity {
+            "amp" => Some('&'),
+            "quot" => Some('"'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "apos" => Some('\''),
+            e if e.starts_with("#x") || e.starts_with("#X") => u32::from_str_radix(&e[2..], 16)
+                .ok()
+                .and_then(char::from_u32),
+            e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
+            _ => None,
+        };
+        match ch {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+const STORY_STEPS: [&str; 6] = [
+    "new_user", "enable", "login", "consent", "exchange", "launch",
+];
+
+/// One story: the Alexa simulator's user links through the provider's pages
+/// and opens the skill, which greets them by the name `/v1/me` gives.
+async fn story_once(http: &reqwest::Client, o: &Opts, steps: &[Arc<Stats>]) -> Res<()> {
+    async fn json_post(
+        http: &reqwest::Client,
+        url: String,
+        body: serde_json::Value,
+    ) -> Res<serde_json::Value> {
+        let res = http
+            .post(&url)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = res.status();
+        let text = res.text().await.map_err(|e| e.to_string())?;
+        if !status.is_success() {
+            return Err(format!(
+                "{url} answered {status}: {}",
+                &text[..text.len().min(160)]
+            ));
+        }
+        serde_json::from_str(&text).map_err(|e| e.to_string())
+    }
+    let timed = |i: usize, t: Instant, r: &Res<()>| {
+        steps[i].record(t, r.clone());
+    };
+    // 1. A new simulated Alexa user.
+    let t = Instant::now();
+    let user = json_post(
+        http,
+        format!("{}/alexa/api/users", o.url),
+        serde_json::json!({}),
+    )
+    .await;
+    let id = user.and_then(|u| field(&u, "id"));
+    timed(0, t, &id.as_ref().map(|_| ()).map_err(Clone::clone));
+    let id = id?;
+    // 2. "Enable skill": the authorize URL. show_dialog makes the provider ask
+    // for consent even though the demo user agreed in an earlier story, as it
+    // would for a user linking for the first time.
+    let t = Instant::now();
+    let enabled = json_post(
+        http,
+        format!("{}/alexa/api/users/{id}/enable", o.url),
+        serde_json::json!({}),
+    )
+    .await;
+    let authorize = enabled
+        .and_then(|e| field(&e, "authorize_url"))
+        .map(|u| format!("{u}&show_dialog=true"));
+    timed(1, t, &authorize.as_ref().map(|_| ()).map_err(Clone::clone));
+    let authorize = authorize?;
+    // 3. Login: the page, then the form (argon2).
+    let t = Instant::now();
+    let cookie = login_at(http, o, &authorize).await;
+    timed(2, t, &cookie.as_ref().map(|_| ()).map_err(Clone::clone));
+    let cookie = cookie?;
+    // 4. Consent: the page, then "allow"; the redirect back to Alexa.
+    let t = Instant::now();
+    let back: Res<String> = async {
+        let res = http
+            .get(&authorize)
+            .header("Cookie", &cookie)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if res.status().as_u16() != 200 {
+            return Err(format!("consent page answered {}", res.status()));
+        }
+        let page = res.text().await.map_err(|e| e.to_string())?;
+        let csrf = unescape(&hidden(&page, "csrf_token")?);
+        let request = unescape(&hidden(&page, "authorization_request")?);
+        let res = http
+            .post(format!("{}/consent", o.url))
+            .header("Cookie", &cookie)
+            .form(&[
+                ("csrf_token", csrf.as_str()),
+                ("authorization_request", request.as_str()),
+                ("decision", "allow"),
+            ])
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if res.status().as_u16() != 303 {
+            return Err(format!("consent answered {}", res.status()));
+        }
+        res.headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .map(str::to_owned)
+            .ok_or_else(|| "no Location after consent".into())
+    }
+    .await;
+    timed(3, t, &back.as_ref().map(|_| ()).map_err(Clone::clone));
+    let back = back?;
+    // 5. The browser lands on Alexa's redirect URL: the simulator checks the
+    // state and exchanges the code at the token endpoint.
+    let t = Instant::now();
+    let linked: Res<()> = async {
+        let res = http.get(&back).send().await.map_err(|e| e.to_string())?;
+        let status = res.status();
+        let page = res.text().await.map_err(|e| e.to_string())?;
+        if status.as_u16() != 200 || !page.contains("successfully linked") {
+            return Err(format!("link callback answered {status}"));
+        }
+        Ok(())
+    }
+    .await;
+    timed(4, t, &linked);
+    linked?;
+    // 6. "Alexa, open mock music": the skill reads /v1/me and greets by name.
+    let t = Instant::now();
+    let said = json_post(
+        http,
+        format!("{}/alexa/api/users/{id}/talk", o.url),
+        serde_json::json!({"launch": true}),
+    )
+    .await
+    .and_then(|r| {
+        let speech = r["speech"].as_str().unwrap_or("");
+        if r["linked"] == serde_json::json!(true) && speech.starts_with("Welcome to mock music,") {
+            Ok(())
+        } else {
+            Err(format!(
+                "the skill said {:?}",
+                &speech[..speech.len().min(80)]
+            ))
+        }
+    });
+    timed(5, t, &said);
+    said
+}
+
+/// The seed's story per second, `--conns` simulated users at a time.
+async fn story(o: Arc<Opts>) -> Res<serde_json::Value> {
+    let http = http_client(o.conns);
+    let steps: Arc<Vec<Arc<Stats>>> = Arc::new(STORY_STEPS.iter().map(|_| Stats::new()).collect());
+    let stats = Stats::new();
+    let (h, oo, st) = (http.clone(), o.clone(), steps.clone());
+    let secs = run_workers(&o, stats.clone(), move |_, _| {
+        let (http, o, steps) = (h.clone(), oo.clone(), st.clone());
+        async move { story_once(&http, &o, &steps).await }
+    })
+    .await;
+    let per_step: serde_json::Map<String, serde_json::Value> = STORY_STEPS
+        .iter()
+        .zip(steps.iter())
+        .map(|(name, s)| ((*name).to_owned(), s.report(secs, &[])))
+        .collect();
+    Ok(stats.report(secs, &[("steps", per_step.into())]))
+}
+
 /// Login pressure: each iteration opens the login page and posts the form (argon2).
 async fn logins(o: Arc<Opts>) -> Res<serde_json::Value> {
     let http = http_client(o.conns);
@@ -512,8 +811,12 @@ fn main() {
                 "flow" => flow(o.clone()).await,
                 "login" => logins(o.clone()).await,
                 "user-token" => user_token(o.clone()).await,
+                "me" => single(o.clone(), "me").await,
+                "cc" => single(o.clone(), "cc").await,
+                "mixed" => mixed(o.clone()).await,
+                "story" => story(o.clone()).await,
                 m => Err(format!(
-                    "unknown mode '{m}' (refresh | code | flow | login | user-token | startup)"
+                    "unknown mode '{m}' (refresh | code | flow | login | user-token | me | cc | mixed | story | startup)"
                 )),
             }
         })

@@ -326,3 +326,148 @@ async fn rotations_committed_together_give_each_token_exactly_one_successor() {
         assert_eq!(successors, vec![winners[0].clone()], "chain {chain}");
     }
 }
+
+/// Issue 16: `GET /authorize` for a logged-in user whose consent is
+/// remembered writes one row, the pending grant that carries its code.
+#[tokio::test]
+async fn authorize_with_a_session_and_remembered_consent_writes_one_row() {
+    let app = spawn_app().await;
+    app.demo_code("user-read-private").await; // logs in and consents
+    let store = &app.state.store;
+    let grants = async || -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM grants")
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+    };
+    let before = table_digests(&app, &["inspector_events"]).await;
+    let grants_before = grants().await;
+    let res = app
+        .browser
+        .get(app.demo_authorize_url("user-read-private", &[]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 302, "consent is remembered");
+    let after = table_digests(&app, &["inspector_events"]).await;
+    let changed: Vec<&String> = after
+        .iter()
+        .filter(|(t, d)| before.get(*t) != Some(*d))
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(changed, vec!["grants"], "only the grants table changed");
+    assert_eq!(grants().await, grants_before + 1, "by one row");
+}
+
+/// Issue 16: presentations of codes arriving together (committed together
+/// on SQLite, one statement each on PostgreSQL) give each code exactly one
+/// winner, whose grant alone is active with exactly one refresh token; the
+/// rivals claim nothing.
+#[tokio::test]
+async fn redemptions_arriving_together_give_each_code_exactly_one_winner() {
+    use mocklink::store::{digest, CodeRedemption, Redeemed};
+    let app = spawn_app().await;
+    let store = &app.state.store;
+    let mut codes = Vec::new();
+    for _ in 0..3 {
+        codes.push(digest(&app.demo_code("user-read-private").await));
+    }
+    let client = mocklink::domain::ClientId::parse(DEMO_CLIENT).unwrap();
+    let now = app.clock.now_for(DEMO_CLIENT);
+    let refresh: Vec<String> = (0..15).map(|i| digest(&format!("first-{i}"))).collect();
+    // Five rivals per code, interleaved, all queued before any is answered.
+    let presented: Vec<CodeRedemption> = (0..15)
+        .map(|i| CodeRedemption {
+            code_hash: &codes[i % 3],
+            client_id: &client,
+            redirect_uri: Some(ALEXA_REDIRECT),
+            verifier_challenge: None,
+            refresh_hash: &refresh[i],
+            now,
+        })
+        .collect();
+    let results =
+        futures_util::future::join_all(presented.iter().map(|r| store.redeem_presented_code(r)))
+            .await;
+    for (c, code) in codes.iter().enumerate() {
+        let outcomes: Vec<&Redeemed> = results
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 3 == c)
+            .map(|(_, r)| r.as_ref().unwrap())
+            .collect();
+        let winners: Vec<usize> = (0..15)
+            .filter(|i| i % 3 == c && matches!(results[*i].as_ref().unwrap(), Redeemed::Issued(_)))
+            .collect();
+        assert_eq!(winners.len(), 1, "code {c}: {outcomes:?}");
+        assert_eq!(
+            outcomes
+                .iter()
+                .filter(|o| matches!(o, Redeemed::NotClaimed))
+                .count(),
+            4,
+            "code {c}: the rivals claimed nothing"
+        );
+        let tokens: Vec<String> = sqlx::query_scalar(
+            "SELECT r.token_hash FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id \
+             WHERE g.code_hash = $1",
+        )
+        .bind(code)
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(tokens, vec![refresh[winners[0]].clone()], "code {c}");
+        let record = store.code(code).await.unwrap().unwrap();
+        assert_eq!(record.used_at, Some(now));
+        assert_eq!(record.grant.activated_at, Some(now));
+    }
+}
+
+/// Issue 16: a code presented with a wrong redirect URI is spent without
+/// activating its grant, so presenting it again, correctly, is a replay.
+#[tokio::test]
+async fn a_refused_code_is_spent_and_its_grant_never_becomes_active() {
+    let app = spawn_app().await;
+    let code = app.demo_code("user-read-private").await;
+    let body = form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "authorization_code")
+        .append_pair("code", &code)
+        .append_pair("redirect_uri", "https://pitangui.amazon.com/elsewhere")
+        .finish();
+    let res = app
+        .token_request(&body, Some((DEMO_CLIENT, DEMO_SECRET)))
+        .await;
+    assert_eq!(res.status(), 400);
+    let json: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(json["error_description"], "Invalid redirect URI", "{json}");
+    let record = app
+        .state
+        .store
+        .code(&mocklink::store::digest(&code))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(record.used_at.is_some(), "spent");
+    assert_eq!(record.grant.activated_at, None, "never active");
+    let (status, json) = app.exchange_demo_code(&code).await;
+    assert_eq!(status, 400);
+    assert_eq!(json["error"], "invalid_grant");
+}
+
+/// Issue 16: a spent code is forgotten a day after it expired; its active
+/// grant stays, with its refresh token.
+#[tokio::test]
+async fn a_spent_code_is_forgotten_after_a_day_and_its_grant_stays() {
+    let app = spawn_app().await;
+    let code = app.demo_code("user-read-private").await;
+    let (status, json) = app.exchange_demo_code(&code).await;
+    assert_eq!(status, 200, "{json}");
+    let refresh = json["refresh_token"].as_str().unwrap().to_owned();
+    let store = &app.state.store;
+    let hash = mocklink::store::digest(&code);
+    assert!(store.code(&hash).await.unwrap().is_some());
+    store.sweep(app.clock.now() + 2 * 24 * 3600).await.unwrap();
+    assert!(store.code(&hash).await.unwrap().is_none(), "forgotten");
+    let (status, json) = app.refresh_demo(&refresh).await;
+    assert_eq!(status, 200, "the grant lives on: {json}");
+}

@@ -8,7 +8,7 @@ use super::params::{read_form, Params, ParamsError};
 use crate::domain::{Scopes, Secret};
 use crate::oauth::keys::KeyError;
 use crate::provider::ProviderState;
-use crate::store::{digest, Client, Grant, RefreshPolicy};
+use crate::store::{digest, Client, CodeRecord, CodeRedemption, Grant, Redeemed, RefreshPolicy};
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -182,16 +182,61 @@ async fn authorization_code(
     let now = state.clock.now_for(caller.client.id.as_str());
     let code_hash = digest(code);
     let invalid = || OAuthError::InvalidGrant("Invalid authorization code".into());
-    let record = state.store.code(&code_hash).await?.ok_or_else(invalid)?;
-    // Bound to the client; another client's attempt changes nothing.
-    if record.grant.client_id != caller.client.id {
-        return Err(invalid());
-    }
-    if record.used_at.is_some() {
-        return Err(replayed(state, &record.grant.id, caller, now).await);
-    }
-    // Any failure from here on burns the code (it may have leaked).
-    let failure = if record.expires_at <= now {
+    let refresh = Secret::generate(32);
+    let challenge = verifier.map(pkce_s256);
+    // One write claims the code and, if it is good, activates the grant
+    // (issue 16); the checks are the ones below, made in the database.
+    let outcome = state
+        .store
+        .redeem_presented_code(&CodeRedemption {
+            code_hash: &code_hash,
+            client_id: &caller.client.id,
+            redirect_uri: params.get("redirect_uri"),
+            verifier_challenge: challenge.as_deref(),
+            refresh_hash: &digest(refresh.expose()),
+            now,
+        })
+        .await?;
+    let record = match outcome {
+        Redeemed::Issued(record) => record,
+        // The code was good for nothing, and is spent now (it may have leaked).
+        Redeemed::Refused(record) => {
+            let description = match code_failure(&record, now, params, verifier) {
+                Some(d) => d,
+                // Its grant was revoked meanwhile.
+                None => return Err(replayed(state, &record.grant.id, caller, now).await),
+            };
+            return Err(OAuthError::InvalidGrant(description.into()));
+        }
+        // Unknown, another client's (which changes nothing), or used before:
+        // a replay, however close in time, revokes what the code gave.
+        Redeemed::NotClaimed => {
+            let record = state.store.code(&code_hash).await?.ok_or_else(invalid)?;
+            if record.grant.client_id != caller.client.id || record.used_at.is_none() {
+                return Err(invalid());
+            }
+            return Err(replayed(state, &record.grant.id, caller, now).await);
+        }
+    };
+    user_tokens(
+        state,
+        &caller.client,
+        &record.grant,
+        &record.grant.scopes,
+        Some(refresh),
+    )
+    .await
+}
+
+/// Why a code this client presented is no good (the database made the same
+/// checks when it claimed the code), or None.
+fn code_failure(
+    record: &CodeRecord,
+    now: i64,
+    params: &Params,
+    verifier: Option<&str>,
+) -> Option<&'static str> {
+    if record.expires_at <= now {
         Some("Authorization code expired")
     } else if params.get("redirect_uri") != Some(record.redirect_uri.as_str()) {
         Some("Invalid redirect URI")
@@ -204,28 +249,7 @@ async fn authorization_code(
             (None, Some(_)) => Some("no code_challenge was sent for this code"),
             (None, None) => None,
         }
-    };
-    if let Some(description) = failure {
-        state.store.claim_code(&code_hash, now).await?;
-        return Err(OAuthError::InvalidGrant(description.into()));
     }
-    let refresh = Secret::generate(32);
-    if !state
-        .store
-        .redeem_code(&code_hash, &record.grant.id, &digest(refresh.expose()), now)
-        .await?
-    {
-        // Another request redeemed it first: a replay, however close in time.
-        return Err(replayed(state, &record.grant.id, caller, now).await);
-    }
-    user_tokens(
-        state,
-        &caller.client,
-        &record.grant,
-        &record.grant.scopes,
-        Some(refresh),
-    )
-    .await
 }
 
 /// A code used twice: everything issued from it is revoked (RFC 6749 §4.1.2).
@@ -259,11 +283,27 @@ async fn refresh_token(
     let now = state.clock.now_for(caller.client.id.as_str());
     let hash = digest(presented);
     let invalid = || OAuthError::InvalidGrant("Invalid refresh token".into());
-    let record = state
-        .store
-        .refresh_token(&hash)
-        .await?
-        .ok_or_else(invalid)?;
+    // The usual case (rotate, same scopes) reads and rotates in one round
+    // trip (issue 16); the store rotates only if the checks below pass.
+    let (next, record, rotated) = match caller.client.refresh_policy {
+        RefreshPolicy::Rotate if params.get("scope").is_none() => {
+            let next = Secret::generate(32);
+            let (record, rotated) = state
+                .store
+                .refresh_and_rotate(&hash, &digest(next.expose()), &caller.client.id, now)
+                .await?
+                .ok_or_else(invalid)?;
+            (Some(next), record, Some(rotated))
+        }
+        _ => {
+            let record = state
+                .store
+                .refresh_token(&hash)
+                .await?
+                .ok_or_else(invalid)?;
+            (None, record, None)
+        }
+    };
     let grant = &record.grant;
     if grant.client_id != caller.client.id {
         return Err(invalid());
@@ -290,13 +330,18 @@ async fn refresh_token(
     let next = match client.refresh_policy {
         RefreshPolicy::Reuse => Secret::new(presented),
         RefreshPolicy::Rotate => {
-            let next = Secret::generate(32);
+            let next = next.unwrap_or_else(|| Secret::generate(32));
             let next_hash = digest(next.expose());
-            if !state
-                .store
-                .rotate_refresh_token(&hash, &next_hash, &grant.id, now)
-                .await?
-            {
+            let won = match rotated {
+                Some(won) => won,
+                None => {
+                    state
+                        .store
+                        .rotate_refresh_token(&hash, &next_hash, &grant.id, now)
+                        .await?
+                }
+            };
+            if !won {
                 let rotated_at = state
                     .store
                     .refresh_token(&hash)

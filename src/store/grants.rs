@@ -4,7 +4,7 @@
 //! count decides the winner, so concurrent requests on any number of instances
 //! cannot both succeed.
 
-use super::{DatabaseKind, Store, StoreError};
+use super::{writer, DatabaseKind, Store, StoreError};
 use crate::domain::{ClientId, Scopes, Username};
 use sqlx::Row;
 
@@ -77,64 +77,111 @@ pub struct NewCode<'a> {
     pub grant_expires_at: i64,
 }
 
+/// A code presented at the token endpoint, with what the request says about it.
+pub struct CodeRedemption<'a> {
+    pub code_hash: &'a str,
+    /// The authenticated client: another client's code is not touched.
+    pub client_id: &'a ClientId,
+    /// The request's `redirect_uri`, which must equal the code's.
+    pub redirect_uri: Option<&'a str>,
+    /// BASE64URL(SHA-256(code_verifier)) if the request has a verifier; it
+    /// must equal the code's challenge, and be absent if the code has none.
+    pub verifier_challenge: Option<&'a str>,
+    /// The digest of the first refresh token, stored if the code is good.
+    pub refresh_hash: &'a str,
+    pub now: i64,
+}
+
+/// What presenting a code did.
+#[derive(Debug)]
+pub enum Redeemed {
+    /// The code was good: it is spent, its grant active, the refresh token stored.
+    Issued(CodeRecord),
+    /// The code was this client's and unused, but expired, for another
+    /// redirect URI, of a failed PKCE check, or of a revoked grant: it is
+    /// spent now (it may have leaked) and no grant became active.
+    Refused(CodeRecord),
+    /// No unused code of this client has this hash: unknown, another
+    /// client's, or used before (look at `Store::code` to tell).
+    NotClaimed,
+}
+
+/// When a claimed code activates its grant. `$NOW`, `$REDIRECT` and
+/// `$CHALLENGE` stand for the parameters; the same test on both backends.
+pub(super) const REDEEM_OK: &str = "revoked_at IS NULL AND code_expires_at > $NOW \
+     AND code_redirect_uri = $REDIRECT \
+     AND (code_challenge = $CHALLENGE OR (code_challenge IS NULL AND $CHALLENGE IS NULL))";
+
+/// The code as an UPDATE … RETURNING of its grant's row gives it back.
+pub(super) fn claimed_code(row: &sqlx::any::AnyRow) -> Result<CodeRecord, StoreError> {
+    Ok(CodeRecord {
+        grant: grant_from_row(row)?,
+        redirect_uri: row.try_get("code_redirect_uri")?,
+        code_challenge: row.try_get("code_challenge")?,
+        expires_at: row.try_get("code_expires_at")?,
+        used_at: row.try_get("code_used_at")?,
+    })
+}
+
+const CODE_COLUMNS: &str =
+    "g.code_redirect_uri, g.code_challenge, g.code_expires_at, g.code_used_at";
+
 impl Store {
-    /// Creates a pending grant and its authorization code.
+    /// Creates a pending grant with its authorization code: one row (issue
+    /// 16). On SQLite committed together with the other writes queued at that
+    /// moment (`writer`).
     pub async fn insert_code(&self, c: &NewCode<'_>, now: i64) -> Result<(), StoreError> {
-        let _gate = self.write_gate().await;
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO grants (id, user_id, client_id, scopes, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(c.grant_id)
-        .bind(c.user_id.as_str())
-        .bind(c.client_id.as_str())
-        .bind(c.scopes.to_string())
-        .bind(now)
-        .bind(c.grant_expires_at)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO auth_codes (code_hash, grant_id, redirect_uri, code_challenge, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(c.code_hash)
-        .bind(c.grant_id)
-        .bind(c.redirect_uri)
-        .bind(c.code_challenge)
-        .bind(now)
-        .bind(c.expires_at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let row = writer::InsertCode {
+            grant_id: c.grant_id.to_owned(),
+            user_id: c.user_id.as_str().to_owned(),
+            client_id: c.client_id.as_str().to_owned(),
+            scopes: c.scopes.to_string(),
+            now,
+            grant_expires_at: c.grant_expires_at,
+            code_hash: c.code_hash.to_owned(),
+            redirect_uri: c.redirect_uri.to_owned(),
+            code_challenge: c.code_challenge.map(str::to_owned),
+            code_expires_at: c.expires_at,
+        };
+        match self.kind {
+            DatabaseKind::Sqlite => self.writer.insert_code(row).await,
+            DatabaseKind::Postgres => {
+                sqlx::query(
+                    "INSERT INTO grants (id, user_id, client_id, scopes, created_at, expires_at, \
+                     code_hash, code_redirect_uri, code_challenge, code_expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(row.grant_id)
+                .bind(row.user_id)
+                .bind(row.client_id)
+                .bind(row.scopes)
+                .bind(row.now)
+                .bind(row.grant_expires_at)
+                .bind(row.code_hash)
+                .bind(row.redirect_uri)
+                .bind(row.code_challenge)
+                .bind(row.code_expires_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+        }
     }
 
     pub async fn code(&self, code_hash: &str) -> Result<Option<CodeRecord>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {GRANT_COLUMNS}, c.redirect_uri, c.code_challenge, \
-             c.expires_at AS code_expires_at, c.used_at \
-             FROM auth_codes c JOIN grants g ON g.id = c.grant_id WHERE c.code_hash = $1"
+            "SELECT {GRANT_COLUMNS}, {CODE_COLUMNS} FROM grants g WHERE g.code_hash = $1"
         ))
         .bind(code_hash)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|row| {
-            Ok(CodeRecord {
-                grant: grant_from_row(&row)?,
-                redirect_uri: row.try_get("redirect_uri")?,
-                code_challenge: row.try_get("code_challenge")?,
-                expires_at: row.try_get("code_expires_at")?,
-                used_at: row.try_get("used_at")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(claimed_code).transpose()
     }
 
     /// Marks the code used. True only for the one caller that got there first.
     pub async fn claim_code(&self, code_hash: &str, now: i64) -> Result<bool, StoreError> {
         let res = sqlx::query(
-            "UPDATE auth_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL",
+            "UPDATE grants SET code_used_at = $1 WHERE code_hash = $2 AND code_used_at IS NULL",
         )
         .bind(now)
         .bind(code_hash)
@@ -143,9 +190,78 @@ impl Store {
         Ok(res.rows_affected() == 1)
     }
 
-    /// Redeems a code: marks it used, activates its grant and stores the
-    /// grant's first refresh token, all in one transaction. False if the code
-    /// was already used (the caller lost a race or this is a replay) or the
+    /// Presents a code at the token endpoint, in one round trip (issue 16):
+    /// claims it if it is this client's and unused and, only if it is good
+    /// (see `Redeemed`), activates its grant and stores the first refresh
+    /// token, all as one write. One winner among concurrent presentations on
+    /// any number of instances: the claim is a conditional UPDATE of the
+    /// code's row. PostgreSQL runs it as one statement; SQLite in the
+    /// writer's next group.
+    pub async fn redeem_presented_code(
+        &self,
+        r: &CodeRedemption<'_>,
+    ) -> Result<Redeemed, StoreError> {
+        let claimed = match self.kind {
+            DatabaseKind::Sqlite => {
+                self.writer
+                    .redeem(writer::Redeem {
+                        code_hash: r.code_hash.to_owned(),
+                        client_id: r.client_id.as_str().to_owned(),
+                        redirect_uri: r.redirect_uri.map(str::to_owned),
+                        challenge: r.verifier_challenge.map(str::to_owned),
+                        refresh_hash: r.refresh_hash.to_owned(),
+                        now: r.now,
+                    })
+                    .await?
+            }
+            DatabaseKind::Postgres => {
+                static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+                let sql = SQL.get_or_init(|| {
+                    let ok = REDEEM_OK
+                        .replace("$NOW", "$1")
+                        .replace("$REDIRECT", "$4")
+                        .replace("$CHALLENGE", "$5");
+                    format!(
+                        "WITH claimed AS (UPDATE grants SET code_used_at = $1, \
+                         activated_at = CASE WHEN {ok} THEN $1 ELSE activated_at END \
+                         WHERE code_hash = $2 AND code_used_at IS NULL AND client_id = $3 \
+                         RETURNING id, user_id, client_id, scopes, created_at, expires_at, \
+                         activated_at, revoked_at, code_redirect_uri, code_challenge, \
+                         code_expires_at, code_used_at), \
+                         issued AS (INSERT INTO refresh_tokens (token_hash, grant_id, created_at) \
+                         SELECT $6, id, $1 FROM claimed \
+                         WHERE activated_at = $1 AND code_used_at = $1 RETURNING grant_id) \
+                         SELECT claimed.*, (SELECT COUNT(*) FROM issued) AS issued FROM claimed"
+                    )
+                });
+                let row = sqlx::query(sql)
+                    .bind(r.now)
+                    .bind(r.code_hash)
+                    .bind(r.client_id.as_str())
+                    .bind(r.redirect_uri)
+                    .bind(r.verifier_challenge)
+                    .bind(r.refresh_hash)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                match row {
+                    Some(row) => {
+                        let issued: i64 = row.try_get("issued")?;
+                        Some((claimed_code(&row)?, issued == 1))
+                    }
+                    None => None,
+                }
+            }
+        };
+        Ok(match claimed {
+            Some((record, true)) => Redeemed::Issued(record),
+            Some((record, false)) => Redeemed::Refused(record),
+            None => Redeemed::NotClaimed,
+        })
+    }
+
+    /// Redeems a code unconditionally: marks it used, activates its grant and
+    /// stores the grant's first refresh token, all in one transaction (the
+    /// admin's minted grants). False if the code was already used or the
     /// grant was revoked.
     pub async fn redeem_code(
         &self,
@@ -157,22 +273,15 @@ impl Store {
         let _gate = self.write_gate().await;
         let mut tx = self.pool.begin().await?;
         let claimed = sqlx::query(
-            "UPDATE auth_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL",
+            "UPDATE grants SET code_used_at = $1, activated_at = $1 \
+             WHERE code_hash = $2 AND id = $3 AND code_used_at IS NULL AND revoked_at IS NULL",
         )
         .bind(now)
         .bind(code_hash)
+        .bind(grant_id)
         .execute(&mut *tx)
         .await?;
         if claimed.rows_affected() != 1 {
-            return Ok(false);
-        }
-        let activated =
-            sqlx::query("UPDATE grants SET activated_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(grant_id)
-                .execute(&mut *tx)
-                .await?;
-        if activated.rows_affected() != 1 {
             return Ok(false);
         }
         insert_refresh(&mut tx, refresh_hash, grant_id, now).await?;
@@ -232,9 +341,79 @@ impl Store {
                 Ok(res.rows_affected() == 1)
             }
             DatabaseKind::Sqlite => {
-                self.rotations
-                    .rotate(old_hash, new_hash, grant_id, now)
+                self.writer
+                    .rotate(writer::Rotate {
+                        old: old_hash.to_owned(),
+                        new: new_hash.to_owned(),
+                        grant: grant_id.to_owned(),
+                        now,
+                    })
                     .await
+            }
+        }
+    }
+
+    /// Reads a presented refresh token and, if it is live, this client's,
+    /// and its grant neither revoked nor expired, retires it in favour of
+    /// `new_hash`: the hot path of the token endpoint in one round trip on
+    /// PostgreSQL (one statement, issue 16); on SQLite the read, then the
+    /// writer's grouped rotation. None if the token is unknown; otherwise the
+    /// record as read and whether this call retired the token. When it did
+    /// not, the record's `rotated_at` may predate a concurrent rotation.
+    pub async fn refresh_and_rotate(
+        &self,
+        token_hash: &str,
+        new_hash: &str,
+        client_id: &ClientId,
+        now: i64,
+    ) -> Result<Option<(RefreshRecord, bool)>, StoreError> {
+        match self.kind {
+            DatabaseKind::Postgres => {
+                let row = sqlx::query(
+                    "WITH cur AS (SELECT g.id, g.user_id, g.client_id, g.scopes, g.created_at, \
+                     g.expires_at, g.activated_at, g.revoked_at, r.rotated_at \
+                     FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id \
+                     WHERE r.token_hash = $2), \
+                     retired AS (UPDATE refresh_tokens SET rotated_at = $1 \
+                     WHERE token_hash = $2 AND rotated_at IS NULL AND EXISTS (SELECT 1 FROM cur \
+                     WHERE client_id = $4 AND revoked_at IS NULL AND expires_at > $1) \
+                     RETURNING grant_id), \
+                     issued AS (INSERT INTO refresh_tokens (token_hash, grant_id, created_at) \
+                     SELECT $3, grant_id, $1 FROM retired RETURNING grant_id) \
+                     SELECT cur.*, (SELECT COUNT(*) FROM issued) AS rotated FROM cur",
+                )
+                .bind(now)
+                .bind(token_hash)
+                .bind(new_hash)
+                .bind(client_id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|row| {
+                    let rotated: i64 = row.try_get("rotated")?;
+                    Ok((
+                        RefreshRecord {
+                            grant: grant_from_row(&row)?,
+                            rotated_at: row.try_get("rotated_at")?,
+                        },
+                        rotated == 1,
+                    ))
+                })
+                .transpose()
+            }
+            DatabaseKind::Sqlite => {
+                let Some(record) = self.refresh_token(token_hash).await? else {
+                    return Ok(None);
+                };
+                let g = &record.grant;
+                let live = record.rotated_at.is_none()
+                    && g.client_id == *client_id
+                    && g.revoked_at.is_none()
+                    && g.expires_at > now;
+                let rotated = live
+                    && self
+                        .rotate_refresh_token(token_hash, new_hash, &g.id, now)
+                        .await?;
+                Ok(Some((record, rotated)))
             }
         }
     }

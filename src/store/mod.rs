@@ -17,17 +17,17 @@ mod inspector;
 mod keys;
 mod library;
 mod player;
-mod rotation;
 mod sessions;
 mod toolbox;
 mod users;
+mod writer;
 
 pub use alexa::{AlexaLink, AlexaUser, FlowEntry, LinkAttempt};
 pub use catalog::{
     AlbumRecord, ArtistRecord, NewAlbum, NewArtist, NewCatalog, NewTrack, Slice, TrackRecord,
 };
 pub use clients::{Client, RefreshPolicy};
-pub use grants::{CodeRecord, Grant, LinkedApp, NewCode, RefreshRecord};
+pub use grants::{CodeRecord, CodeRedemption, Grant, LinkedApp, NewCode, Redeemed, RefreshRecord};
 pub use inspector::{InspectorFilter, InspectorRecord};
 pub use keys::StoredKey;
 pub use library::{LibrarySeed, NewPlaylist, PlaylistEntry, PlaylistRecord};
@@ -98,8 +98,8 @@ pub struct Store {
     cache: cache::ReadCache,
     /// SQLite allows one writer at a time; see `write_gate`.
     writes: std::sync::Arc<tokio::sync::Mutex<()>>,
-    /// SQLite's refresh rotations, committed in groups (see `rotation`).
-    rotations: rotation::Rotations,
+    /// SQLite's hot writes (rotations, codes), committed in groups (see `writer`).
+    writer: writer::Writer,
 }
 
 impl Store {
@@ -144,7 +144,7 @@ impl Store {
             .map_err(connect_err)?;
         let writes: std::sync::Arc<tokio::sync::Mutex<()>> = Default::default();
         Ok(Self {
-            rotations: rotation::Rotations::new(options, pool.clone(), writes.clone()),
+            writer: writer::Writer::new(options, pool.clone(), writes.clone()),
             pool,
             kind,
             cache: Default::default(),

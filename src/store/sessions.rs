@@ -88,8 +88,14 @@ impl Store {
         let mut rows = 0;
         for (sql, cutoff) in [
             ("DELETE FROM sessions WHERE expires_at <= $1", now),
-            // Kept a day past expiry so a late replay is still recognised.
-            ("DELETE FROM auth_codes WHERE expires_at <= $1", now - day),
+            // A spent code is kept a day past expiry so a late replay is
+            // still recognised; then its grant (if active) forgets it.
+            (
+                "UPDATE grants SET code_hash = NULL, code_redirect_uri = NULL, \
+                 code_challenge = NULL WHERE code_hash IS NOT NULL AND activated_at IS NOT NULL \
+                 AND code_expires_at <= $1",
+                now - day,
+            ),
             (
                 "DELETE FROM grants WHERE activated_at IS NULL AND created_at <= $1",
                 now - day,
