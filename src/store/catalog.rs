@@ -1,5 +1,7 @@
-//! The music catalog: artists, albums, tracks; lookups and word search.
+//! The music catalog: artists, albums, tracks, and their lookups (word
+//! search is in `search`).
 
+use super::search::count;
 use super::{Store, StoreError};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -94,17 +96,18 @@ pub(crate) const TRACK_SELECT: &str = "SELECT t.id, t.name, t.track_number, t.di
      r.id AS artist_id, r.name AS artist_name \
      FROM tracks t JOIN albums a ON a.id = t.album_id JOIN artists r ON r.id = a.artist_id";
 
-const ALBUM_SELECT: &str = "SELECT a.id AS album_id, a.name AS album_name, a.album_type, \
+pub(crate) const ALBUM_SELECT: &str =
+    "SELECT a.id AS album_id, a.name AS album_name, a.album_type, \
      a.release_date, a.label, a.upc, a.total_tracks, a.popularity AS album_popularity, \
      r.id AS artist_id, r.name AS artist_name \
      FROM albums a JOIN artists r ON r.id = a.artist_id";
 
-const ARTIST_SELECT: &str = "SELECT id, name, genre, popularity, followers FROM artists";
+pub(crate) const ARTIST_SELECT: &str = "SELECT id, name, genre, popularity, followers FROM artists";
 
 /// Rows per multi-row INSERT: well under both engines' bind-parameter limits.
 const CHUNK: usize = 100;
 
-fn album_from_row(row: &AnyRow) -> Result<AlbumRecord, StoreError> {
+pub(crate) fn album_from_row(row: &AnyRow) -> Result<AlbumRecord, StoreError> {
     Ok(AlbumRecord {
         id: row.try_get("album_id")?,
         name: row.try_get("album_name")?,
@@ -133,7 +136,7 @@ pub(crate) fn track_from_row(row: &AnyRow) -> Result<TrackRecord, StoreError> {
     })
 }
 
-fn artist_from_row(row: &AnyRow) -> Result<ArtistRecord, StoreError> {
+pub(crate) fn artist_from_row(row: &AnyRow) -> Result<ArtistRecord, StoreError> {
     Ok(ArtistRecord {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
@@ -149,21 +152,6 @@ pub(crate) fn placeholders(first: usize, n: usize) -> String {
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// `AND search_text LIKE $k ESCAPE '\'` per word, and the LIKE patterns.
-pub(crate) fn word_filter(column: &str, words: &[String], first: usize) -> (String, Vec<String>) {
-    let mut sql = String::new();
-    let mut patterns = Vec::new();
-    for (i, w) in words.iter().enumerate() {
-        let escaped = w
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        sql.push_str(&format!(" AND {column} LIKE ${} ESCAPE '\\'", first + i));
-        patterns.push(format!("%{escaped}%"));
-    }
-    (sql, patterns)
 }
 
 impl Store {
@@ -430,124 +418,6 @@ impl Store {
             .filter_map(|id| rows.iter().find(|a| &a.id == id).cloned())
             .collect())
     }
-
-    /// Tracks whose name, album or artist contains every word (lowercase).
-    pub async fn search_tracks(
-        &self,
-        words: &[String],
-        limit: i64,
-        offset: i64,
-    ) -> Result<Slice<TrackRecord>, StoreError> {
-        let search = WordSearch {
-            select: TRACK_SELECT,
-            from: "tracks t",
-            condition: "1 = 1",
-            text_column: "t.search_text",
-            order: "t.popularity DESC, t.id",
-        };
-        self.word_search(&search, words, limit, offset, track_from_row)
-            .await
-    }
-
-    pub async fn search_albums(
-        &self,
-        words: &[String],
-        limit: i64,
-        offset: i64,
-    ) -> Result<Slice<AlbumRecord>, StoreError> {
-        let search = WordSearch {
-            select: ALBUM_SELECT,
-            from: "albums a",
-            condition: "1 = 1",
-            text_column: "a.search_text",
-            order: "a.popularity DESC, a.id",
-        };
-        self.word_search(&search, words, limit, offset, album_from_row)
-            .await
-    }
-
-    pub async fn search_artists(
-        &self,
-        words: &[String],
-        limit: i64,
-        offset: i64,
-    ) -> Result<Slice<ArtistRecord>, StoreError> {
-        let search = WordSearch {
-            select: ARTIST_SELECT,
-            from: "artists",
-            condition: "1 = 1",
-            text_column: "search_text",
-            order: "popularity DESC, id",
-        };
-        self.word_search(&search, words, limit, offset, artist_from_row)
-            .await
-    }
-}
-
-/// A word search over one table: rows whose `text_column` contains every
-/// word, `order`ed, one page of them and the total (the search endpoints).
-pub(crate) struct WordSearch<'a> {
-    /// `SELECT … FROM <table> <alias> …` without a WHERE clause.
-    pub select: &'a str,
-    /// The table (and alias) to count over.
-    pub from: &'a str,
-    /// A condition every row must meet besides the words (e.g. public only).
-    pub condition: &'a str,
-    pub text_column: &'a str,
-    pub order: &'a str,
-}
-
-impl Store {
-    pub(crate) async fn word_search<T>(
-        &self,
-        search: &WordSearch<'_>,
-        words: &[String],
-        limit: i64,
-        offset: i64,
-        from_row: fn(&AnyRow) -> Result<T, StoreError>,
-    ) -> Result<Slice<T>, StoreError> {
-        let WordSearch {
-            select,
-            from,
-            condition,
-            text_column,
-            order,
-        } = search;
-        let (filter, patterns) = word_filter(text_column, words, 1);
-        let total = count(
-            self,
-            &format!("SELECT COUNT(*) FROM {from} WHERE {condition}{filter}"),
-            &patterns,
-        )
-        .await?;
-        let n = patterns.len();
-        let sql = format!(
-            "{select} WHERE {condition}{filter} ORDER BY {order} LIMIT ${} OFFSET ${}",
-            n + 1,
-            n + 2
-        );
-        let mut q = sqlx::query(&sql);
-        for p in &patterns {
-            q = q.bind(p);
-        }
-        let items = q
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(from_row)
-            .collect::<Result<_, _>>()?;
-        Ok(Slice { items, total })
-    }
-}
-
-pub(crate) async fn count(store: &Store, sql: &str, binds: &[String]) -> Result<i64, StoreError> {
-    let mut q = sqlx::query_scalar::<_, i64>(sql);
-    for b in binds {
-        q = q.bind(b);
-    }
-    Ok(q.fetch_one(&store.pool).await?)
 }
 
 impl Store {

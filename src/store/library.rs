@@ -1,9 +1,8 @@
 //! Per-user library: the seeding marker, playlists and their entries, saved
 //! tracks.
 
-use super::catalog::{
-    count, placeholders, track_from_row, Slice, TrackRecord, WordSearch, TRACK_SELECT,
-};
+use super::catalog::{placeholders, track_from_row, Slice, TrackRecord, TRACK_SELECT};
+use super::search::{count, WordSearch};
 use super::{Store, StoreError};
 use crate::domain::Username;
 use sqlx::any::AnyRow;
