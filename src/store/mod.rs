@@ -22,7 +22,7 @@ mod sessions;
 mod toolbox;
 mod users;
 
-pub use alexa::{AlexaLink, AlexaUser, FlowEntry, LinkAttempt};
+pub use alexa::{AlexaEvent, AlexaLink, AlexaUser, FlowEntry, LinkAttempt};
 pub use catalog::{
     AlbumRecord, ArtistRecord, NewAlbum, NewArtist, NewCatalog, NewTrack, Slice, TrackRecord,
 };
