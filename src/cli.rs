@@ -271,13 +271,14 @@ pub struct ScenarioAdd {
     /// token_error, api_error: the HTTP status (400-599)
     #[arg(long)]
     pub status: Option<u16>,
-    /// token_delay: milliseconds before the answer (Alexa gives up after 4500)
+    /// token_delay, api_delay: milliseconds before the answer (Alexa gives up
+    /// on a token request after 4500; the bundled skill has about 6000 for all its api calls)
     #[arg(long, value_name = "MS")]
     pub delay_ms: Option<i64>,
     /// token_lifetime: access-token lifetime; api_error: Retry-After
     #[arg(long)]
     pub seconds: Option<i64>,
-    /// api_error: a path prefix under /v1 (e.g. /v1/me/player)
+    /// api_error, api_delay: a path prefix under /v1 (e.g. /v1/me/player)
     #[arg(long)]
     pub path: Option<String>,
     /// token_error, token_delay: only requests of this grant type

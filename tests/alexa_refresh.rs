@@ -164,10 +164,10 @@ async fn expires_in_as_a_string_is_accepted_and_a_missing_refresh_token_keeps_th
 }
 
 #[tokio::test]
-async fn a_provider_outage_during_refresh_keeps_the_link_and_retries_next_time() {
+async fn a_provider_outage_during_refresh_keeps_the_link_and_retries_after_a_backoff() {
     let app = spawn_app().await;
     let id = new_user(&app).await;
-    link(&app, &id).await;
+    let flow = link(&app, &id).await;
     // The provider's token endpoint is down for exactly one request.
     crate::toolbox_support::set_scenario(
         &app,
@@ -175,14 +175,31 @@ async fn a_provider_outage_during_refresh_keeps_the_link_and_retries_next_time()
     )
     .await;
     app.clock.advance(3600);
+    let r = talk(&app, &id, json!({"launch": true})).await;
+    // Assumption (alexa_stale_token = send, the default): the expired token goes out.
+    assert_eq!(r["linked"], json!(true), "{r}");
+    let u = user_status(&app, &id).await;
+    assert_eq!(u["linked"], json!(true), "an outage is not a refusal");
+    assert_eq!(u["refresh_failures"], json!(1));
+    assert_about(u["next_refresh_in"].as_i64().unwrap(), 60);
+    // Within the backoff: no new refresh, whatever the number of requests.
     talk(&app, &id, json!({"launch": true})).await;
-    assert_eq!(
-        user_status(&app, &id).await["linked"],
-        json!(true),
-        "an outage is not a refusal"
-    );
-    // Next request: the refresh goes through and the user is greeted.
+    talk(&app, &id, json!({"launch": true})).await;
+    let refreshes = |log: &serde_json::Value| {
+        log.as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["step"] == "refresh" && e["direction"] == "request")
+            .count()
+    };
+    assert_eq!(refreshes(&flow_log(&app, &flow).await), 1, "backed off");
+    // After the backoff the refresh goes through and the user is greeted.
+    app.clock.advance(61);
     let r = talk(&app, &id, json!({"launch": true})).await;
     assert_eq!(r["linked"], json!(true), "{r}");
     assert!(r["speech"].as_str().unwrap().contains("Demo User"), "{r}");
+    assert_eq!(refreshes(&flow_log(&app, &flow).await), 2);
+    let u = user_status(&app, &id).await;
+    assert_eq!(u["refresh_failures"], json!(0));
+    assert_eq!(u["next_refresh_in"], json!(null));
 }

@@ -44,6 +44,7 @@ const SAMPLES: &[(&str, &str, u8)] = &[
         0,
     ),
     ("skill_trusted_roots_file", "/tmp/roots.pem", 0),
+    ("skill_request_budget_ms", "1500", 0),
     (
         "alexa_authorization_url",
         "https://auth.example/authorize",
@@ -60,6 +61,10 @@ const SAMPLES: &[(&str, &str, u8)] = &[
     ("alexa_skill_endpoint", "https://skill.example/alexa", 0),
     ("alexa_skill_id", "amzn1.ask.skill.other", 0),
     ("alexa_interaction_model_file", "/tmp/model.json", 0),
+    ("alexa_skill_timeout_ms", "1000", 0),
+    ("alexa_skill_events", "false", 0),
+    ("alexa_stale_token", "drop", 0),
+    ("alexa_refresh_backoff_seconds", "5", 0),
     ("alexa_signing_key_file", "/tmp/signing.pem", 2),
     (
         "alexa_signature_cert_chain_url",
@@ -79,6 +84,7 @@ const NOT_SETTINGS: &[&str] = &[
     "MOCKLINK_TEST_DATABASE_URL",
     "MOCKLINK_TEST_LOG",
     "MOCKLINK_REQUIRE_BROWSER",
+    "MOCKLINK_REQUIRE_NODE",
     "MOCKLINK_UPDATE_SCREENSHOTS",
     "MOCKLINK_CHROMEDRIVER",
     "MOCKLINK_CHROMIUM",

@@ -6,7 +6,9 @@ mod helpers;
 mod admin_ui_support;
 
 mod alexa_demo;
+mod alexa_exact;
 mod alexa_link;
+mod alexa_node_sdk;
 mod alexa_refresh;
 mod alexa_support;
 mod alexa_talk;

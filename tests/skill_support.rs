@@ -74,6 +74,9 @@ pub struct Seen {
     pub query: String,
     pub authorization: Option<String>,
     pub body: String,
+    /// Alexa's signature headers, if sent.
+    pub signature: Option<String>,
+    pub cert_chain_url: Option<String>,
 }
 
 /// A scripted Web API: answers every request with `status` and `body`.
@@ -113,6 +116,14 @@ impl FakeApi {
                             .get("authorization")
                             .map(|v| v.to_str().unwrap().to_owned()),
                         body: String::from_utf8_lossy(&bytes).into_owned(),
+                        signature: req
+                            .headers()
+                            .get("signature-256")
+                            .map(|v| v.to_str().unwrap().to_owned()),
+                        cert_chain_url: req
+                            .headers()
+                            .get("signaturecertchainurl")
+                            .map(|v| v.to_str().unwrap().to_owned()),
                     });
                     let mut res =
                         HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap());
@@ -189,8 +200,28 @@ pub struct TestSigner {
 
 impl TestSigner {
     pub fn new(san: &str) -> Self {
+        Self::with_ca_key(san, rcgen::KeyPair::generate().unwrap())
+    }
+
+    /// An all-RSA chain, as Amazon's is (node-forge, which the Node SDK
+    /// verifies chains with, reads RSA keys only).
+    pub fn rsa(san: &str) -> Self {
+        let rsa =
+            aws_lc_rs::signature::RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+        let pkcs8 = aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&rsa)
+            .unwrap()
+            .as_ref()
+            .to_vec();
+        let key = rcgen::KeyPair::from_pkcs8_der_and_sign_algo(
+            &rustls_pki_types::PrivatePkcs8KeyDer::from(pkcs8),
+            &rcgen::PKCS_RSA_SHA256,
+        )
+        .unwrap();
+        Self::with_ca_key(san, key)
+    }
+
+    fn with_ca_key(san: &str, ca_key: rcgen::KeyPair) -> Self {
         use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-        let ca_key = KeyPair::generate().unwrap();
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         ca_params

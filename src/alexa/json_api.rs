@@ -20,12 +20,39 @@ pub(crate) struct UserJson {
     link_flow_id: Option<String>,
     pending_flow_id: Option<String>,
     session_open: bool,
+    /// NA | EU | FE: picks `context.System.apiEndpoint`.
+    region: String,
+    api_endpoint: String,
+    /// "Enable skill" was used and the skill not disabled since.
+    skill_enabled: bool,
+    /// The userId the skill sees (a new one after disable → enable); `null`
+    /// until the next use after a disable.
+    skill_user_id: Option<String>,
+    /// Alexa dropped the link and would now ask the user to relink (push
+    /// notification and app card); cleared by the next link.
+    relink_requested: bool,
+    /// Refreshes that failed in a row without unlinking.
+    refresh_failures: i64,
+    /// Seconds until the next refresh may be tried (backoff), if waiting.
+    next_refresh_in: Option<i64>,
 }
 
 async fn user_json(state: &SimulatorState, u: AlexaUser) -> Result<UserJson, AlexaError> {
     let now = link::link_now(state);
     let link = state.store.alexa_link(&u.id).await?;
+    let relink_requested = link.is_none() && relink_requested(state, &u.id).await?;
     Ok(UserJson {
+        relink_requested,
+        region: u.region.clone(),
+        api_endpoint: super::deliver::api_endpoint(&u.region).to_owned(),
+        skill_enabled: u.skill_enabled,
+        skill_user_id: u.skill_user_id.clone(),
+        refresh_failures: link.as_ref().map_or(0, |l| l.refresh_failures),
+        next_refresh_in: link
+            .as_ref()
+            .and_then(|l| l.next_refresh_at)
+            .filter(|at| *at != i64::MAX && *at > now)
+            .map(|at| at - now),
         linked: link.is_some(),
         scopes: link.as_ref().map(|l| l.scopes.clone()),
         expires_in: link.as_ref().map(|l| l.expires_at - now),
@@ -35,6 +62,19 @@ async fn user_json(state: &SimulatorState, u: AlexaUser) -> Result<UserJson, Ale
         id: u.id,
         name: u.name,
     })
+}
+
+/// Whether the last link-related event is Alexa dropping the link.
+pub(crate) async fn relink_requested(
+    state: &SimulatorState,
+    user_id: &str,
+) -> Result<bool, AlexaError> {
+    let events = state.store.alexa_events(user_id, 200).await?;
+    Ok(events
+        .iter()
+        .rev()
+        .find(|e| matches!(e.kind.as_str(), "relink" | "link" | "disable"))
+        .is_some_and(|e| e.kind == "relink"))
 }
 
 /// `GET /alexa/api/users`
@@ -57,6 +97,14 @@ pub(crate) async fn api_users(
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 pub(crate) struct NewUserJson {
     name: Option<String>,
+    /// NA (default), EU or FE.
+    region: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct UserChangeJson {
+    /// NA, EU or FE.
+    region: Option<String>,
 }
 
 /// `POST /alexa/api/users` `{"name"?: …}`
@@ -73,8 +121,8 @@ pub(crate) async fn api_create_user(
     body: Option<web::Json<NewUserJson>>,
 ) -> Result<HttpResponse, AlexaError> {
     require_json(&req)?;
-    let name = body.and_then(|b| b.into_inner().name);
-    let u = super::create_user(&state, name.as_deref()).await?;
+    let body = body.map(|b| b.into_inner()).unwrap_or_default();
+    let u = super::create_user(&state, body.name.as_deref(), body.region.as_deref()).await?;
     Ok(HttpResponse::Created().json(user_json(&state, u).await?))
 }
 
@@ -94,7 +142,46 @@ pub(crate) async fn api_user(
     Ok(HttpResponse::Ok().json(user_json(&state, u).await?))
 }
 
-/// `POST /alexa/api/users/{id}/enable` → `{authorize_url, flow_id}`
+/// `PATCH /alexa/api/users/{id}` `{"region"?: "NA" | "EU" | "FE"}`
+#[utoipa::path(
+    patch,
+    path = "/alexa/api/users/{id}",
+    tag = "alexa",
+    params(("id" = String, Path, description = "Simulated user id `amzn1.ask.account.…`")),
+    request_body(content = crate::alexa::json_api::UserChangeJson, content_type = "application/json"),
+    responses((status = 200, description = "The user as changed", body = crate::alexa::json_api::UserJson), (status = 400, description = "bad_request (including a missing `Content-Type: application/json`)", body = crate::alexa::docs::AlexaErrorBody), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
+)]
+pub(crate) async fn api_change_user(
+    req: HttpRequest,
+    state: web::Data<SimulatorState>,
+    id: web::Path<String>,
+    body: web::Json<UserChangeJson>,
+) -> Result<HttpResponse, AlexaError> {
+    require_json(&req)?;
+    let mut u = super::user(&state, &id).await?;
+    if let Some(region) = &body.region {
+        u = super::set_region(&state, &id, region).await?;
+    }
+    Ok(HttpResponse::Ok().json(user_json(&state, u).await?))
+}
+
+/// `GET /alexa/api/users/{id}/events`
+#[utoipa::path(
+    get,
+    path = "/alexa/api/users/{id}/events",
+    tag = "alexa",
+    params(("id" = String, Path, description = "Simulated user id `amzn1.ask.account.…`")),
+    responses((status = 200, description = "What Alexa did for this user outside the talk itself, oldest first (the last 200): skill events sent (SkillEnabled, SkillAccountLinked, SkillDisabled) and the skill's answers, SessionEndedRequests, enable/link/disable, refresh failures and the relink notification", body = Vec<crate::store::AlexaEvent>), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
+)]
+pub(crate) async fn api_events(
+    state: web::Data<SimulatorState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AlexaError> {
+    super::user(&state, &id).await?;
+    Ok(HttpResponse::Ok().json(state.store.alexa_events(&id, 200).await?))
+}
+
+/// `POST /alexa/api/users/{id}/enable` → `{authorize_url, flow_id, skill_event}`
 #[utoipa::path(
     post,
     path = "/alexa/api/users/{id}/enable",

@@ -2,10 +2,13 @@
 //! callback at `/api/skill/link/{vendorId}` → state check → code exchange,
 //! lazy refresh near expiry, unlink on refresh failure or "Disable skill".
 
+use super::deliver::{self, SentRequest};
 use super::oauth::{self, FlowCtx};
 use super::AlexaError;
 use crate::alexa::SimulatorState;
+use crate::config::StaleToken;
 use crate::store::{digest, AlexaLink, LinkAttempt};
+use crate::wire::alexa::envelope::{SKILL_ACCOUNT_LINKED, SKILL_DISABLED, SKILL_ENABLED};
 use oauth2::{
     AuthorizationCode, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RefreshToken,
     RequestTokenError, Scope, TokenResponse,
@@ -18,6 +21,8 @@ const ATTEMPT_TTL_SECONDS: i64 = 1800;
 pub struct Enabled {
     pub authorize_url: String,
     pub flow_id: String,
+    /// The `AlexaSkillEvent.SkillEnabled` sent, when the skill was not enabled yet.
+    pub skill_event: Option<SentRequest>,
 }
 
 /// The simulator's "now" for its links: Alexa's side of the client it
@@ -29,7 +34,26 @@ pub(crate) fn link_now(state: &SimulatorState) -> i64 {
 
 /// "Enable skill": the authorize URL to send the browser to.
 pub async fn enable(state: &SimulatorState, user_id: &str) -> Result<Enabled, AlexaError> {
-    super::user(state, user_id).await?;
+    let user = super::user(state, user_id).await?;
+    // Enabling comes first (a new userId after a disable), then linking.
+    let skill_event = if user.skill_enabled {
+        None
+    } else {
+        let skill_user = deliver::skill_user_id(state, &user).await?;
+        state
+            .store
+            .set_alexa_enablement(user_id, true, Some(&skill_user))
+            .await?;
+        deliver::note_plain(
+            state,
+            user_id,
+            state.clock.now(),
+            "enable",
+            format!("skill enabled; the skill sees userId {skill_user}"),
+        )
+        .await;
+        deliver::skill_event(state, &user, &skill_user, SKILL_ENABLED, None).await?
+    };
     let s = &state.settings;
     let client = oauth::client(s).map_err(AlexaError::Config)?;
     let mut req = client.authorize_url(CsrfToken::new_random);
@@ -90,6 +114,7 @@ pub async fn enable(state: &SimulatorState, user_id: &str) -> Result<Enabled, Al
     Ok(Enabled {
         authorize_url: url.to_string(),
         flow_id,
+        skill_event,
     })
 }
 
@@ -106,6 +131,8 @@ pub struct Callback {
 pub struct Linked {
     pub user_id: String,
     pub flow_id: String,
+    /// The `AlexaSkillEvent.SkillAccountLinked` sent.
+    pub skill_event: Option<SentRequest>,
 }
 
 /// `GET /api/skill/link/{vendorId}?code&state`: checks the state and
@@ -192,9 +219,28 @@ pub async fn callback(
             )
             .await;
             tracing::info!(event = "alexa_linked", user = %attempt.user_id, flow = %attempt.flow_id, "account linked");
+            let user = super::user(state, &attempt.user_id).await?;
+            let skill_user = deliver::skill_user_id(state, &user).await?;
+            deliver::note_plain(
+                state,
+                &user.id,
+                state.clock.now(),
+                "link",
+                "account linked".into(),
+            )
+            .await;
+            let skill_event = deliver::skill_event(
+                state,
+                &user,
+                &skill_user,
+                SKILL_ACCOUNT_LINKED,
+                Some(link.access_token.clone()),
+            )
+            .await?;
             Ok(Linked {
                 user_id: attempt.user_id,
                 flow_id: attempt.flow_id,
+                skill_event,
             })
         }
         Err(e) => {
@@ -240,6 +286,8 @@ fn store_token(
             .unwrap_or_else(|| s.simulator.scopes.clone()),
         linked_at: now,
         refreshed_at: None,
+        refresh_failures: 0,
+        next_refresh_at: None,
     }
 }
 
@@ -267,8 +315,13 @@ fn describe(e: &TokenError) -> String {
     }
 }
 
+/// The longest wait between two refresh attempts.
+const MAX_BACKOFF_SECONDS: i64 = 3600;
+
 /// The token to send with the next request, refreshing it first when it is
-/// (nearly) expired, like Alexa: lazily, on use. A failed refresh unlinks.
+/// (nearly) expired, like Alexa: lazily, on use. A definite refusal unlinks
+/// and asks the user to relink; any other failure keeps the link and backs
+/// off before the next try (an assumption: Amazon does not say).
 pub async fn current_token(
     state: &SimulatorState,
     user_id: &str,
@@ -290,6 +343,15 @@ pub async fn current_token(
     if fresh(&link, now) {
         return Ok(Some(link.access_token));
     }
+    let policy = state.settings.simulator.stale_token;
+    // What goes out when no fresh token can be had: a token still within its
+    // lifetime always; an expired one as the stale-token setting says.
+    let stale = |l: &AlexaLink| {
+        (l.expires_at > now || policy == StaleToken::Send).then(|| l.access_token.clone())
+    };
+    if link.next_refresh_at.is_some_and(|at| now < at) {
+        return Ok(stale(&link));
+    }
     let flow = FlowCtx {
         store: &state.store,
         flow_id: &link.flow_id,
@@ -297,13 +359,37 @@ pub async fn current_token(
         now,
     };
     let Some(refresh) = link.refresh_token.clone() else {
-        state.store.delete_alexa_link(user_id).await?;
-        flow.note(
-            "refresh",
-            "the access token expired and there is no refresh token; unlinked",
-        )
-        .await;
-        return Ok(None);
+        if link.expires_at > now {
+            return Ok(Some(link.access_token));
+        }
+        if policy == StaleToken::Drop {
+            state.store.delete_alexa_link(user_id).await?;
+            flow.note(
+                "refresh",
+                "the access token expired and there is no refresh token; unlinked (alexa_stale_token = drop)",
+            )
+            .await;
+            relink(
+                state,
+                user_id,
+                "the access token expired and there was no refresh token",
+            )
+            .await;
+            return Ok(None);
+        }
+        if link.refresh_failures == 0 {
+            // Said once, not on every request.
+            state
+                .store
+                .note_refresh_failure(user_id, 1, i64::MAX)
+                .await?;
+            flow.note(
+                "refresh",
+                "the access token expired and there is no refresh token; the expired token is still sent (assumption: alexa_stale_token = send)",
+            )
+            .await;
+        }
+        return Ok(Some(link.access_token));
     };
     let client = oauth::client(&state.settings).map_err(AlexaError::Config)?;
     let http = &state.runtime.http;
@@ -342,37 +428,88 @@ pub async fn current_token(
         Err(e) => {
             let why = describe(&e);
             // Only a definite "no" from the provider ends the link, as on
-            // Alexa; an outage or a 5xx is retried on the next request.
+            // Alexa; an outage or a 5xx keeps it, and is retried after a backoff.
             let definite = matches!(&e, RequestTokenError::ServerResponse(r)
                 if matches!(r.error(), oauth2::basic::BasicErrorResponseType::InvalidGrant
                     | oauth2::basic::BasicErrorResponseType::InvalidClient
                     | oauth2::basic::BasicErrorResponseType::UnauthorizedClient));
             if !definite {
-                flow.note(
-                    "refresh",
-                    format!("refresh failed: {why}; kept the link, will retry"),
-                )
-                .await;
-                tracing::warn!(event = "alexa_refresh_retry", user = %user_id, reason = %why, "refresh failed; will retry");
-                return Ok(Some(link.access_token));
+                let failures = link.refresh_failures.saturating_add(1);
+                let wait = state
+                    .settings
+                    .simulator
+                    .refresh_backoff_seconds
+                    .saturating_mul(1i64 << (failures - 1).clamp(0, 20))
+                    .min(MAX_BACKOFF_SECONDS);
+                state
+                    .store
+                    .note_refresh_failure(user_id, failures, now + wait)
+                    .await?;
+                let sent = match stale(&link) {
+                    Some(_) if link.expires_at > now => "the token, still valid, is sent",
+                    Some(_) => "the expired token is still sent (alexa_stale_token = send)",
+                    None => "requests go without a token meanwhile (alexa_stale_token = drop)",
+                };
+                let text = format!(
+                    "refresh failed: {why}; kept the link; failure {failures} in a row, next try in {wait} s (assumption: backoff); {sent}"
+                );
+                flow.note("refresh", text.clone()).await;
+                deliver::note_plain(state, user_id, now, "refresh", text).await;
+                tracing::warn!(event = "alexa_refresh_retry", user = %user_id, reason = %why, wait, "refresh failed; will retry");
+                return Ok(stale(&link));
             }
             state.store.delete_alexa_link(user_id).await?;
             flow.note("refresh", format!("refresh failed: {why}; unlinked"))
                 .await;
             tracing::warn!(event = "alexa_refresh_failed", user = %user_id, reason = %why, "refresh failed; unlinked");
+            relink(state, user_id, &format!("the refresh was refused ({why})")).await;
             Ok(None)
         }
     }
 }
 
+/// What Alexa does after it dropped a link: a push notification and an
+/// Alexa-app card asking the user to link again (alexa.md §2.9).
+async fn relink(state: &SimulatorState, user_id: &str, why: &str) {
+    deliver::note_plain(
+        state,
+        user_id,
+        state.clock.now(),
+        "relink",
+        format!(
+            "Alexa would now ask the user to relink: {why}; the link was deleted, and the user gets a push notification and an Alexa app card to link the account again"
+        ),
+    )
+    .await;
+}
+
 /// "Disable skill": Alexa forgets the tokens; nothing is sent to the provider.
 pub async fn disable(state: &SimulatorState, user_id: &str) -> Result<bool, AlexaError> {
-    super::user(state, user_id).await?;
+    let user = super::user(state, user_id).await?;
     // Not while a refresh is saving a new token: it would bring the link back.
-    let _guard = state.runtime.refresh_lock.lock().await;
+    let guard = state.runtime.refresh_lock.lock().await;
     let link = state.store.alexa_link(user_id).await?;
     let removed = state.store.delete_alexa_link(user_id).await?;
     state.store.set_alexa_session(user_id, None).await?;
+    drop(guard);
+    if user.skill_enabled || link.is_some() {
+        // The skill hears of it under the userId it knew; the next enable
+        // gets a new one, as on Alexa.
+        let skill_user = deliver::skill_user_id(state, &user).await?;
+        state
+            .store
+            .set_alexa_enablement(user_id, false, None)
+            .await?;
+        deliver::note_plain(
+            state,
+            user_id,
+            state.clock.now(),
+            "disable",
+            format!("skill disabled; tokens deleted; userId {skill_user} is retired"),
+        )
+        .await;
+        deliver::skill_event(state, &user, &skill_user, SKILL_DISABLED, None).await?;
+    }
     if let Some(l) = link {
         FlowCtx {
             store: &state.store,

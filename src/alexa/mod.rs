@@ -2,6 +2,7 @@
 //! enable the skill (account linking against any OAuth provider), talk to any
 //! skill endpoint, and every step of the linking is logged.
 
+pub mod deliver;
 pub mod docs;
 pub mod json_api;
 pub mod link;
@@ -12,7 +13,7 @@ pub mod talk;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::store::{AlexaUser, Store, StoreError};
-use crate::wire::alexa::interaction_model::LanguageModel;
+use crate::wire::alexa::interaction_model::{InteractionModel, LanguageModel};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse, ResponseError};
 use std::sync::Arc;
@@ -54,6 +55,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/alexa/api/users/{id}", web::get().to(json_api::api_user))
         .route(
+            "/alexa/api/users/{id}",
+            web::patch().to(json_api::api_change_user),
+        )
+        .route(
+            "/alexa/api/users/{id}/events",
+            web::get().to(json_api::api_events),
+        )
+        .route(
+            "/alexa/users/{id}/region",
+            web::post().to(pages::region_form),
+        )
+        .route(
             "/alexa/api/users/{id}/enable",
             web::post().to(json_api::api_enable),
         )
@@ -85,6 +98,10 @@ pub struct SimulatorRuntime {
     pub http: reqwest::Client,
     pub refresh_lock: Arc<tokio::sync::Mutex<()>>,
     pub model: Arc<LanguageModel>,
+    /// Intents with a dialog model (Alexa sets `dialogState` for them).
+    pub dialog_intents: Arc<Vec<String>>,
+    /// Signs the `apiAccessToken`s (made at start; nothing else knows it).
+    pub api_token_key: Arc<[u8; 32]>,
     /// Signs skill requests like Alexa, when configured.
     pub signer: Option<Arc<RequestSigner>>,
 }
@@ -140,7 +157,7 @@ impl SimulatorRuntime {
             .build()
             .map_err(|e| e.to_string())?;
         let model = match &settings.simulator.interaction_model_file {
-            None => LanguageModel::bundled(),
+            None => InteractionModel::bundled(),
             Some(path) => std::fs::read_to_string(path)
                 .map_err(|e| e.to_string())
                 .and_then(|text| {
@@ -149,7 +166,7 @@ impl SimulatorRuntime {
                     >(&text)
                     .map_err(|e| e.to_string())
                 })
-                .map(|f| f.interaction_model.language_model)
+                .map(|f| f.interaction_model)
                 .map_err(|e| format!("alexa_interaction_model_file {}: {e}", path.display()))?,
         };
         let signer = match (
@@ -159,10 +176,17 @@ impl SimulatorRuntime {
             (Some(key), Some(url)) => Some(Arc::new(RequestSigner::load(key, url.clone())?)),
             _ => None,
         };
+        let dialog_intents = model
+            .dialog
+            .iter()
+            .flat_map(|d| d.intents.iter().map(|i| i.name.clone()))
+            .collect();
         Ok(Self {
             http,
             refresh_lock: Arc::default(),
-            model: Arc::new(model),
+            model: Arc::new(model.language_model),
+            dialog_intents: Arc::new(dialog_intents),
+            api_token_key: Arc::new(rand::random()),
             signer,
         })
     }
@@ -247,7 +271,9 @@ pub(crate) fn is_plain_id(id: &str) -> bool {
 pub async fn create_user(
     state: &SimulatorState,
     name: Option<&str>,
+    region: Option<&str>,
 ) -> Result<AlexaUser, AlexaError> {
+    let region = parse_region(region.unwrap_or("NA"))?;
     let name = name.map(str::trim).filter(|n| !n.is_empty());
     if name.is_some_and(|n| n.chars().count() > 60) {
         return Err(AlexaError::BadRequest(
@@ -263,18 +289,43 @@ pub async fn create_user(
     let name = name
         .map(str::to_owned)
         .unwrap_or_else(|| format!("Alexa user {}", count + 1));
-    let id = format!(
-        "amzn1.ask.account.{}{}",
-        uuid::Uuid::new_v4().simple().to_string().to_uppercase(),
-        uuid::Uuid::new_v4().simple().to_string().to_uppercase()
-    );
+    let id = deliver::new_account_id();
     let now = state.clock.now();
-    state.store.insert_alexa_user(&id, &name, now).await?;
+    state
+        .store
+        .insert_alexa_user(&id, &name, region, now)
+        .await?;
     Ok(AlexaUser {
+        skill_user_id: Some(id.clone()),
         id,
         name,
         session_id: None,
         session_attributes: None,
         created_at: now,
+        region: region.to_owned(),
+        skill_enabled: false,
+        session_state: None,
     })
+}
+
+/// One of Alexa's regions, NA, EU or FE (case-insensitive).
+pub fn parse_region(region: &str) -> Result<&'static str, AlexaError> {
+    let r = region.trim();
+    deliver::REGIONS
+        .iter()
+        .map(|(name, _)| *name)
+        .find(|name| name.eq_ignore_ascii_case(r))
+        .ok_or_else(|| AlexaError::BadRequest("The region is NA, EU or FE.".into()))
+}
+
+/// Sets the user's Alexa region (which `apiEndpoint` requests carry).
+pub async fn set_region(
+    state: &SimulatorState,
+    id: &str,
+    region: &str,
+) -> Result<AlexaUser, AlexaError> {
+    let region = parse_region(region)?;
+    user(state, id).await?;
+    state.store.set_alexa_region(id, region).await?;
+    user(state, id).await
 }

@@ -149,7 +149,7 @@ pub(super) async fn home_page(
     let mut users = state.store.alexa_users().await?;
     if users.is_empty() {
         // A first visit gets a user to play with straight away.
-        users.push(super::create_user(&state, None).await?);
+        users.push(super::create_user(&state, None, None).await?);
     }
     let mut rows = Vec::new();
     for u in users {
@@ -187,7 +187,7 @@ pub(super) async fn create_user_form(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, SimulatorPageError> {
     check_csrf(&req, &state, form.csrf_token.as_deref())?;
-    let user = super::create_user(&state, form.name.as_deref()).await?;
+    let user = super::create_user(&state, form.name.as_deref(), None).await?;
     Ok(redirect(StatusCode::SEE_OTHER, &user_path(&user.id)))
 }
 
@@ -207,6 +207,12 @@ struct UserPage<'a> {
     result: Option<ResultView>,
     notice: Option<&'a str>,
     provider: ProviderView,
+    regions: Vec<(&'static str, &'static str)>,
+    api_endpoint: &'static str,
+    skill_user_id: String,
+    relink_requested: bool,
+    stale_token: &'static str,
+    events: Vec<EventRow>,
 }
 
 struct LinkView {
@@ -214,6 +220,17 @@ struct LinkView {
     scopes: String,
     expires_in: i64,
     refreshed: bool,
+    refresh_failures: i64,
+    next_refresh_in: Option<i64>,
+}
+
+struct EventRow {
+    at: String,
+    kind: String,
+    summary: String,
+    status: String,
+    request_json: String,
+    response: String,
 }
 
 struct ResultView {
@@ -229,6 +246,8 @@ struct ResultView {
     error: Option<String>,
     request_json: String,
     response_json: String,
+    reprompted: bool,
+    session_ended: Option<String>,
 }
 
 fn result_view(said: String, r: &TalkResult) -> ResultView {
@@ -262,6 +281,20 @@ fn result_view(said: String, r: &TalkResult) -> ResultView {
             .as_ref()
             .and_then(|x| serde_json::to_string_pretty(x).ok())
             .unwrap_or_default(),
+        reprompted: r.reprompted,
+        session_ended: r.session_ended.as_ref().map(|e| {
+            format!(
+                "Alexa then sent SessionEndedRequest (reason {}{}); the skill answered {}",
+                e.reason.as_deref().unwrap_or("?"),
+                e.error_type
+                    .as_deref()
+                    .map(|t| format!(", error {t}"))
+                    .unwrap_or_default(),
+                e.status
+                    .map(|s| format!("HTTP {s}"))
+                    .unwrap_or_else(|| "nothing".into())
+            )
+        }),
     }
 }
 
@@ -280,7 +313,32 @@ async fn render_user(
         scopes: l.scopes,
         expires_in: l.expires_at - now,
         refreshed: l.refreshed_at.is_some(),
+        refresh_failures: l.refresh_failures,
+        next_refresh_in: l
+            .next_refresh_at
+            .filter(|at| *at != i64::MAX && *at > now)
+            .map(|at| at - now),
     });
+    let relink_requested = link.is_none() && super::json_api::relink_requested(state, id).await?;
+    let events = state
+        .store
+        .alexa_events(id, 30)
+        .await?
+        .iter()
+        .rev()
+        .map(|e| EventRow {
+            at: crate::clock::rfc3339(e.at),
+            kind: e.kind.clone(),
+            summary: e.summary.clone(),
+            status: e.status.map(|s| format!("HTTP {s}")).unwrap_or_default(),
+            request_json: if e.request.is_null() {
+                String::new()
+            } else {
+                serde_json::to_string_pretty(&e.request).unwrap_or_default()
+            },
+            response: e.response.clone(),
+        })
+        .collect();
     let pending_flow = state.store.pending_link_flow(id, now).await?;
     let model = &state.runtime.model;
     let mut slot_names: Vec<String> = model
@@ -304,10 +362,40 @@ async fn render_user(
                 result,
                 notice,
                 provider: provider_view(state),
+                regions: super::deliver::REGIONS.to_vec(),
+                api_endpoint: super::deliver::api_endpoint(&user.region),
+                skill_user_id: user
+                    .skill_user_id
+                    .clone()
+                    .unwrap_or_else(|| "(a new one at the next enable or request)".into()),
+                relink_requested,
+                stale_token: match state.settings.simulator.stale_token {
+                    crate::config::StaleToken::Send => "send",
+                    crate::config::StaleToken::Drop => "drop",
+                },
+                events,
             },
         ),
         cookie,
     ))
+}
+
+#[derive(Deserialize)]
+pub(super) struct RegionForm {
+    csrf_token: Option<String>,
+    region: String,
+}
+
+/// `POST /alexa/users/{id}/region`
+pub(super) async fn region_form(
+    req: HttpRequest,
+    state: web::Data<SimulatorState>,
+    id: web::Path<String>,
+    form: web::Form<RegionForm>,
+) -> Result<HttpResponse, SimulatorPageError> {
+    check_csrf(&req, &state, form.csrf_token.as_deref())?;
+    super::set_region(&state, &id, &form.region).await?;
+    Ok(redirect(StatusCode::SEE_OTHER, &user_path(&id)))
 }
 
 /// `GET /alexa/users/{id}`
@@ -369,8 +457,11 @@ pub(super) async fn talk_form(
             .filter_map(|(k, v)| k.strip_prefix("slot_").map(|n| (n.to_owned(), v.clone())))
             .collect::<BTreeMap<_, _>>(),
         launch: form.contains_key("launch"),
+        silence: form.contains_key("silence"),
     };
-    let said = if input.launch {
+    let said = if input.silence {
+        "(silence)".to_owned()
+    } else if input.launch {
         format!("open {}", state.runtime.model.invocation_name)
     } else if let Some(i) = input.intent.as_ref() {
         format!("(intent {i})")

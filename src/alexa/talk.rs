@@ -2,19 +2,13 @@
 //! POSTed to the configured skill endpoint; the session and its attributes
 //! carry across turns until the skill ends it.
 
+use super::deliver::{self, iso_timestamp, new_request_id, Failure, SentRequest};
 use super::{link, AlexaError};
 use crate::alexa::SimulatorState;
 use crate::wire::alexa::envelope::*;
+use crate::wire::alexa::interaction_model::Resolved;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::time::Duration;
-
-/// Alexa gives a skill about 8 seconds.
-const SKILL_TIMEOUT: Duration = Duration::from_secs(8);
-const API_ENDPOINT: &str = "https://api.amazonalexa.com";
-/// Alexa's documented limits on what a skill may answer.
-const MAX_RESPONSE_BYTES: usize = 24 * 1024;
-const MAX_SPEECH_CHARS: usize = 7999;
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct TalkInput {
@@ -29,6 +23,10 @@ pub struct TalkInput {
     /// Or a LaunchRequest.
     #[serde(default)]
     pub launch: bool,
+    /// Or say nothing while the skill listens: Alexa plays the reprompt
+    /// once, then ends the session (`EXCEEDED_MAX_REPROMPTS`).
+    #[serde(default)]
+    pub silence: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -38,6 +36,8 @@ pub struct TalkResult {
     pub slots: BTreeMap<String, String>,
     /// Whether the request carried an account-linking token.
     pub linked: bool,
+    /// The userId the skill saw.
+    pub user_id: String,
     pub skill_endpoint: String,
     /// The envelope as sent, with the token cut to a hint.
     pub request: serde_json::Value,
@@ -49,6 +49,11 @@ pub struct TalkResult {
     pub session_open: bool,
     /// What went wrong talking to the skill, if anything.
     pub error: Option<String>,
+    /// Silence: Alexa played the pending reprompt instead of sending anything.
+    pub reprompted: bool,
+    /// The `SessionEndedRequest` Alexa sent after a failed turn
+    /// (ENDPOINT_TIMEOUT, INVALID_RESPONSE), if any.
+    pub session_ended: Option<SentRequest>,
 }
 
 impl TalkResult {
@@ -60,12 +65,30 @@ impl TalkResult {
 enum Spoken {
     Launch,
     Intent(String, BTreeMap<String, String>),
+    /// "exit": Alexa ends the session itself (USER_INITIATED).
+    Exit,
+    Silence,
+}
+
+/// The simulator's side of an open session.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct SessionState {
+    /// The reprompt of the last answer, if it kept the session open.
+    reprompt: Option<String>,
+    /// Whether silence already made Alexa play it.
+    reprompted: bool,
+    /// The intent whose dialog is in progress (the last answer carried a
+    /// `Dialog.*` directive).
+    dialog_intent: Option<String>,
 }
 
 /// Resolves what was said against the bundled interaction model.
 fn resolve(state: &SimulatorState, input: &TalkInput) -> Result<Spoken, AlexaError> {
     if input.launch {
         return Ok(Spoken::Launch);
+    }
+    if input.silence {
+        return Ok(Spoken::Silence);
     }
     if let Some(name) = input
         .intent
@@ -113,6 +136,9 @@ fn resolve(state: &SimulatorState, input: &TalkInput) -> Result<Spoken, AlexaErr
             return Ok(Spoken::Launch);
         }
     }
+    if lower.trim_end_matches(['.', '!']) == "exit" {
+        return Ok(Spoken::Exit);
+    }
     let mut rest = lower.as_str();
     for verb in ["ask ", "tell "] {
         if let Some(r) = rest.strip_prefix(&format!("{verb}{invocation}")) {
@@ -129,18 +155,6 @@ fn resolve(state: &SimulatorState, input: &TalkInput) -> Result<Spoken, AlexaErr
     Ok(Spoken::Intent(m.intent, m.slots))
 }
 
-fn iso_timestamp(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.replace_nanosecond(0)
-                .ok()?
-                .format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
-}
-
 /// One turn of conversation for a simulated user.
 pub async fn talk(
     state: &SimulatorState,
@@ -149,10 +163,14 @@ pub async fn talk(
 ) -> Result<TalkResult, AlexaError> {
     let user = super::user(state, user_id).await?;
     let spoken = resolve(state, input)?;
+    let skill_user = deliver::skill_user_id(state, &user).await?;
     let token = link::current_token(state, user_id).await?;
-    let s = &state.settings;
     let now = state.clock.now();
-
+    let session_state: SessionState = user
+        .session_state
+        .as_deref()
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or_default();
     let (session_id, is_new, attributes) = match &user.session_id {
         Some(id) => (
             id.clone(),
@@ -168,119 +186,14 @@ pub async fn talk(
             Attributes::new(),
         ),
     };
-    let alexa_user = User {
-        user_id: user.id.clone(),
-        access_token: token.clone(),
-        permissions: None,
-    };
-    let application = Application {
-        application_id: s.simulator.skill_id.clone(),
-    };
-    let request_id = format!("amzn1.echo-api.request.{}", uuid::Uuid::new_v4());
-    let timestamp = iso_timestamp(now);
-    let locale = Some("en-US".to_owned());
-    let (request, intent_name, slots) = match spoken {
-        Spoken::Launch => (
-            KnownRequest::LaunchRequest(LaunchRequest {
-                request_id,
-                timestamp,
-                locale,
-            }),
-            None,
-            BTreeMap::new(),
-        ),
-        Spoken::Intent(name, slots) => {
-            // Every slot the model declares is sent, filled or not, as Alexa does.
-            let mut all: BTreeMap<String, Slot> = state
-                .runtime
-                .model
-                .intent(&name)
-                .map(|i| {
-                    i.slots
-                        .iter()
-                        .map(|d| {
-                            (
-                                d.name.clone(),
-                                Slot {
-                                    name: d.name.clone(),
-                                    value: None,
-                                    confirmation_status: Some("NONE".into()),
-                                    resolutions: None,
-                                    slot_value: None,
-                                },
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            for (k, v) in &slots {
-                all.insert(
-                    k.clone(),
-                    Slot {
-                        name: k.clone(),
-                        value: Some(v.clone()),
-                        confirmation_status: Some("NONE".into()),
-                        resolutions: None,
-                        slot_value: None,
-                    },
-                );
-            }
-            (
-                KnownRequest::IntentRequest(IntentRequest {
-                    request_id,
-                    timestamp,
-                    locale,
-                    dialog_state: Some("COMPLETED".into()),
-                    intent: Intent {
-                        name: name.clone(),
-                        confirmation_status: Some("NONE".into()),
-                        slots: Some(all),
-                    },
-                }),
-                Some(name),
-                slots,
-            )
-        }
-    };
-    let device_id = format!(
-        "amzn1.ask.device.{}",
-        &crate::store::digest(&user.id)[..32].to_uppercase()
-    );
-    let envelope = RequestEnvelope {
-        version: "1.0".into(),
-        session: Some(Session {
-            new: is_new,
-            session_id: session_id.clone(),
-            application: application.clone(),
-            attributes: Some(attributes),
-            user: alexa_user.clone(),
-        }),
-        context: Context {
-            system: SystemState {
-                application,
-                user: alexa_user,
-                device: Some(Device {
-                    device_id,
-                    supported_interfaces: serde_json::json!({}),
-                }),
-                person: None,
-                unit: None,
-                api_endpoint: API_ENDPOINT.into(),
-                api_access_token: None,
-            },
-            other: Default::default(),
-        },
-        request: Request::Known(request),
-    };
-    let request_type = envelope.request.type_name().to_owned();
-    let endpoint = s.alexa_skill_endpoint();
     let mut result = TalkResult {
-        request_type,
-        intent: intent_name,
-        slots,
+        request_type: String::new(),
+        intent: None,
+        slots: BTreeMap::new(),
         linked: token.is_some(),
-        skill_endpoint: endpoint.clone(),
-        request: redacted(&envelope),
+        user_id: skill_user.clone(),
+        skill_endpoint: state.settings.alexa_skill_endpoint(),
+        request: serde_json::Value::Null,
         status: None,
         response: None,
         speech: None,
@@ -288,55 +201,117 @@ pub async fn talk(
         card: None,
         session_open: false,
         error: None,
+        reprompted: false,
+        session_ended: None,
     };
 
-    let body = serde_json::to_vec(&envelope).expect("envelopes serialise");
-    let mut post = state
-        .runtime
-        .http
-        .post(&endpoint)
-        .timeout(SKILL_TIMEOUT)
-        .header("Content-Type", "application/json; charset=utf-8");
-    if let Some(signer) = &state.runtime.signer {
-        let signature = signer.sign(&body).map_err(AlexaError::Config)?;
-        post = post
-            .header("SignatureCertChainUrl", &signer.cert_chain_url)
-            .header("Signature-256", signature);
-    }
-    let sent = post.body(body).send().await;
-    let outcome = match sent {
-        Err(e) => Err(format!(
-            "the skill endpoint could not be reached ({})",
-            e.without_url()
-        )),
-        Ok(res) => {
-            let status = res.status().as_u16();
-            result.status = Some(status);
-            let body = res.bytes().await.unwrap_or_default();
-            if status != 200 {
-                Err(format!(
-                    "the skill answered HTTP {status}: {}",
-                    String::from_utf8_lossy(&body[..body.len().min(300)])
-                ))
-            } else if body.len() > MAX_RESPONSE_BYTES {
-                Err(format!(
-                    "the response is {} bytes; Alexa rejects responses over 24 KB (INVALID_RESPONSE)",
-                    body.len()
-                ))
-            } else {
-                serde_json::from_slice::<ResponseEnvelope>(&body)
-                    .map_err(|e| format!("the skill's answer is not a valid response envelope ({e})"))
-                    .and_then(|r| match r.response.output_speech.as_ref() {
-                        Some(o) if o.text().chars().count() > MAX_SPEECH_CHARS => Err(format!(
-                            "the speech is {} characters; Alexa allows fewer than 8000 (INVALID_RESPONSE)",
-                            o.text().chars().count()
-                        )),
-                        _ => Ok(r),
-                    })
-            }
+    // What Alexa does by itself, without asking the skill what to say.
+    let ended_by_alexa = match spoken {
+        Spoken::Exit | Spoken::Silence if user.session_id.is_none() => {
+            return Err(AlexaError::BadRequest(
+                "No skill session is open: \"exit\" and silence only matter while the skill is listening."
+                    .into(),
+            ))
         }
+        Spoken::Silence => match session_state.reprompt.clone() {
+            Some(reprompt) if !session_state.reprompted => {
+                // Alexa plays the reprompt and listens once more.
+                let next = SessionState {
+                    reprompted: true,
+                    ..session_state
+                };
+                state
+                    .store
+                    .set_alexa_session_state(user_id, Some(&serde_json::to_string(&next).unwrap_or_default()))
+                    .await?;
+                result.request_type = "(none: Alexa played the reprompt)".into();
+                result.speech = Some(reprompt.clone());
+                result.reprompt = Some(reprompt.clone());
+                result.reprompted = true;
+                result.session_open = true;
+                return Ok(result);
+            }
+            _ => Some("EXCEEDED_MAX_REPROMPTS"),
+        },
+        Spoken::Exit => Some("USER_INITIATED"),
+        _ => None,
     };
-    match outcome {
+    if let Some(reason) = ended_by_alexa {
+        let sent = deliver::session_ended(
+            state,
+            &user,
+            &skill_user,
+            token,
+            &session_id,
+            attributes,
+            reason,
+            None,
+        )
+        .await?;
+        result.request_type = sent.request_type.clone();
+        result.request = sent.request.clone();
+        result.status = sent.status;
+        result.error = sent.error.clone();
+        return Ok(result);
+    }
+
+    let locale = Some("en-US".to_owned());
+    let timestamp = iso_timestamp(now);
+    let request = match spoken {
+        Spoken::Launch => KnownRequest::LaunchRequest(LaunchRequest {
+            request_id: new_request_id(),
+            timestamp,
+            locale,
+        }),
+        Spoken::Intent(name, slots) => {
+            let dialog_state = if state.runtime.dialog_intents.contains(&name) {
+                if session_state.dialog_intent.as_deref() == Some(name.as_str()) {
+                    "IN_PROGRESS"
+                } else {
+                    "STARTED"
+                }
+            } else {
+                "COMPLETED"
+            };
+            let intent = Intent {
+                name: name.clone(),
+                confirmation_status: Some("NONE".into()),
+                slots: Some(slot_objects(state, &name, &slots)),
+            };
+            result.intent = Some(name);
+            result.slots = slots;
+            KnownRequest::IntentRequest(IntentRequest {
+                request_id: new_request_id(),
+                timestamp,
+                locale,
+                dialog_state: Some(dialog_state.into()),
+                intent,
+            })
+        }
+        Spoken::Exit | Spoken::Silence => unreachable!("answered by Alexa above"),
+    };
+    let system = deliver::system_state(state, &user, &skill_user, token.clone(), true, now);
+    let envelope = RequestEnvelope {
+        version: "1.0".into(),
+        session: Some(Session {
+            new: is_new,
+            session_id: session_id.clone(),
+            application: system.application.clone(),
+            attributes: Some(attributes.clone()),
+            user: system.user.clone(),
+        }),
+        context: Context {
+            system,
+            other: Default::default(),
+        },
+        request: Request::Known(request),
+    };
+    result.request_type = envelope.request.type_name().to_owned();
+    result.request = deliver::redacted(&envelope);
+
+    let d = deliver::deliver(state, &envelope).await;
+    result.status = d.status;
+    match d.outcome {
         Ok(response) => {
             let r = &response.response;
             result.speech = r.output_speech.as_ref().map(|o| o.text().to_owned());
@@ -357,35 +332,125 @@ pub async fn talk(
                     .store
                     .set_alexa_session(user_id, Some((&session_id, &attrs)))
                     .await?;
+                let next = SessionState {
+                    reprompt: result.reprompt.clone(),
+                    reprompted: false,
+                    dialog_intent: dialog_in_progress(&response, result.intent.as_deref()),
+                };
+                state
+                    .store
+                    .set_alexa_session_state(
+                        user_id,
+                        Some(&serde_json::to_string(&next).unwrap_or_default()),
+                    )
+                    .await?;
             } else {
                 state.store.set_alexa_session(user_id, None).await?;
             }
             result.response = Some(response);
         }
-        Err(why) => {
-            tracing::warn!(event = "alexa_skill_failed", reason = %why, "the skill request failed");
-            state.store.set_alexa_session(user_id, None).await?;
-            result.error = Some(why);
+        Err(failure) => {
+            tracing::warn!(event = "alexa_skill_failed", reason = %failure.message(), "the skill request failed");
+            result.error = Some(failure.message().to_owned());
+            match failure.error_type() {
+                // Alexa tells the skill the session is over, and why.
+                Some(kind) => {
+                    result.session_ended = Some(
+                        deliver::session_ended(
+                            state,
+                            &user,
+                            &skill_user,
+                            token,
+                            &session_id,
+                            attributes,
+                            "ERROR",
+                            Some((kind, failure_message(&failure))),
+                        )
+                        .await?,
+                    );
+                }
+                None => state.store.set_alexa_session(user_id, None).await?,
+            }
         }
     }
     Ok(result)
 }
 
-/// The envelope as JSON with the linking token cut to its first characters.
-fn redacted(env: &RequestEnvelope) -> serde_json::Value {
-    let mut v = serde_json::to_value(env).expect("envelopes serialise");
-    for path in [["session", "user"], ["context", "System"]] {
-        let mut node = &mut v;
-        for key in path {
-            node = &mut node[key];
-        }
-        if path[0] == "context" {
-            node = &mut node["user"];
-        }
-        if let Some(t) = node.get("accessToken").and_then(|t| t.as_str()) {
-            let h = super::oauth::hint(t);
-            node["accessToken"] = serde_json::Value::String(h);
-        }
+/// The `error.message` Alexa sends (its wording, as reported by developers).
+fn failure_message(f: &Failure) -> String {
+    match f {
+        Failure::Timeout(_) => "The requested skill took too long to respond".into(),
+        Failure::Invalid(why) => format!("The skill's response was invalid: {why}"),
+        Failure::Unreachable(why) => why.clone(),
     }
-    v
+}
+
+/// Every slot the model declares, filled or not, as Alexa sends them: a
+/// filled one with `slotValue`, and for a custom slot type `resolutions`
+/// (ER_SUCCESS_MATCH / ER_SUCCESS_NO_MATCH) in both.
+fn slot_objects(
+    state: &SimulatorState,
+    intent: &str,
+    said: &BTreeMap<String, String>,
+) -> BTreeMap<String, Slot> {
+    let model = &state.runtime.model;
+    let declared = model
+        .intent(intent)
+        .map(|i| i.slots.as_slice())
+        .unwrap_or_default();
+    let mut out: BTreeMap<String, Slot> = declared
+        .iter()
+        .map(|d| {
+            (
+                d.name.clone(),
+                Slot {
+                    name: d.name.clone(),
+                    value: None,
+                    confirmation_status: Some("NONE".into()),
+                    resolutions: None,
+                    slot_value: None,
+                },
+            )
+        })
+        .collect();
+    for (name, value) in said {
+        let kind = declared
+            .iter()
+            .find(|d| &d.name == name)
+            .map(|d| d.kind.as_str());
+        let resolutions = kind
+            .and_then(|k| Some((k, model.resolve(k, value)?)))
+            .map(|(k, r)| match r {
+                Resolved::Match { name, id } => {
+                    resolutions(&state.settings.simulator.skill_id, k, Some((&name, &id)))
+                }
+                Resolved::NoMatch => resolutions(&state.settings.simulator.skill_id, k, None),
+            });
+        out.insert(
+            name.clone(),
+            Slot {
+                name: name.clone(),
+                value: Some(value.clone()),
+                confirmation_status: Some("NONE".into()),
+                slot_value: Some(simple_slot_value(value, resolutions.as_ref())),
+                resolutions,
+            },
+        );
+    }
+    out
+}
+
+/// The intent whose dialog goes on: the last answer carried a `Dialog.*`
+/// directive (for its `updatedIntent`, else the intent just sent).
+fn dialog_in_progress(response: &ResponseEnvelope, intent: Option<&str>) -> Option<String> {
+    let directives = response.response.directives.as_deref().unwrap_or_default();
+    let d = directives.iter().find(|d| {
+        d.get("type")
+            .and_then(|t| t.as_str())
+            .is_some_and(|t| t.starts_with("Dialog."))
+    })?;
+    d.pointer("/updatedIntent/name")
+        .and_then(|n| n.as_str())
+        .map(str::to_owned)
+        .or_else(|| intent.map(str::to_owned))
 }

@@ -161,6 +161,10 @@ async fn scripted_fault(
     claims: &AccessClaims,
 ) -> Result<(), ApiError> {
     let user = claims.is_user_token().then_some(claims.sub.as_str());
+    state
+        .faults
+        .api_delay(path, &claims.client_id, user)
+        .await?;
     match state
         .faults
         .api_fault(path, &claims.client_id, user)

@@ -196,6 +196,40 @@ async fn story(state: &crate::startup::Services, out: &mut impl Write) -> Result
         }
     };
 
+    let events = |id: String| {
+        let http = http.clone();
+        let url = format!("{base}/alexa/api/users/{id}/events");
+        async move {
+            let list = http
+                .get(url)
+                .send()
+                .await?
+                .json::<Value>()
+                .await
+                .unwrap_or(Value::Null);
+            Ok::<_, DemoError>(list.as_array().cloned().unwrap_or_default())
+        }
+    };
+    // The skill events among a user's events, one line each.
+    let skill_events = |list: &[Value]| -> Vec<String> {
+        list.iter()
+            .filter(|e| e["kind"] == "skill_event" || e["kind"] == "session_ended")
+            .map(|e| {
+                format!(
+                    "→ {} (userId {}) ← {}",
+                    e["summary"].as_str().unwrap_or(""),
+                    e["request"]["context"]["System"]["user"]["userId"]
+                        .as_str()
+                        .unwrap_or("?"),
+                    e["status"]
+                        .as_i64()
+                        .map(|s| format!("HTTP {s}"))
+                        .unwrap_or_else(|| "no answer".into())
+                )
+            })
+            .collect()
+    };
+
     let (status, user) = api(
         "/alexa/api/users".into(),
         json!({"name": "Demo Alexa user"}),
@@ -333,18 +367,30 @@ async fn story(state: &crate::startup::Services, out: &mut impl Write) -> Result
     ) {
         return Ok(false);
     }
+    let sent = skill_events(&events(id.clone()).await?);
+    s.step(
+        "skill events: AlexaSkillEvent.SkillEnabled, then SkillAccountLinked",
+        sent.len() == 2
+            && sent[0].contains("SkillEnabled")
+            && sent[1].contains("SkillAccountLinked"),
+        sent.join("\n"),
+    );
 
     // 6. Linked: the request carries the token; the skill calls the api.
     let (_, r) = api(talk_path.clone(), json!({"utterance": "open mock music"})).await?;
     let speech = r["speech"].as_str().unwrap_or("(nothing)").to_owned();
+    let system = &r["request"]["context"]["System"];
     s.step(
-        "request with token",
-        r["linked"] == json!(true),
+        "request with token, as thick as a device's",
+        r["linked"] == json!(true)
+            && system["apiAccessToken"].as_str().is_some()
+            && system["device"]["supportedInterfaces"]["AudioPlayer"].is_object(),
         format!(
-            "accessToken {}",
-            r["request"]["context"]["System"]["user"]["accessToken"]
-                .as_str()
-                .unwrap_or("(none)")
+            "accessToken {}\napiEndpoint {} · apiAccessToken {} (Alexa's own, not the linking token) · supportedInterfaces {}",
+            system["user"]["accessToken"].as_str().unwrap_or("(none)"),
+            system["apiEndpoint"].as_str().unwrap_or("?"),
+            crate::alexa::oauth::hint(system["apiAccessToken"].as_str().unwrap_or("")),
+            system["device"]["supportedInterfaces"]
         ),
     );
     let display_name = match crate::domain::Username::parse(&state.settings.demo_username) {
@@ -362,6 +408,21 @@ async fn story(state: &crate::startup::Services, out: &mut impl Write) -> Result
         "skill calls the api (GET /v1/me) → answer with the user's name",
         speech.contains(&display_name),
         format!("Alexa: {speech}"),
+    );
+
+    // The skill keeps the session open; "exit" makes Alexa end it.
+    let (_, r) = api(talk_path.clone(), json!({"utterance": "exit"})).await?;
+    s.step(
+        "\"exit\" → SessionEndedRequest (reason USER_INITIATED)",
+        r["request_type"] == "SessionEndedRequest"
+            && r["request"]["request"]["reason"] == "USER_INITIATED",
+        format!(
+            "skill answered {}",
+            r["status"]
+                .as_u64()
+                .map(|s| format!("HTTP {s}"))
+                .unwrap_or_else(|| "nothing".into())
+        ),
     );
 
     // 7. Revoke the access token at the provider: the api answers 401 and the
@@ -395,6 +456,27 @@ async fn story(state: &crate::startup::Services, out: &mut impl Write) -> Result
         "request with the revoked token → LinkAccount card again",
         r["card"] == json!({"type": "LinkAccount"}),
         format!("Alexa: {}", r["speech"].as_str().unwrap_or("(nothing)")),
+    );
+
+    // 8. Disable, enable again: Alexa tells the skill, and issues a new userId.
+    let before = events(id.clone()).await?.len();
+    let (status, _) = api(format!("/alexa/api/users/{id}/disable"), json!({})).await?;
+    let (_, e) = api(format!("/alexa/api/users/{id}/enable"), json!({})).await?;
+    let after = events(id.clone()).await?;
+    let sent = skill_events(after.get(before..).unwrap_or_default());
+    let new_user_id = e["skill_event"]["request"]["context"]["System"]["user"]["userId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    s.step(
+        "disable → SkillDisabled; enable again → SkillEnabled with a new userId",
+        status == 200
+            && sent.len() == 2
+            && sent[0].contains("SkillDisabled")
+            && sent[1].contains("SkillEnabled")
+            && !new_user_id.is_empty()
+            && new_user_id != id,
+        sent.join("\n"),
     );
 
     let failed = s.failed;

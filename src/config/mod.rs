@@ -4,7 +4,7 @@
 mod sections;
 mod seeds;
 
-pub use sections::{SimulatorSettings, SkillSettings, ToolboxSettings};
+pub use sections::{SimulatorSettings, SkillSettings, StaleToken, ToolboxSettings};
 pub use seeds::{ClientSeed, UserSeed};
 
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -337,6 +337,24 @@ impl Settings {
                 url::Url::parse(url)
                     .map_err(|e| ConfigError::Invalid(format!("{name} '{url}': {e}")))?;
             }
+        }
+        if !(100..=60_000).contains(&self.skill.request_budget_ms) {
+            return Err(ConfigError::Invalid(format!(
+                "skill_request_budget_ms must be between 100 and 60000, got {}",
+                self.skill.request_budget_ms
+            )));
+        }
+        if !(100..=60_000).contains(&self.simulator.skill_timeout_ms) {
+            return Err(ConfigError::Invalid(format!(
+                "alexa_skill_timeout_ms must be between 100 and 60000, got {}",
+                self.simulator.skill_timeout_ms
+            )));
+        }
+        if !(1..=3600).contains(&self.simulator.refresh_backoff_seconds) {
+            return Err(ConfigError::Invalid(format!(
+                "alexa_refresh_backoff_seconds must be between 1 and 3600, got {}",
+                self.simulator.refresh_backoff_seconds
+            )));
         }
         if self.simulator.signing_key_file.is_some()
             != self.simulator.signature_cert_chain_url.is_some()

@@ -30,6 +30,10 @@ pub struct SkillSettings {
     /// PEM file of trusted root CAs for signing chains [default: Mozilla's roots].
     #[serde(rename = "skill_trusted_roots_file")]
     pub trusted_roots_file: Option<PathBuf>,
+    /// One budget for all the Web API calls of one request (Alexa waits
+    /// about 8 s): when it runs out the skill apologises instead.
+    #[serde(rename = "skill_request_budget_ms")]
+    pub request_budget_ms: u64,
 }
 
 impl Default for SkillSettings {
@@ -41,6 +45,7 @@ impl Default for SkillSettings {
             verify_signatures: false,
             cert_url_prefix: "https://s3.amazonaws.com/echo.api/".into(),
             trusted_roots_file: None,
+            request_budget_ms: 6000,
         }
     }
 }
@@ -94,6 +99,37 @@ pub struct SimulatorSettings {
     pub signing_key_file: Option<PathBuf>,
     #[serde(rename = "alexa_signature_cert_chain_url")]
     pub signature_cert_chain_url: Option<String>,
+    /// How long Alexa waits for the skill before ENDPOINT_TIMEOUT (about 8 s).
+    #[serde(rename = "alexa_skill_timeout_ms")]
+    pub skill_timeout_ms: u64,
+    /// Send `AlexaSkillEvent.SkillEnabled`, `SkillAccountLinked` and
+    /// `SkillDisabled` to the skill on enable, link and disable (a skill
+    /// subscribes to them in its manifest's `events`).
+    #[serde(rename = "alexa_skill_events")]
+    pub skill_events: bool,
+    /// Assumption (Amazon's evidence conflicts): when the access token has
+    /// expired and cannot be refreshed (no refresh token, or the refresh
+    /// failed without a definite refusal), `send` the stale token anyway or
+    /// `drop` it from requests.
+    #[serde(rename = "alexa_stale_token")]
+    pub stale_token: StaleToken,
+    /// Assumption: the wait after a failed refresh that kept the link before
+    /// the next try; doubled on each failure in a row, at most an hour.
+    #[serde(rename = "alexa_refresh_backoff_seconds")]
+    pub refresh_backoff_seconds: i64,
+}
+
+/// What Alexa sends when the access token has expired and no fresh one can
+/// be had. Amazon's smart-home guide says the stale token may still arrive;
+/// a field report saw it stop being sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StaleToken {
+    /// Keep sending the expired token (the skill must validate it).
+    #[default]
+    Send,
+    /// Omit `accessToken`; without a refresh token the link is dropped.
+    Drop,
 }
 
 impl Default for SimulatorSettings {
@@ -113,6 +149,10 @@ impl Default for SimulatorSettings {
             interaction_model_file: None,
             signing_key_file: None,
             signature_cert_chain_url: None,
+            skill_timeout_ms: 8000,
+            skill_events: true,
+            stale_token: StaleToken::Send,
+            refresh_backoff_seconds: 60,
         }
     }
 }

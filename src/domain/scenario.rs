@@ -24,6 +24,9 @@ pub enum ScenarioKind {
     TokenLifetime,
     /// The api answers `status` for paths under `path` (Retry-After `seconds`).
     ApiError,
+    /// The api answers after `delay_ms` for paths under `path` (the bundled
+    /// skill has one budget of about 6 s for all its calls).
+    ApiDelay,
     /// The consent step denies at once (access_denied back to the client).
     ConsentDeny,
     /// Every login fails as with a wrong password.
@@ -32,7 +35,7 @@ pub enum ScenarioKind {
 
 impl ScenarioKind {
     /// Every kind, in the order forms and help texts list them.
-    pub const ALL: [ScenarioKind; 9] = [
+    pub const ALL: [ScenarioKind; 10] = [
         Self::TokenError,
         Self::TokenDelay,
         Self::ExpiresInString,
@@ -40,6 +43,7 @@ impl ScenarioKind {
         Self::OmitRefreshToken,
         Self::TokenLifetime,
         Self::ApiError,
+        Self::ApiDelay,
         Self::ConsentDeny,
         Self::LoginFail,
     ];
@@ -53,6 +57,7 @@ impl ScenarioKind {
             Self::OmitRefreshToken => "omit_refresh_token",
             Self::TokenLifetime => "token_lifetime",
             Self::ApiError => "api_error",
+            Self::ApiDelay => "api_delay",
             Self::ConsentDeny => "consent_deny",
             Self::LoginFail => "login_fail",
         }

@@ -96,14 +96,18 @@ pub async fn validate(
     uses(
         "delay_ms",
         spec.delay_ms.is_some(),
-        kind == Kind::TokenDelay,
+        matches!(kind, Kind::TokenDelay | Kind::ApiDelay),
     )?;
     uses(
         "seconds",
         spec.seconds.is_some(),
         matches!(kind, Kind::TokenLifetime | Kind::ApiError),
     )?;
-    uses("path", spec.path.is_some(), kind == Kind::ApiError)?;
+    uses(
+        "path",
+        spec.path.is_some(),
+        matches!(kind, Kind::ApiError | Kind::ApiDelay),
+    )?;
     uses("grant_type", spec.grant_type.is_some(), token_side)?;
     if let Some(g) = &spec.grant_type {
         if !GRANT_TYPES.contains(&g.as_str()) {
@@ -171,6 +175,17 @@ pub async fn validate(
                 ))
             }
         },
+        Kind::ApiDelay => {
+            match spec.delay_ms {
+                Some(d) if (1..=MAX_DELAY_MS).contains(&d) => {}
+                _ => {
+                    return bad(format!(
+                        "api_delay needs delay_ms between 1 and {MAX_DELAY_MS}"
+                    ))
+                }
+            }
+            check_api_path(spec.path.as_deref())?;
+        }
         Kind::ApiError => {
             match spec.status {
                 Some(s) if (400..=599).contains(&s) => {}
@@ -184,14 +199,7 @@ pub async fn validate(
             if spec.seconds.is_some_and(|s| !(1..=86_400).contains(&s)) {
                 return bad("seconds (Retry-After) must be between 1 and 86400".into());
             }
-            if let Some(p) = &spec.path {
-                if !(p == "/v1" || p.starts_with("/v1/")) || p.len() > 200 {
-                    return bad(
-                        "path must be /v1 or start with /v1/ (a path prefix, e.g. /v1/me/player)"
-                            .into(),
-                    );
-                }
-            }
+            check_api_path(spec.path.as_deref())?;
         }
         _ => {}
     }
@@ -235,6 +243,18 @@ pub async fn validate(
             .map(|d| d.as_micros() as i64)
             .unwrap_or(0),
     })
+}
+
+/// An api scenario's `path`: `/v1` or a prefix under it.
+fn check_api_path(path: Option<&str>) -> Result<(), SpecError> {
+    match path {
+        Some(p) if !(p == "/v1" || p.starts_with("/v1/")) || p.len() > 200 => {
+            Err(SpecError::Invalid(
+                "path must be /v1 or start with /v1/ (a path prefix, e.g. /v1/me/player)".into(),
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Who and what a request is about, for matching.
@@ -449,6 +469,30 @@ impl Faults {
             ..Subject::default()
         };
         Ok(self.take(Kind::LoginFail, who).await?.is_some())
+    }
+
+    /// Hook at the api once the token is verified, before `api_fault`: a
+    /// scripted delay for this path, if any.
+    pub async fn api_delay(
+        &self,
+        path: &str,
+        client: &str,
+        user: Option<&str>,
+    ) -> Result<(), StoreError> {
+        if self.active().await?.is_empty() {
+            return Ok(());
+        }
+        let who = Subject {
+            client: Some(client),
+            user,
+            path: Some(path),
+            ..Subject::default()
+        };
+        if let Some(s) = self.take(Kind::ApiDelay, who).await? {
+            let ms = s.delay_ms.unwrap_or(0).clamp(0, MAX_DELAY_MS) as u64;
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+        Ok(())
     }
 
     /// Hook at the api once the token is verified.

@@ -85,12 +85,44 @@ fn apology(action: &str, e: WebApiError) -> ResponseEnvelope {
     speak(text, true)
 }
 
+/// What the skill says when its budget runs out before the api answered.
+pub const TOO_SLOW_SPEECH: &str =
+    "Sorry, the music service is taking too long to answer. Please try again in a moment.";
+
+/// Answers one request within `budget` for all its api calls together:
+/// Alexa gives up after about 8 s, and "play {song}" may chain four calls.
+/// When the budget runs out, the calls still in flight are dropped and the
+/// skill apologises in time.
+pub async fn handle_within(
+    api: &WebApiClient,
+    env: &RequestEnvelope,
+    budget: std::time::Duration,
+) -> ResponseEnvelope {
+    match tokio::time::timeout(budget, handle(api, env)).await {
+        Ok(out) => out,
+        Err(_) => {
+            tracing::warn!(
+                event = "skill_budget_exhausted",
+                budget_ms = budget.as_millis() as u64,
+                "the api did not answer within the request budget"
+            );
+            speak(TOO_SLOW_SPEECH, true)
+        }
+    }
+}
+
 /// Answers one request.
 pub async fn handle(api: &WebApiClient, env: &RequestEnvelope) -> ResponseEnvelope {
     let mut out = match &env.request {
         Request::Known(KnownRequest::SessionEndedRequest(r)) => {
             // Alexa ignores any speech here; just acknowledge.
             tracing::info!(event = "skill_session_ended", reason = ?r.reason, error = ?r.error.as_ref().map(|e| &e.kind), "session ended");
+            return ResponseEnvelope::new(Response::default());
+        }
+        Request::Other(o) if o.kind.starts_with("AlexaSkillEvent.") => {
+            // Skill events (enabled, account linked, disabled, …) arrive out
+            // of session; nothing is spoken, an empty response acknowledges.
+            tracing::info!(event = "skill_event", kind = %o.kind, user = %env.context.system.user.user_id, "skill event received");
             return ResponseEnvelope::new(Response::default());
         }
         Request::Other(o) => {

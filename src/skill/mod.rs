@@ -21,6 +21,8 @@ pub struct SkillState {
     pub clock: Clock,
     /// The path the endpoint is served at (`skill_path`).
     pub path: Arc<str>,
+    /// One budget for all the api calls of a request (`skill_request_budget_ms`).
+    pub budget: std::time::Duration,
 }
 
 impl SkillState {
@@ -43,6 +45,7 @@ impl SkillState {
             api: web_api::WebApiClient::new(settings.skill_api_base_url()),
             clock,
             path: settings.skill.path.as_str().into(),
+            budget: std::time::Duration::from_millis(settings.skill.request_budget_ms),
         })
     }
 }
@@ -154,7 +157,7 @@ pub(crate) async fn endpoint(
         linked = env.access_token().is_some(),
         "skill request"
     );
-    let out = handler::handle(&skill.api, &env).await;
+    let out = handler::handle_within(&skill.api, &env, skill.budget).await;
     Ok(HttpResponse::Ok()
         .content_type("application/json;charset=UTF-8")
         .json(out))

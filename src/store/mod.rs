@@ -23,7 +23,7 @@ mod toolbox;
 mod users;
 mod writer;
 
-pub use alexa::{AlexaLink, AlexaUser, FlowEntry, LinkAttempt};
+pub use alexa::{AlexaEvent, AlexaLink, AlexaUser, FlowEntry, LinkAttempt};
 pub use catalog::{
     AlbumRecord, ArtistRecord, NewAlbum, NewArtist, NewCatalog, NewTrack, Slice, TrackRecord,
 };

@@ -217,6 +217,65 @@ pub struct Slot {
     pub slot_value: Option<Value>,
 }
 
+/// A slot's `resolutions` as ask-sdk-model shapes them
+/// (`slu.entityresolution.Resolutions`), for one custom slot type.
+pub fn resolutions(skill_id: &str, slot_type: &str, matched: Option<(&str, &str)>) -> Value {
+    let (code, values) = match matched {
+        Some((name, id)) => (
+            "ER_SUCCESS_MATCH",
+            serde_json::json!([{"value": {"name": name, "id": id}}]),
+        ),
+        None => ("ER_SUCCESS_NO_MATCH", serde_json::json!([])),
+    };
+    serde_json::json!({"resolutionsPerAuthority": [{
+        "authority": format!("amzn1.er-authority.echo-sdk.{skill_id}.{slot_type}"),
+        "status": {"code": code},
+        "values": values,
+    }]})
+}
+
+/// A slot's `slotValue` (`SimpleSlotValue`): the value as heard, with the
+/// same resolutions.
+pub fn simple_slot_value(value: &str, resolutions: Option<&Value>) -> Value {
+    let mut v = serde_json::json!({"type": "Simple", "value": value});
+    if let Some(r) = resolutions {
+        v["resolutions"] = r.clone();
+    }
+    v
+}
+
+/// The skill events a skill may subscribe to in its manifest (`events`).
+pub const SKILL_ENABLED: &str = "AlexaSkillEvent.SkillEnabled";
+pub const SKILL_ACCOUNT_LINKED: &str = "AlexaSkillEvent.SkillAccountLinked";
+pub const SKILL_DISABLED: &str = "AlexaSkillEvent.SkillDisabled";
+
+/// A skill event's request, as ask-sdk-model's `events.skillevents.*`:
+/// `SkillEnabledRequest` and `SkillDisabledRequest` carry no body,
+/// `AccountLinkedRequest` a `body.accessToken`.
+pub fn skill_event_request(
+    kind: &str,
+    request_id: String,
+    timestamp: String,
+    body: Option<Value>,
+) -> OtherRequest {
+    let mut rest = Map::new();
+    rest.insert("eventCreationTime".into(), Value::String(timestamp.clone()));
+    rest.insert(
+        "eventPublishingTime".into(),
+        Value::String(timestamp.clone()),
+    );
+    if let Some(b) = body {
+        rest.insert("body".into(), b);
+    }
+    OtherRequest {
+        kind: kind.to_owned(),
+        request_id,
+        timestamp,
+        locale: None,
+        rest,
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionEndedRequest {

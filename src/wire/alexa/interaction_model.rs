@@ -20,6 +20,46 @@ pub struct InteractionModelFile {
 #[serde(rename_all = "camelCase")]
 pub struct InteractionModel {
     pub language_model: LanguageModel,
+    /// The dialog model: intents Alexa runs a multi-turn dialog for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dialog: Option<DialogModel>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DialogModel {
+    #[serde(default)]
+    pub intents: Vec<DialogIntent>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DialogIntent {
+    pub name: String,
+}
+
+impl InteractionModel {
+    /// Whether `intent` has a dialog model (Alexa then sets `dialogState`
+    /// STARTED / IN_PROGRESS).
+    pub fn has_dialog(&self, intent: &str) -> bool {
+        self.dialog
+            .as_ref()
+            .is_some_and(|d| d.intents.iter().any(|i| i.name == intent))
+    }
+
+    pub fn bundled() -> Self {
+        serde_json::from_str::<InteractionModelFile>(BUNDLED_MODEL)
+            .expect("the bundled interaction model is valid (unit-tested)")
+            .interaction_model
+    }
+}
+
+/// What entity resolution found for a slot value of a custom slot type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    /// `ER_SUCCESS_MATCH`: the value or a synonym of it, with its canonical
+    /// name and id.
+    Match { name: String, id: String },
+    /// `ER_SUCCESS_NO_MATCH`
+    NoMatch,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -56,10 +96,7 @@ pub struct Matched {
 
 impl LanguageModel {
     pub fn bundled() -> Self {
-        serde_json::from_str::<InteractionModelFile>(BUNDLED_MODEL)
-            .expect("the bundled interaction model is valid (unit-tested)")
-            .interaction_model
-            .language_model
+        InteractionModel::bundled().language_model
     }
 
     /// Maps an utterance to an intent; unmatched → `AMAZON.FallbackIntent`.
@@ -71,9 +108,7 @@ impl LanguageModel {
         };
         let text = words.join(" ");
         match text.as_str() {
-            "stop" | "stop it" | "shut up" | "quit" | "exit" => {
-                return builtin("AMAZON.StopIntent")
-            }
+            "stop" | "stop it" | "shut up" | "quit" => return builtin("AMAZON.StopIntent"),
             "cancel" | "never mind" | "nevermind" | "forget it" => {
                 return builtin("AMAZON.CancelIntent")
             }
@@ -101,6 +136,60 @@ impl LanguageModel {
     pub fn intent(&self, name: &str) -> Option<&ModelIntent> {
         self.intents.iter().find(|i| i.name == name)
     }
+
+    /// Entity resolution of `said` against the custom slot type `kind`
+    /// (value or synonym, case-insensitive); `None` for a built-in type
+    /// (`AMAZON.*`) or a type the model does not declare.
+    pub fn resolve(&self, kind: &str, said: &str) -> Option<Resolved> {
+        let ty = self
+            .types
+            .iter()
+            .find(|t| t.get("name").and_then(|n| n.as_str()) == Some(kind))?;
+        let wanted = normalise(said).join(" ");
+        let values = ty.get("values").and_then(|v| v.as_array())?;
+        for v in values {
+            let name = &v["name"];
+            let Some(value) = name.get("value").and_then(|x| x.as_str()) else {
+                continue;
+            };
+            let synonyms = name
+                .get("synonyms")
+                .and_then(|s| s.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s.as_str());
+            if std::iter::once(value)
+                .chain(synonyms)
+                .any(|w| normalise(w).join(" ") == wanted)
+            {
+                // Alexa makes an id when the model gives none.
+                let id = v
+                    .get("id")
+                    .and_then(|i| i.as_str())
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| made_up_id(value));
+                return Some(Resolved::Match {
+                    name: value.to_owned(),
+                    id,
+                });
+            }
+        }
+        Some(Resolved::NoMatch)
+    }
+}
+
+/// A stable 32-hex-digit id for a slot value without one (FNV-1a, twice).
+fn made_up_id(value: &str) -> String {
+    let fnv = |seed: u64| {
+        value.bytes().fold(seed, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    };
+    format!(
+        "{:016x}{:016x}",
+        fnv(0xcbf2_9ce4_8422_2325),
+        fnv(0x8422_2325_cbf2_9ce4)
+    )
 }
 
 /// Lower case, punctuation other than apostrophes dropped, single spaces.
@@ -198,5 +287,30 @@ mod tests {
             "AMAZON.FallbackIntent"
         );
         assert_eq!(m.match_utterance("play").intent, "AMAZON.FallbackIntent");
+    }
+
+    #[test]
+    fn custom_slot_values_resolve_by_value_or_synonym() {
+        let m: LanguageModel = serde_json::from_value(serde_json::json!({
+            "invocationName": "x y",
+            "intents": [],
+            "types": [{"name": "GENRE", "values": [
+                {"id": "JAZZ", "name": {"value": "jazz", "synonyms": ["smooth jazz"]}},
+                {"name": {"value": "rock"}}
+            ]}]
+        }))
+        .unwrap();
+        assert_eq!(
+            m.resolve("GENRE", "Smooth Jazz"),
+            Some(Resolved::Match {
+                name: "jazz".into(),
+                id: "JAZZ".into()
+            })
+        );
+        assert!(
+            matches!(m.resolve("GENRE", "rock"), Some(Resolved::Match { id, .. }) if id.len() == 32)
+        );
+        assert_eq!(m.resolve("GENRE", "polka"), Some(Resolved::NoMatch));
+        assert_eq!(m.resolve("AMAZON.SearchQuery", "polka"), None);
     }
 }
