@@ -27,6 +27,7 @@ pub use catalog::{
     AlbumRecord, ArtistRecord, NewAlbum, NewArtist, NewCatalog, NewTrack, Slice, TrackRecord,
 };
 pub use clients::{Client, RefreshPolicy};
+pub use failures::ThrottleStep;
 pub use grants::{CodeRecord, Grant, LinkedApp, NewCode, RefreshRecord};
 pub use inspector::{InspectorFilter, InspectorRecord};
 pub use keys::StoredKey;
