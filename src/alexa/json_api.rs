@@ -1,13 +1,14 @@
 //! The simulator's JSON API under `/alexa/api`: the same actions as the
-//! pages (create a user, enable and disable the skill, talk, read a flow).
+//! pages (create a user, enable and disable the skill, talk, read a flow),
+//! each behind `SimulatorCaller` (the toolbox rule, and JSON-only actions).
 
 use super::link;
 use super::pages::flow_entries;
 use super::talk::{self, TalkInput};
 use super::AlexaError;
-use crate::alexa::SimulatorState;
+use crate::alexa::{SimulatorCaller, SimulatorState};
 use crate::store::AlexaUser;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -45,6 +46,7 @@ async fn user_json(state: &SimulatorState, u: AlexaUser) -> Result<UserJson, Ale
     responses((status = 200, description = "Simulated users", body = Vec<crate::alexa::json_api::UserJson>), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
 pub(crate) async fn api_users(
+    _: SimulatorCaller,
     state: web::Data<SimulatorState>,
 ) -> Result<HttpResponse, AlexaError> {
     let mut out = Vec::new();
@@ -68,12 +70,19 @@ pub(crate) struct NewUserJson {
     responses((status = 201, description = "The new user", body = crate::alexa::json_api::UserJson), (status = 400, description = "bad_request (including a missing `Content-Type: application/json`)", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
 pub(crate) async fn api_create_user(
-    req: HttpRequest,
+    _: SimulatorCaller,
     state: web::Data<SimulatorState>,
-    body: Option<web::Json<NewUserJson>>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, AlexaError> {
-    require_json(&req)?;
-    let name = body.and_then(|b| b.into_inner().name);
+    // No body is `{}`; a body that is not the JSON object is refused, never
+    // taken as "no body".
+    let body: NewUserJson = if body.iter().all(u8::is_ascii_whitespace) {
+        NewUserJson::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| AlexaError::BadRequest(format!("The JSON body could not be read: {e}")))?
+    };
+    let name = body.name;
     let u = super::create_user(&state, name.as_deref()).await?;
     Ok(HttpResponse::Created().json(user_json(&state, u).await?))
 }
@@ -87,6 +96,7 @@ pub(crate) async fn api_create_user(
     responses((status = 200, description = "A simulated user", body = crate::alexa::json_api::UserJson), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
 pub(crate) async fn api_user(
+    _: SimulatorCaller,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AlexaError> {
@@ -104,11 +114,10 @@ pub(crate) async fn api_user(
     responses((status = 200, description = "Open `authorize_url` in a browser to link", body = crate::alexa::link::Enabled), (status = 400, description = "bad_request (including a missing `Content-Type: application/json`)", body = crate::alexa::docs::AlexaErrorBody), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
 pub(crate) async fn api_enable(
-    req: HttpRequest,
+    _: SimulatorCaller,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AlexaError> {
-    require_json(&req)?;
     Ok(HttpResponse::Ok().json(link::enable(&state, &id).await?))
 }
 
@@ -122,11 +131,10 @@ pub(crate) async fn api_enable(
     responses((status = 200, description = "Whether a link was removed", body = crate::alexa::docs::Unlinked), (status = 400, description = "bad_request (including a missing `Content-Type: application/json`)", body = crate::alexa::docs::AlexaErrorBody), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
 pub(crate) async fn api_disable(
-    req: HttpRequest,
+    _: SimulatorCaller,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AlexaError> {
-    require_json(&req)?;
     let removed = link::disable(&state, &id).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"unlinked": removed})))
 }
@@ -141,6 +149,7 @@ pub(crate) async fn api_disable(
     responses((status = 200, description = "What was sent to the skill and what it answered", body = crate::alexa::talk::TalkResult), (status = 400, description = "bad_request (including a missing `Content-Type: application/json`)", body = crate::alexa::docs::AlexaErrorBody), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
 pub(crate) async fn api_talk(
+    _: SimulatorCaller,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
     body: web::Json<TalkInput>,
@@ -157,25 +166,9 @@ pub(crate) async fn api_talk(
     responses((status = 200, description = "Every logged step of a linking flow", body = Vec<crate::store::FlowEntry>), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
 pub(crate) async fn api_flow(
+    _: SimulatorCaller,
     state: web::Data<SimulatorState>,
     flow: web::Path<String>,
 ) -> Result<HttpResponse, AlexaError> {
     Ok(HttpResponse::Ok().json(flow_entries(&state, &flow).await?))
-}
-
-/// JSON API actions need a JSON content type: a cross-site form cannot send
-/// one without a CORS preflight, so this doubles as CSRF protection.
-fn require_json(req: &HttpRequest) -> Result<(), AlexaError> {
-    let ct = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if ct.to_ascii_lowercase().starts_with("application/json") {
-        Ok(())
-    } else {
-        Err(AlexaError::BadRequest(
-            "Send Content-Type: application/json (a body of {} is fine).".into(),
-        ))
-    }
 }
