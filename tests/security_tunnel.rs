@@ -657,20 +657,45 @@ async fn finding4_csrf_cookies_are_secure_under_https() {
 
 #[tokio::test]
 async fn finding4_two_instances_cannot_together_admit_more_failed_logins_than_the_limit() {
+    // Two processes on one database (a per-process lock cannot order them):
+    // this test's app, and the binary.
     let first = spawn_app().await;
-    let second = spawn_on(first.db.clone(), |_| {}).await;
-    let mut tokens = Vec::new();
-    for app in [&first, &second] {
-        let page = app.login_page().await;
-        tokens.push(form_value(&page, "csrf_token").unwrap());
+    let (mut child, banner) =
+        crate::cli::serve_binary(&first.db, &[], &[("MOCKLINK_LISTEN", "127.0.0.1:0")]);
+    let second = banner
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Access Token URI"))
+        .map(|u| u.trim().trim_end_matches("/api/token").to_owned())
+        .unwrap_or_else(|| panic!("{banner}"));
+    let browser = || {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    };
+    let mut instances = Vec::new();
+    for base in [first.url.clone(), second] {
+        let client = browser();
+        let page = client
+            .get(format!(
+                "{base}{}",
+                &first.demo_authorize_url("user-read-private", &[])[first.url.len()..]
+            ))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = form_value(&page, "csrf_token").unwrap_or_else(|| panic!("{page}"));
+        instances.push((client, format!("{base}/login"), csrf));
     }
     let mut calls = Vec::new();
-    for i in 0..16 {
-        let app = if i % 2 == 0 { &first } else { &second };
-        let csrf = tokens[i % 2].clone();
-        let (browser, url) = (app.browser.clone(), format!("{}/login", app.url));
+    for i in 0..24 {
+        let (client, url, csrf) = instances[i % 2].clone();
         calls.push(tokio::spawn(async move {
-            browser
+            client
                 .post(url)
                 .form(&[
                     ("csrf_token", csrf.as_str()),
@@ -693,6 +718,8 @@ async fn finding4_two_instances_cannot_together_admit_more_failed_logins_than_th
             other => panic!("unexpected {other}"),
         }
     }
+    child.kill().unwrap();
+    let _ = child.wait();
     assert_eq!(answered, 5, "exactly the limit of guesses was answered");
     let rows: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM auth_failures WHERE key = 'login:demo@127.0.0.1'")
