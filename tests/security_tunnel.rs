@@ -154,12 +154,15 @@ async fn finding1_the_banner_says_the_toolbox_is_off_and_how_to_turn_it_on() {
 
 // ---------- the walk: every admin and simulator route ----------
 
+/// A name, the settings, and the status every toolbox route answers.
+type Setup = (&'static str, fn(&mut Settings), u16);
+
 /// Every admin and simulator route of the OpenAPI document, and every admin
 /// and simulator page, asked the way a tunnel forwards a stranger's request:
 /// no admin, inspector or simulator answer without the password.
 #[tokio::test]
 async fn a_tunnel_shaped_request_gets_no_toolbox_answer_on_any_route() {
-    let setups: [(&str, fn(&mut Settings), u16); 3] = [
+    let setups: [Setup; 3] = [
         (
             "public URL on the tunnel, no password",
             behind_a_tunnel,

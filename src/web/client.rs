@@ -87,8 +87,7 @@ fn last_entry(req: &HttpRequest, name: &str, sep: char) -> Option<Option<String>
     Some(
         text.split(sep)
             .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .last()
+            .rfind(|v| !v.is_empty())
             .map(str::to_owned),
     )
 }
