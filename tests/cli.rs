@@ -124,7 +124,7 @@ async fn keys_rotate_keeps_old_tokens_valid_and_publishes_both_keys() {
 }
 
 /// Starts `mocklink <args>` with `envs` and returns it with its banner.
-fn serve_binary(
+pub(crate) fn serve_binary(
     db: &TestDb,
     args: &[&str],
     envs: &[(&str, &str)],

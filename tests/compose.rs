@@ -173,6 +173,54 @@ fn docker_compose_matches_the_binary() {
             "no service serves the {role} role"
         );
     }
+    // Every server-to-server URL names a host its target service answers
+    // to (the Host allowlist refuses any other with 421).
+    let allowed = |svc: &str| -> BTreeSet<String> {
+        env(svc, "MOCKLINK_ALLOWED_HOSTS")
+            .unwrap_or_default()
+            .split(',')
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .collect()
+    };
+    let mut cross_service = 0;
+    for (name, svc) in services {
+        for (k, v) in svc["environment"].as_mapping().into_iter().flatten() {
+            let Ok(url) = url::Url::parse(v.as_str().unwrap_or_default()) else {
+                continue;
+            };
+            let Some(host) = url
+                .host_str()
+                .filter(|h| names.contains(*h) && *h != "postgres")
+            else {
+                continue;
+            };
+            cross_service += 1;
+            assert!(
+                allowed(host).contains(host),
+                "{name:?}: {} calls {host} by its service name, which {host}'s MOCKLINK_ALLOWED_HOSTS does not allow",
+                k.as_str().unwrap()
+            );
+        }
+    }
+    assert!(cross_service >= 3, "the services call each other by name");
+    // The browser reaches the containers through Docker's port forwarding
+    // (never a loopback peer): every service with a toolbox or simulator
+    // sets the admin password, and the README prints it.
+    let readme = root("README.md");
+    for (name, svc) in services {
+        let command = strings(&svc["command"]).join(" ");
+        if command.contains("provider") || command.contains("alexa") || command.contains(" all") {
+            let password =
+                env(name.as_str().unwrap(), "MOCKLINK_ADMIN_PASSWORD").unwrap_or_else(|| {
+                    panic!("{name:?}: the toolbox needs MOCKLINK_ADMIN_PASSWORD in compose")
+                });
+            assert!(
+                readme.contains(&format!("`{password}`")),
+                "the README prints compose's admin password {password}"
+            );
+        }
+    }
     for (key, port) in &listen_ports {
         if let Some((service, var)) = key.split_once('@') {
             assert_eq!(

@@ -30,6 +30,7 @@ const SAMPLES: &[(&str, &str, u8)] = &[
     ("tls_cert", "/tmp/cert.pem", 1),
     ("tls_key", "/tmp/key.pem", 1),
     ("trust_forwarded_headers", "true", 0),
+    ("allowed_hosts", "provider,skill", 0),
     ("demo_personas", "false", 0),
     ("admin_password", "hunter2", 0),
     ("inspector", "false", 0),
@@ -125,7 +126,7 @@ fn expected(key: &str, raw: &str) -> Value {
         let digest = mocklink::store::digest(raw);
         return json!(format!("(secret, sha256 {})", &digest[..8]));
     }
-    if key == "roles" {
+    if key == "roles" || key == "allowed_hosts" {
         return json!(raw.split(',').collect::<Vec<_>>());
     }
     match raw.parse::<i64>() {

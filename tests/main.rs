@@ -41,6 +41,7 @@ mod security_properties;
 mod security_properties_api;
 mod security_token;
 mod security_transport;
+mod security_tunnel;
 mod skill_endpoint;
 mod skill_envelope;
 mod skill_signature;

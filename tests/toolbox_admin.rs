@@ -13,8 +13,10 @@ async fn without_a_password_loopback_callers_are_admitted() {
 }
 
 #[tokio::test]
-async fn a_forwarded_address_counts_only_when_forwarded_headers_are_trusted() {
-    // Untrusted: the header is ignored, the loopback peer decides.
+async fn a_forwarded_request_is_never_taken_for_a_loopback_one() {
+    // Trusted or not, a forwarding header says a proxy or tunnel is in
+    // between: without a password, refused (issue 17: this was admitted
+    // while the header was not trusted).
     let app = spawn_app().await;
     let res = app
         .http
@@ -23,7 +25,7 @@ async fn a_forwarded_address_counts_only_when_forwarded_headers_are_trusted() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 200);
+    assert_eq!(res.status(), 403);
 
     // Trusted (behind a proxy): a remote client behind a local proxy is refused.
     let app = spawn_app_with(|s| s.trust_forwarded_headers = true).await;
@@ -38,10 +40,20 @@ async fn a_forwarded_address_counts_only_when_forwarded_headers_are_trusted() {
     let body = res.json().await.unwrap();
     let why = admin_error(status, &body, 403, "forbidden");
     assert!(why.contains("loopback"), "{why}");
+    // Even a proxy saying its client is on loopback: the proxy itself may
+    // forward anyone's request (issue 17: this was admitted).
     let res = app
         .http
         .get(format!("{}/admin/api/clock", app.url))
         .header("X-Forwarded-For", "127.0.0.1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    // Without any, a script on this machine is admitted.
+    let res = app
+        .http
+        .get(format!("{}/admin/api/clock", app.url))
         .send()
         .await
         .unwrap();
@@ -109,6 +121,7 @@ async fn mistakes_get_clear_json_errors() {
     let res = app
         .http
         .post(format!("{}/admin/api/scenarios", app.url))
+        .header("Content-Type", "application/json")
         .body("{not json")
         .send()
         .await

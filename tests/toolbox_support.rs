@@ -4,14 +4,19 @@
 use crate::helpers::*;
 use serde_json::Value;
 
-/// `method /admin/api{path}` from loopback, without a password.
+/// `method /admin/api{path}` from loopback, without a password, as a JSON
+/// client sends it (a bodiless POST says `Content-Type: application/json`
+/// too).
 pub async fn admin(app: &TestApp, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
     let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let is_post = method == reqwest::Method::POST;
     let mut req = app
         .http
         .request(method, format!("{}/admin/api{}", app.url, path));
     if let Some(b) = body {
         req = req.json(&b);
+    } else if is_post {
+        req = req.header("Content-Type", "application/json");
     }
     let res = req.send().await.expect("request");
     let status = res.status().as_u16();

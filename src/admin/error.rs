@@ -14,6 +14,9 @@ pub enum AdminError {
     Forbidden(String),
     #[error("{0}")]
     BadRequest(String),
+    /// Too many wrong admin passwords from this address; seconds to wait.
+    #[error("too many wrong admin passwords; try again in {0} s")]
+    TooManyAttempts(i64),
     #[error("{0}")]
     NotFound(String),
     #[error("the database is unavailable; try again shortly")]
@@ -32,6 +35,7 @@ impl AdminError {
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::BadRequest(_) => "invalid_request",
+            Self::TooManyAttempts(_) => "too_many_requests",
             Self::NotFound(_) => "not_found",
             Self::Unavailable(_) => "temporarily_unavailable",
             Self::Internal(_) => "server_error",
@@ -45,6 +49,7 @@ impl ResponseError for AdminError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -62,8 +67,14 @@ impl ResponseError for AdminError {
         if let Self::Unauthorized(_) = self {
             res.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"mocklink admin\""));
         }
-        if let Self::Unavailable(_) = self {
-            res.insert_header((header::RETRY_AFTER, "1"));
+        match self {
+            Self::Unavailable(_) => {
+                res.insert_header((header::RETRY_AFTER, "1"));
+            }
+            Self::TooManyAttempts(wait) => {
+                res.insert_header((header::RETRY_AFTER, wait.to_string()));
+            }
+            _ => {}
         }
         res.json(serde_json::json!({
             "error": self.code(),

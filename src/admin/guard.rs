@@ -1,73 +1,62 @@
-//! Who may use the admin API.
-//!
-//! With `admin_password` set: every caller must present it, as HTTP Basic
-//! `admin:<password>` or `Authorization: Bearer <password>`. Without it: only
-//! loopback callers, judged by the TCP peer, or by `X-Forwarded-For`/
-//! `Forwarded` only when `trust_forwarded_headers` is on (then a forwarded
-//! non-loopback address is refused even though the proxy itself is local).
+//! Who may use the admin API and pages: the one rule of `web::access`
+//! (the admin password; without it loopback only, or off when the public URL
+//! is not on loopback), and for the API's state-changing calls the JSON-call
+//! rule of `web::csrf` (JSON content type, no cross-site `Origin` or
+//! `Sec-Fetch-Site`).
 
 use super::error::AdminError;
-use crate::admin::AdminState;
-use crate::web::client::client_ip;
+use crate::web::access::{self, Denied};
+use crate::web::csrf::{json_call, CallRejection};
 use actix_web::dev::Payload;
-use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest};
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-use futures_util::future::{ready, Ready};
-use subtle::ConstantTimeEq;
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
 
 /// Proof that the request may use the admin API.
 pub struct Admin;
 
 impl FromRequest for Admin {
     type Error = AdminError;
-    type Future = Ready<Result<Self, AdminError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, AdminError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(check(req))
+        let req = req.clone();
+        Box::pin(async move {
+            let access = access::of(&req)
+                .ok_or_else(|| AdminError::Internal("access rule missing".into()))?;
+            let with_password = access.admit(&req).await?;
+            json_call(&req, access, with_password)?;
+            Ok(Admin)
+        })
     }
 }
 
-pub(super) fn check(req: &HttpRequest) -> Result<Admin, AdminError> {
-    let state = req
-        .app_data::<web::Data<AdminState>>()
-        .ok_or_else(|| AdminError::Internal("application state missing".into()))?;
-    match &state.settings.toolbox.admin_password {
-        Some(password) => {
-            let presented = presented_password(req).ok_or_else(|| {
-                AdminError::Unauthorized(
-                    "admin password required: HTTP Basic admin:<password> or Bearer <password>"
-                        .into(),
-                )
-            })?;
-            if bool::from(presented.as_bytes().ct_eq(password.expose().as_bytes())) {
-                Ok(Admin)
-            } else {
-                Err(AdminError::Unauthorized("wrong admin password".into()))
+/// The toolbox rule alone (the pages add their form rule).
+pub(super) async fn check(req: &HttpRequest) -> Result<Admin, AdminError> {
+    let access =
+        access::of(req).ok_or_else(|| AdminError::Internal("access rule missing".into()))?;
+    access.admit(req).await?;
+    Ok(Admin)
+}
+
+impl From<Denied> for AdminError {
+    fn from(d: Denied) -> Self {
+        match d {
+            Denied::Off => AdminError::NotFound(d.to_string()),
+            Denied::LoopbackOnly => AdminError::Forbidden(d.to_string()),
+            Denied::PasswordRequired | Denied::WrongPassword => {
+                AdminError::Unauthorized(d.to_string())
             }
+            Denied::Throttled(wait) => AdminError::TooManyAttempts(wait),
+            Denied::Unavailable(e) => AdminError::Unavailable(e),
         }
-        None => match client_ip(req, state.settings.trust_forwarded_headers) {
-            Some(ip) if ip.is_loopback() => Ok(Admin),
-            _ => Err(AdminError::Forbidden(
-                "the admin API is reachable only from loopback while admin_password is unset"
-                    .into(),
-            )),
-        },
     }
 }
 
-fn presented_password(req: &HttpRequest) -> Option<String> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, rest) = value.split_once(' ')?;
-    let rest = rest.trim();
-    if scheme.eq_ignore_ascii_case("bearer") {
-        return Some(rest.to_owned());
+impl From<CallRejection> for AdminError {
+    fn from(r: CallRejection) -> Self {
+        match r {
+            CallRejection::CrossSite(_) => AdminError::Forbidden(r.to_string()),
+            CallRejection::NotJson => AdminError::BadRequest(r.to_string()),
+        }
     }
-    if scheme.eq_ignore_ascii_case("basic") {
-        let decoded = String::from_utf8(STANDARD.decode(rest).ok()?).ok()?;
-        let (user, password) = decoded.split_once(':')?;
-        return (user == "admin").then(|| password.to_owned());
-    }
-    None
 }

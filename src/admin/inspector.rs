@@ -5,6 +5,7 @@
 
 use super::error::AdminError;
 use super::guard::Admin;
+use super::pages::AdminPage;
 use crate::admin::AdminState;
 use crate::domain::ClientId;
 use crate::inspector::story::{self, Story};
@@ -284,9 +285,16 @@ fn refused(e: AdminError) -> HttpResponse {
         StatusCode::UNAUTHORIZED => "Admin password required",
         StatusCode::FORBIDDEN => "Not allowed",
         StatusCode::BAD_REQUEST => "Bad request",
+        StatusCode::NOT_FOUND => "Not found",
+        StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
         _ => "Temporarily unavailable",
     };
-    message_page(status, title, &e.to_string())
+    let mut res = message_page(status, title, &e.to_string());
+    if let Some(challenge) = e.error_response().headers().get(header::WWW_AUTHENTICATE) {
+        res.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, challenge.clone());
+    }
+    res
 }
 
 #[derive(Deserialize, Default)]
@@ -301,13 +309,10 @@ fn pretty(v: &serde_json::Value) -> String {
 
 /// `GET /admin/inspector`: one client's linking stories as timelines.
 pub(crate) async fn page(
-    admin: Result<Admin, AdminError>,
+    _: AdminPage,
     req: HttpRequest,
     state: web::Data<AdminState>,
 ) -> HttpResponse {
-    if let Err(e) = admin {
-        return refused(e);
-    }
     match render_page(&req, &state).await {
         Ok(res) => res,
         Err(e) => refused(e),
@@ -419,15 +424,12 @@ pub(crate) struct ClearForm {
 /// loopback address, with any site's form), so the form must come from a
 /// page of this server: the one rule of every admin form (`web::csrf`).
 pub(crate) async fn clear_page(
-    admin: Result<Admin, AdminError>,
+    _: AdminPage,
     req: HttpRequest,
     state: web::Data<AdminState>,
     form: web::Form<ClearForm>,
 ) -> HttpResponse {
-    if let Err(e) = admin {
-        return refused(e);
-    }
-    if let Err(why) = super::pages::check_post(&req, &state, form.csrf_token.as_deref()) {
+    if let Err(why) = super::pages::check_post(&req, form.csrf_token.as_deref()) {
         tracing::warn!(
             event = "inspector_clear_refused",
             "cross-site clear refused"

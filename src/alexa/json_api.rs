@@ -1,13 +1,14 @@
 //! The simulator's JSON API under `/alexa/api`: the same actions as the
-//! pages (create a user, enable and disable the skill, talk, read a flow).
+//! pages (create a user, enable and disable the skill, talk, read a flow),
+//! each behind `SimulatorCaller` (the toolbox rule, and JSON-only actions).
 
 use super::link;
 use super::pages::flow_entries;
 use super::talk::{self, TalkInput};
 use super::AlexaError;
-use crate::alexa::SimulatorState;
+use crate::alexa::{SimulatorCaller, SimulatorState};
 use crate::store::AlexaUser;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -85,6 +86,7 @@ pub(crate) async fn relink_requested(
     responses((status = 200, description = "Simulated users", body = Vec<crate::alexa::json_api::UserJson>), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
 pub(crate) async fn api_users(
+    _: SimulatorCaller,
     state: web::Data<SimulatorState>,
 ) -> Result<HttpResponse, AlexaError> {
     let mut out = Vec::new();
@@ -116,12 +118,18 @@ pub(crate) struct UserChangeJson {
     responses((status = 201, description = "The new user", body = crate::alexa::json_api::UserJson), (status = 400, description = "bad_request (including a missing `Content-Type: application/json`)", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
 pub(crate) async fn api_create_user(
-    req: HttpRequest,
+    _: SimulatorCaller,
     state: web::Data<SimulatorState>,
-    body: Option<web::Json<NewUserJson>>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, AlexaError> {
-    require_json(&req)?;
-    let body = body.map(|b| b.into_inner()).unwrap_or_default();
+    // No body is `{}`; a body that is not the JSON object is refused, never
+    // taken as "no body".
+    let body: NewUserJson = if body.iter().all(u8::is_ascii_whitespace) {
+        NewUserJson::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| AlexaError::BadRequest(format!("The JSON body could not be read: {e}")))?
+    };
     let u = super::create_user(&state, body.name.as_deref(), body.region.as_deref()).await?;
     Ok(HttpResponse::Created().json(user_json(&state, u).await?))
 }
@@ -135,6 +143,7 @@ pub(crate) async fn api_create_user(
     responses((status = 200, description = "A simulated user", body = crate::alexa::json_api::UserJson), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
 pub(crate) async fn api_user(
+    _: SimulatorCaller,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AlexaError> {
@@ -152,12 +161,11 @@ pub(crate) async fn api_user(
     responses((status = 200, description = "The user as changed", body = crate::alexa::json_api::UserJson), (status = 400, description = "bad_request (including a missing `Content-Type: application/json`)", body = crate::alexa::docs::AlexaErrorBody), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
 pub(crate) async fn api_change_user(
-    req: HttpRequest,
+    _: SimulatorCaller,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
     body: web::Json<UserChangeJson>,
 ) -> Result<HttpResponse, AlexaError> {
-    require_json(&req)?;
     let mut u = super::user(&state, &id).await?;
     if let Some(region) = &body.region {
         u = super::set_region(&state, &id, region).await?;
@@ -174,6 +182,7 @@ pub(crate) async fn api_change_user(
     responses((status = 200, description = "What Alexa did for this user outside the talk itself, oldest first (the last 200): skill events sent (SkillEnabled, SkillAccountLinked, SkillDisabled) and the skill's answers, SessionEndedRequests, enable/link/disable, refresh failures and the relink notification", body = Vec<crate::store::AlexaEvent>), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
 pub(crate) async fn api_events(
+    _: SimulatorCaller,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AlexaError> {
@@ -191,11 +200,10 @@ pub(crate) async fn api_events(
     responses((status = 200, description = "Open `authorize_url` in a browser to link", body = crate::alexa::link::Enabled), (status = 400, description = "bad_request (including a missing `Content-Type: application/json`)", body = crate::alexa::docs::AlexaErrorBody), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
 pub(crate) async fn api_enable(
-    req: HttpRequest,
+    _: SimulatorCaller,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AlexaError> {
-    require_json(&req)?;
     Ok(HttpResponse::Ok().json(link::enable(&state, &id).await?))
 }
 
@@ -209,11 +217,10 @@ pub(crate) async fn api_enable(
     responses((status = 200, description = "Whether a link was removed", body = crate::alexa::docs::Unlinked), (status = 400, description = "bad_request (including a missing `Content-Type: application/json`)", body = crate::alexa::docs::AlexaErrorBody), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
 pub(crate) async fn api_disable(
-    req: HttpRequest,
+    _: SimulatorCaller,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AlexaError> {
-    require_json(&req)?;
     let removed = link::disable(&state, &id).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"unlinked": removed})))
 }
@@ -228,6 +235,7 @@ pub(crate) async fn api_disable(
     responses((status = 200, description = "What was sent to the skill and what it answered", body = crate::alexa::talk::TalkResult), (status = 400, description = "bad_request (including a missing `Content-Type: application/json`)", body = crate::alexa::docs::AlexaErrorBody), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
 pub(crate) async fn api_talk(
+    _: SimulatorCaller,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
     body: web::Json<TalkInput>,
@@ -244,25 +252,9 @@ pub(crate) async fn api_talk(
     responses((status = 200, description = "Every logged step of a linking flow", body = Vec<crate::store::FlowEntry>), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
 pub(crate) async fn api_flow(
+    _: SimulatorCaller,
     state: web::Data<SimulatorState>,
     flow: web::Path<String>,
 ) -> Result<HttpResponse, AlexaError> {
     Ok(HttpResponse::Ok().json(flow_entries(&state, &flow).await?))
-}
-
-/// JSON API actions need a JSON content type: a cross-site form cannot send
-/// one without a CORS preflight, so this doubles as CSRF protection.
-fn require_json(req: &HttpRequest) -> Result<(), AlexaError> {
-    let ct = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if ct.to_ascii_lowercase().starts_with("application/json") {
-        Ok(())
-    } else {
-        Err(AlexaError::BadRequest(
-            "Send Content-Type: application/json (a body of {} is fine).".into(),
-        ))
-    }
 }

@@ -1,6 +1,12 @@
 //! A simulator of the Alexa app and the Alexa service: simulated Alexa users
 //! enable the skill (account linking against any OAuth provider), talk to any
 //! skill endpoint, and every step of the linking is logged.
+//!
+//! Its pages and JSON API are control surfaces, under the toolbox rule of
+//! `web::access` (`SimulatorUser`, `SimulatorCaller`); the account-linking
+//! redirect `/api/skill/link/{vendor}` is not: the browser comes back there
+//! from the provider, and it completes only a linking this simulator started
+//! (its `state` must match one in progress).
 
 pub mod deliver;
 pub mod docs;
@@ -13,9 +19,13 @@ pub mod talk;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::store::{AlexaUser, Store, StoreError};
+use crate::web::access::{self, Denied};
+use crate::web::csrf::{json_call, CallRejection};
 use crate::wire::alexa::interaction_model::{InteractionModel, LanguageModel};
+use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse, ResponseError};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use futures_util::future::LocalBoxFuture;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -201,6 +211,15 @@ pub enum AlexaError {
     BadRequest(String),
     #[error("This form has expired or was not sent by this page. Go back, reload and try again.")]
     Csrf,
+    /// The toolbox rule (`web::access`): no or a wrong admin password.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The toolbox rule: not from this machine, or a cross-site call.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many wrong admin passwords from this address; seconds to wait.
+    #[error("Too many wrong admin passwords; try again in {0} s.")]
+    TooManyAttempts(i64),
     #[error("The state in the redirect does not match any account linking in progress (it was altered, already used, or expired). Start again with \"Enable skill\".")]
     StateMismatch,
     #[error("The authorization server returned with an error parameter: {error}{}", if description.is_empty() { String::new() } else { format!(" ({description})") })]
@@ -219,6 +238,9 @@ impl AlexaError {
             Self::NotFound(_) => "not_found",
             Self::BadRequest(_) => "bad_request",
             Self::Csrf => "csrf",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::TooManyAttempts(_) => "too_many_requests",
             Self::StateMismatch => "state_mismatch",
             Self::Provider { .. } => "provider_error",
             Self::Exchange(_) => "token_exchange_failed",
@@ -232,7 +254,9 @@ impl ResponseError for AlexaError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Csrf => StatusCode::FORBIDDEN,
+            Self::Csrf | Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
@@ -243,10 +267,94 @@ impl ResponseError for AlexaError {
         if let Self::Store(e) = self {
             tracing::error!(error = %e, "database error in the Alexa simulator");
         }
-        HttpResponse::build(self.status_code()).json(serde_json::json!({
+        let mut res = HttpResponse::build(self.status_code());
+        self.add_headers(&mut res);
+        res.json(serde_json::json!({
             "error": self.code(),
             "error_description": self.to_string(),
         }))
+    }
+}
+
+impl AlexaError {
+    /// The password challenge (the browser prompts on it) and `Retry-After`.
+    pub(crate) fn add_headers(&self, res: &mut actix_web::HttpResponseBuilder) {
+        match self {
+            Self::Unauthorized(_) => {
+                res.insert_header((
+                    actix_web::http::header::WWW_AUTHENTICATE,
+                    "Basic realm=\"mocklink admin\"",
+                ));
+            }
+            Self::TooManyAttempts(wait) => {
+                res.insert_header((actix_web::http::header::RETRY_AFTER, wait.to_string()));
+            }
+            _ => {}
+        }
+    }
+}
+
+impl From<Denied> for AlexaError {
+    fn from(d: Denied) -> Self {
+        match d {
+            Denied::Off => AlexaError::NotFound(d.to_string()),
+            Denied::LoopbackOnly => AlexaError::Forbidden(d.to_string()),
+            Denied::PasswordRequired | Denied::WrongPassword => {
+                AlexaError::Unauthorized(d.to_string())
+            }
+            Denied::Throttled(wait) => AlexaError::TooManyAttempts(wait),
+            Denied::Unavailable(e) => AlexaError::Store(e),
+        }
+    }
+}
+
+impl From<CallRejection> for AlexaError {
+    fn from(r: CallRejection) -> Self {
+        match r {
+            CallRejection::CrossSite(_) => AlexaError::Forbidden(r.to_string()),
+            CallRejection::NotJson => AlexaError::BadRequest(
+                "Send Content-Type: application/json (a body of {} is fine).".into(),
+            ),
+        }
+    }
+}
+
+/// Proof that the request may use the simulator's JSON API: the toolbox
+/// rule of `web::access` and, for actions, the JSON-call rule of `web::csrf`.
+pub struct SimulatorCaller;
+
+impl FromRequest for SimulatorCaller {
+    type Error = AlexaError;
+    type Future = LocalBoxFuture<'static, Result<Self, AlexaError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let access =
+                access::of(&req).ok_or_else(|| AlexaError::Config("access rule missing".into()))?;
+            let with_password = access.admit(&req).await?;
+            json_call(&req, access, with_password)?;
+            Ok(SimulatorCaller)
+        })
+    }
+}
+
+/// Proof that the request may see the simulator's pages and send their
+/// forms (which have the form rule of `web::csrf` on top).
+pub struct SimulatorUser;
+
+impl FromRequest for SimulatorUser {
+    type Error = pages::SimulatorPageError;
+    type Future = LocalBoxFuture<'static, Result<Self, pages::SimulatorPageError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let access =
+                access::of(&req).ok_or_else(|| AlexaError::Config("access rule missing".into()))?;
+            access.admit(&req).await.map_err(AlexaError::from)?;
+            Ok(SimulatorUser)
+        })
     }
 }
 

@@ -5,9 +5,10 @@
 use super::link::{self, Callback};
 use super::talk::{self, TalkInput, TalkResult};
 use super::AlexaError;
-use crate::alexa::SimulatorState;
+use crate::alexa::{SimulatorState, SimulatorUser};
 use crate::store::{AlexaUser, FlowEntry};
-use crate::web::csrf::{own_origins, FormGuard};
+use crate::web::access;
+use crate::web::csrf::FormGuard;
 use crate::web::pages::{html, redirect};
 use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
@@ -51,9 +52,12 @@ impl ResponseError for SimulatorPageError {
             }
             AlexaError::NotFound(_) => "Not found",
             AlexaError::Csrf => "Form expired",
+            AlexaError::Unauthorized(_) => "Admin password required",
+            AlexaError::Forbidden(_) => "Forbidden",
+            AlexaError::TooManyAttempts(_) => "Too many attempts",
             _ => "Something went wrong",
         };
-        html(
+        let mut res = html(
             self.status_code(),
             &MessagePage {
                 title,
@@ -61,7 +65,13 @@ impl ResponseError for SimulatorPageError {
                 is_error: true,
                 back: "/alexa",
             },
-        )
+        );
+        let mut extra = HttpResponse::build(self.status_code());
+        self.0.add_headers(&mut extra);
+        for (name, value) in extra.finish().headers() {
+            res.headers_mut().insert(name.clone(), value.clone());
+        }
+        res
     }
 }
 
@@ -73,20 +83,13 @@ const FORMS: FormGuard = FormGuard {
 
 /// The CSRF token of this browser, and the cookie to set if new.
 fn csrf(req: &HttpRequest, state: &SimulatorState) -> (String, Option<Cookie<'static>>) {
-    FORMS.token(req, state.settings.public_url().starts_with("https:"))
+    FORMS.token(req, access::https(req, &state.settings))
 }
 
-fn check_csrf(
-    req: &HttpRequest,
-    state: &SimulatorState,
-    presented: Option<&str>,
-) -> Result<(), AlexaError> {
+fn check_csrf(req: &HttpRequest, presented: Option<&str>) -> Result<(), AlexaError> {
+    let rule = access::of(req).ok_or(AlexaError::Csrf)?;
     FORMS
-        .check(
-            req,
-            presented,
-            &own_origins(req, &state.settings.public_url()),
-        )
+        .check(req, presented, rule)
         .map_err(|_| AlexaError::Csrf)
 }
 
@@ -143,6 +146,7 @@ fn provider_view(state: &SimulatorState) -> ProviderView {
 
 /// `GET /alexa`
 pub(super) async fn home_page(
+    _: SimulatorUser,
     req: HttpRequest,
     state: web::Data<SimulatorState>,
 ) -> Result<HttpResponse, SimulatorPageError> {
@@ -182,11 +186,12 @@ pub(super) struct CsrfForm {
 
 /// `POST /alexa/users`
 pub(super) async fn create_user_form(
+    _: SimulatorUser,
     req: HttpRequest,
     state: web::Data<SimulatorState>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, SimulatorPageError> {
-    check_csrf(&req, &state, form.csrf_token.as_deref())?;
+    check_csrf(&req, form.csrf_token.as_deref())?;
     let user = super::create_user(&state, form.name.as_deref(), None).await?;
     Ok(redirect(StatusCode::SEE_OTHER, &user_path(&user.id)))
 }
@@ -388,18 +393,20 @@ pub(super) struct RegionForm {
 
 /// `POST /alexa/users/{id}/region`
 pub(super) async fn region_form(
+    _: SimulatorUser,
     req: HttpRequest,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
     form: web::Form<RegionForm>,
 ) -> Result<HttpResponse, SimulatorPageError> {
-    check_csrf(&req, &state, form.csrf_token.as_deref())?;
+    check_csrf(&req, form.csrf_token.as_deref())?;
     super::set_region(&state, &id, &form.region).await?;
     Ok(redirect(StatusCode::SEE_OTHER, &user_path(&id)))
 }
 
 /// `GET /alexa/users/{id}`
 pub(super) async fn user_page(
+    _: SimulatorUser,
     req: HttpRequest,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
@@ -409,24 +416,26 @@ pub(super) async fn user_page(
 
 /// `POST /alexa/users/{id}/enable`: off to the provider's login page.
 pub(super) async fn enable_form(
+    _: SimulatorUser,
     req: HttpRequest,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, SimulatorPageError> {
-    check_csrf(&req, &state, form.csrf_token.as_deref())?;
+    check_csrf(&req, form.csrf_token.as_deref())?;
     let enabled = link::enable(&state, &id).await?;
     Ok(redirect(StatusCode::SEE_OTHER, &enabled.authorize_url))
 }
 
 /// `POST /alexa/users/{id}/disable`
 pub(super) async fn disable_form(
+    _: SimulatorUser,
     req: HttpRequest,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, SimulatorPageError> {
-    check_csrf(&req, &state, form.csrf_token.as_deref())?;
+    check_csrf(&req, form.csrf_token.as_deref())?;
     let removed = link::disable(&state, &id).await?;
     let notice = if removed {
         "Skill disabled: the account link was deleted."
@@ -439,12 +448,13 @@ pub(super) async fn disable_form(
 /// `POST /alexa/users/{id}/talk`: fields `utterance`, or `intent` with
 /// `slot_<name>` fields, or `launch`.
 pub(super) async fn talk_form(
+    _: SimulatorUser,
     req: HttpRequest,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
     form: web::Form<HashMap<String, String>>,
 ) -> Result<HttpResponse, SimulatorPageError> {
-    check_csrf(&req, &state, form.get("csrf_token").map(String::as_str))?;
+    check_csrf(&req, form.get("csrf_token").map(String::as_str))?;
     let input = TalkInput {
         utterance: form.get("utterance").cloned(),
         intent: if form.contains_key("pick") {
@@ -540,6 +550,7 @@ pub(super) async fn flow_entries(
 
 /// `GET /alexa/flows/{flow}`
 pub(super) async fn flow_page(
+    _: SimulatorUser,
     state: web::Data<SimulatorState>,
     flow: web::Path<String>,
 ) -> Result<HttpResponse, SimulatorPageError> {

@@ -106,7 +106,10 @@ fn print_banner(state: &crate::startup::Services) {
         println!("  Your Web Authorization URI   {base}/authorize");
         println!("  Access Token URI             {base}/api/token");
         println!("  Your Client ID               {}", s.demo_client_id);
-        println!("  Your Secret                  {}", s.demo_client_secret);
+        println!(
+            "  Your Secret                  {}",
+            shown_secret(&s.demo_client_secret)
+        );
         println!(
             "  Your Authentication Scheme   HTTP Basic (Credentials in request body works too)"
         );
@@ -136,7 +139,43 @@ fn print_banner(state: &crate::startup::Services) {
         println!("Alexa simulator (enable the skill, talk to it): {base}/alexa");
         println!("Skill endpoint: {base}{}", s.skill.path);
     }
+    if s.serves(crate::config::Role::Provider) || s.serves(crate::config::Role::Alexa) {
+        println!("{}", toolbox_line(state));
+    }
     println!("Metadata: {base}/.well-known/oauth-authorization-server   JWKS: {base}/.well-known/jwks.json");
+}
+
+/// The client secret as the banner shows it: the built-in public demo
+/// secret in full, any other only as a hint that it is set.
+pub fn shown_secret(secret: &str) -> String {
+    if secret == crate::config::DEMO_CLIENT_SECRET {
+        return secret.to_owned();
+    }
+    let prefix: String = secret.chars().take(6).collect();
+    if secret.chars().count() >= 20 {
+        format!("{prefix}…(set)")
+    } else {
+        "(set in config)".to_owned()
+    }
+}
+
+/// Who may open the toolbox (`/admin`) and the simulator (`/alexa`).
+fn toolbox_line(state: &crate::startup::Services) -> String {
+    let base = state.settings.public_url();
+    if state.access.is_off() {
+        format!(
+            "Toolbox and simulator OFF: the public URL {base} is not on loopback and no admin password \
+             is set, so /admin and /alexa answer 404. Set MOCKLINK_ADMIN_PASSWORD (admin_password) to \
+             turn them on; browsers then ask for user admin and that password."
+        )
+    } else if state.access.has_password() {
+        format!("Toolbox: {base}/admin  (admin password required: user admin)")
+    } else {
+        format!(
+            "Toolbox: {base}/admin  (no admin password: only a browser or script on this machine, \
+             no proxy or tunnel in between)"
+        )
+    }
 }
 
 async fn healthcheck(base: String) -> anyhow::Result<()> {

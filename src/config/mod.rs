@@ -111,6 +111,12 @@ pub struct Settings {
     /// behind a reverse proxy or tunnel you control; otherwise clients could
     /// spoof it to dodge rate limits).
     pub trust_forwarded_headers: bool,
+    /// Host names (besides the public URL's and the loopback names) this
+    /// server answers to, any port: e.g. docker compose service names for
+    /// server-to-server calls. Other `Host`s get 421 (DNS rebinding).
+    /// A list, or a comma-separated string.
+    #[serde(deserialize_with = "hosts_list")]
+    pub allowed_hosts: Vec<String>,
     /// Users to create at start if missing.
     pub users: Vec<UserSeed>,
     /// Clients to create or update at start.
@@ -161,6 +167,7 @@ impl Default for Settings {
             tls_cert: None,
             tls_key: None,
             trust_forwarded_headers: false,
+            allowed_hosts: Vec::new(),
             users: Vec::new(),
             clients: Vec::new(),
             demo_personas: true,
@@ -189,6 +196,24 @@ fn roles_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Role>, D::Er
             })
             .collect(),
     }
+}
+
+/// Accepts `["provider", "skill"]` (TOML) or `"provider,skill"` (environment).
+fn hosts_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Hosts {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match Hosts::deserialize(d)? {
+        Hosts::List(l) => l,
+        Hosts::Text(t) => t.split(',').map(str::to_owned).collect(),
+    }
+    .into_iter()
+    .map(|h| h.trim().to_ascii_lowercase())
+    .filter(|h| !h.is_empty())
+    .collect())
 }
 
 pub(crate) fn default_country() -> String {
@@ -303,6 +328,14 @@ impl Settings {
             return Err(ConfigError::Invalid(
                 "admin_password must not be empty (leave it unset for loopback-only admin)".into(),
             ));
+        }
+        for host in &self.allowed_hosts {
+            let plain = |b: u8| b.is_ascii_alphanumeric() || b"-.".contains(&b);
+            if !host.bytes().all(plain) || host.starts_with('.') || host.ends_with('.') {
+                return Err(ConfigError::Invalid(format!(
+                    "allowed_hosts: '{host}' is not a host name (letters, digits, '-' and '.'; no port)"
+                )));
+            }
         }
         if !(1..=100_000).contains(&self.toolbox.inspector_max_per_client) {
             return Err(ConfigError::Invalid(format!(

@@ -339,11 +339,25 @@ pub struct LoginForm {
     password: Option<String>,
 }
 
-/// Only same-site absolute paths may be returned to after login.
-fn safe_return_to(r: Option<&str>) -> &str {
+/// Only a path of this site may be returned to after login: it starts with
+/// exactly one `/` and has no control character, whitespace or backslash
+/// (browsers drop tabs and newlines and read `\` as `/`, so `/\t/evil` and
+/// `/\evil` would leave the site). Absent: the Linked apps page.
+fn safe_return_to(r: Option<&str>) -> Result<&str, PageError> {
     match r {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") => p,
-        _ => "/account/apps",
+        None | Some("") => Ok("/account/apps"),
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p
+                    .chars()
+                    .any(|c| c.is_control() || c.is_whitespace() || c == '\\') =>
+        {
+            Ok(p)
+        }
+        Some(_) => Err(PageError::BadRequest(
+            "The login form's return address is not a path of this site.".into(),
+        )),
     }
 }
 
@@ -371,7 +385,7 @@ pub async fn login(
     let current = session::current(&req, &state).await?;
     session::check_login_csrf(&req, &state, current.as_ref(), form.csrf_token.as_deref())?;
     let csrf = form.csrf_token.as_deref().unwrap_or_default();
-    let return_to = safe_return_to(form.return_to.as_deref());
+    let return_to = safe_return_to(form.return_to.as_deref())?;
     let name = form.username.as_deref().unwrap_or("").trim();
     let attempt = throttle::Attempt::login(
         &name.to_ascii_lowercase(),
@@ -592,12 +606,21 @@ mod tests {
 
     #[test]
     fn return_to_stays_on_this_site() {
-        assert_eq!(safe_return_to(Some("/authorize?x=1")), "/authorize?x=1");
-        assert_eq!(safe_return_to(Some("//evil.example")), "/account/apps");
         assert_eq!(
-            safe_return_to(Some("https://evil.example")),
-            "/account/apps"
+            safe_return_to(Some("/authorize?x=1")).unwrap(),
+            "/authorize?x=1"
         );
-        assert_eq!(safe_return_to(None), "/account/apps");
+        assert_eq!(safe_return_to(None).unwrap(), "/account/apps");
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/a\r\nSet-Cookie: x=1",
+            "/a b",
+            "evil",
+        ] {
+            assert!(safe_return_to(Some(bad)).is_err(), "{bad:?}");
+        }
     }
 }

@@ -18,6 +18,7 @@ use crate::provider::session::CsrfKey;
 use crate::provider::ProviderState;
 use crate::skill::SkillState;
 use crate::store::{digest, Client, NewUser, RefreshPolicy, Store, StoreError};
+use crate::web::access::Access;
 use actix_web::dev::Server;
 use actix_web::{middleware, web, App, HttpResponse, HttpServer};
 use std::net::{SocketAddr, TcpListener};
@@ -65,6 +66,8 @@ pub struct Services {
     pub faults: Faults,
     pub metrics: Metrics,
     pub inspector: Inspector,
+    /// Who may reach the toolbox and the simulator; which hosts are served.
+    pub access: Access,
     pub provider: ProviderState,
     pub api: ApiState,
     pub skill: SkillState,
@@ -186,7 +189,9 @@ pub async fn prepare(settings: Settings, clock: Clock) -> Result<Services, Start
         faults: faults.clone(),
         inspector: inspector.clone(),
     };
+    let access = Access::new(&settings, store.clone(), clock.clone());
     let state = Services {
+        access,
         verified: tokens.verified.clone(),
         settings,
         store,
@@ -280,13 +285,16 @@ fn serve(state: Services, listener: TcpListener) -> Result<Server, StartupError>
         store: web::Data::new(state.store.clone()),
         metrics: web::Data::new(state.metrics.clone()),
         inspector: web::Data::new(state.inspector.clone()),
+        access: web::Data::new(state.access.clone()),
     };
     let settings = state.settings.clone();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.metrics.clone())
             .app_data(data.inspector.clone())
+            .app_data(data.access.clone())
             .wrap(middleware::from_fn(crate::inspector::capture))
+            .wrap(middleware::from_fn(crate::web::access::gate))
             .wrap(crate::web::security_headers())
             .wrap(middleware::from_fn(crate::telemetry::log_request))
             .configure(|cfg| routes(cfg, &settings, &data))
@@ -320,6 +328,7 @@ struct RoleData {
     store: web::Data<Store>,
     metrics: web::Data<Metrics>,
     inspector: web::Data<Inspector>,
+    access: web::Data<Access>,
 }
 
 /// Every role's routes, each with its own state, mounted only where this

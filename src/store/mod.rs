@@ -28,6 +28,7 @@ pub use catalog::{
     AlbumRecord, ArtistRecord, NewAlbum, NewArtist, NewCatalog, NewTrack, Slice, TrackRecord,
 };
 pub use clients::{Client, RefreshPolicy};
+pub use failures::ThrottleStep;
 pub use grants::{CodeRecord, CodeRedemption, Grant, LinkedApp, NewCode, Redeemed, RefreshRecord};
 pub use inspector::{InspectorFilter, InspectorRecord};
 pub use keys::StoredKey;

@@ -5,14 +5,18 @@
 //!
 //! - `Sec-Fetch-Site`, when sent, must be `same-origin` (or `none`: a
 //!   navigation the user started, which no other site can forge);
-//! - `Origin`, when sent and not `null`, must be this server's origin.
+//! - `Origin`, when sent and not `null`, must be an origin this server is
+//!   reached at (`web::access`: the allowed hosts on its ports; never the
+//!   origin the request's own `Host` names, which a rebound DNS name fakes).
 //!   `null` is what browsers send under our `Referrer-Policy: no-referrer`
 //!   (and from sandboxed frames): it says nothing, so the token decides;
 //! - the form's token must equal the cookie's (a page of another site can
 //!   neither read the cookie nor make the browser send it).
 
+use super::access::Access;
 use crate::domain::Secret;
 use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::Method;
 use actix_web::HttpRequest;
 use subtle::ConstantTimeEq;
 
@@ -53,13 +57,13 @@ impl FormGuard {
         }
     }
 
-    /// Applies the rule of the module doc. `origins`: the origins this server
-    /// is reached at (`scheme://host[:port]`).
+    /// Applies the rule of the module doc. `access` says which origins
+    /// this server is reached at (never the request's own `Host`).
     pub fn check(
         &self,
         req: &HttpRequest,
         presented: Option<&str>,
-        origins: &[String],
+        access: &Access,
     ) -> Result<(), CsrfRejection> {
         let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
         if let Some(site) = header("sec-fetch-site") {
@@ -68,7 +72,7 @@ impl FormGuard {
             }
         }
         if let Some(origin) = header("origin").filter(|o| *o != "null") {
-            if !origins.iter().any(|o| o == origin) {
+            if !access.origin_allowed(origin) {
                 return Err(CsrfRejection::CrossSite(origin.to_owned()));
             }
         }
@@ -79,12 +83,63 @@ impl FormGuard {
     }
 }
 
-/// The origins a request may come from: the public URL's, and the one the
-/// request itself names (a tunnel or proxy in front).
-pub fn own_origins(req: &HttpRequest, public_url: &str) -> Vec<String> {
-    let public = url::Url::parse(public_url)
-        .map(|u| u.origin().ascii_serialization())
-        .unwrap_or_default();
-    let info = req.connection_info();
-    vec![public, format!("{}://{}", info.scheme(), info.host())]
+/// Why a JSON API call was refused (`json_call`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallRejection {
+    /// The browser says the call came from another site.
+    #[error("cross-site calls are refused: the request came from {0}")]
+    CrossSite(String),
+    /// A state-changing POST without `Content-Type: application/json`.
+    #[error("send Content-Type: application/json (a body of {{}} is fine)")]
+    NotJson,
+}
+
+/// The rule for state-changing JSON API calls (the admin API, the
+/// simulator's API): a web page can make the browser send a POST with a
+/// `text/plain` body and no preflight, so
+///
+/// - `Sec-Fetch-Site`, when sent, must be `same-origin` or `none`, and an
+///   `Origin`, when sent, must be one this server is reached at (`null`
+///   included: API clients send no `Origin`);
+/// - a POST must say `Content-Type: application/json` (which no page can
+///   send without a CORS preflight, which this server never answers), even
+///   without a body, unless it has no body and carries the admin password
+///   (`password_checked`: a header no page can add either).
+///
+/// Reads (`GET`, `HEAD`) pass.
+pub fn json_call(
+    req: &HttpRequest,
+    access: &Access,
+    password_checked: bool,
+) -> Result<(), CallRejection> {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(());
+    }
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        if !matches!(site, "same-origin" | "none") {
+            return Err(CallRejection::CrossSite(format!("a {site} page")));
+        }
+    }
+    if let Some(origin) = req.headers().get("origin") {
+        let origin = origin.to_str().unwrap_or("(unreadable)");
+        if !access.origin_allowed(origin) {
+            return Err(CallRejection::CrossSite(origin.to_owned()));
+        }
+    }
+    if *req.method() == Method::DELETE {
+        // Not a method a page can send without a preflight.
+        return Ok(());
+    }
+    let is_json = header("content-type").is_some_and(|ct| {
+        let media = ct.split(';').next().unwrap_or("").trim();
+        media.eq_ignore_ascii_case("application/json")
+    });
+    let bodiless = !req.headers().contains_key("transfer-encoding")
+        && header("content-length").is_none_or(|n| n.trim() == "0");
+    if is_json || bodiless && password_checked {
+        Ok(())
+    } else {
+        Err(CallRejection::NotJson)
+    }
 }

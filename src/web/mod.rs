@@ -1,8 +1,10 @@
 //! What every HTML and HTTP surface shares, owned by no role: rendered pages,
 //! redirects and the error page (`pages`), the one CSRF and same-origin rule
-//! for forms (`csrf`), who a request comes from (`client`), and the security
-//! headers every answer carries.
+//! for forms and JSON calls (`csrf`), who a request comes from (`client`),
+//! who may reach the toolbox and which hosts are served (`access`), and the
+//! security headers every answer carries.
 
+pub mod access;
 pub mod client;
 pub mod csrf;
 pub mod pages;

@@ -62,7 +62,7 @@ pub(super) async fn revoke_grant(
     state: web::Data<AdminState>,
     form: Form,
 ) -> Result<HttpResponse, PageFailure> {
-    checked(&req, &state, &form)?;
+    checked(&req, &form)?;
     let grant_id =
         field(&form, "grant_id").ok_or_else(|| PageFailure::bad("grant_id is required"))?;
     crate::admin::revoke_one_grant(&state, &grant_id).await?;
@@ -75,7 +75,7 @@ pub(super) async fn revoke_user(
     state: web::Data<AdminState>,
     form: Form,
 ) -> Result<HttpResponse, PageFailure> {
-    checked(&req, &state, &form)?;
+    checked(&req, &form)?;
     let user = field(&form, "user").ok_or_else(|| PageFailure::bad("user is required"))?;
     let user = crate::admin::parse_user(&user)?;
     crate::admin::revoke_all_of_user(&state, &user).await?;

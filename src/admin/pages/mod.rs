@@ -1,7 +1,7 @@
 //! The admin pages under `/admin`: what a skill developer clicks instead of
-//! calling the JSON API. Same guard as the API (`guard`): the admin password
-//! as HTTP Basic `admin:<password>` (a 401 makes the browser prompt), or
-//! loopback callers only while no password is set.
+//! calling the JSON API. Same rule as the API (`guard`, `web::access`): the
+//! admin password as HTTP Basic `admin:<password>` (a 401 makes the browser
+//! prompt), or, while no password is set, a browser on this machine only.
 //!
 //! Every action is a plain form POST (no JavaScript needed), refused with 403
 //! unless it comes from these pages: the `Origin`/`Sec-Fetch-Site` headers,
@@ -24,14 +24,15 @@ use crate::domain::{ClientId, ScenarioKind as Kind, ScenarioSpec};
 use crate::faults::{Preset, GRANT_TYPES};
 use crate::oauth::keys;
 use crate::store::{Client, StoreError};
-use crate::web::csrf::{own_origins, CsrfRejection, FormGuard};
+use crate::web::access;
+use crate::web::csrf::{CsrfRejection, FormGuard};
 use crate::web::pages::{error_page, html, redirect};
 use actix_web::cookie::Cookie;
 use actix_web::dev::Payload;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
-use futures_util::future::{ready, Ready};
+use futures_util::future::LocalBoxFuture;
 use std::collections::BTreeMap;
 
 /// The admin pages load one script of ours (the copy buttons); nothing else.
@@ -130,6 +131,7 @@ impl ResponseError for PageFailure {
             Self::Admin(AdminError::Unauthorized(_)) => "Admin password required",
             Self::Admin(AdminError::Forbidden(_)) | Self::CrossSite => "Forbidden",
             Self::Admin(AdminError::BadRequest(_)) => "Bad request",
+            Self::Admin(AdminError::TooManyAttempts(_)) => "Too many attempts",
             Self::Admin(AdminError::NotFound(_)) => "Not found",
             Self::Admin(AdminError::Unavailable(e)) => {
                 tracing::error!(error = %e, "database error on an admin page");
@@ -156,6 +158,10 @@ impl ResponseError for PageFailure {
                 header::HeaderValue::from_static("Basic realm=\"mocklink admin\""),
             );
         }
+        if let Self::Admin(AdminError::TooManyAttempts(wait)) = self {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(*wait));
+        }
         res
     }
 }
@@ -165,10 +171,16 @@ pub struct AdminPage;
 
 impl FromRequest for AdminPage {
     type Error = PageFailure;
-    type Future = Ready<Result<Self, PageFailure>>;
+    type Future = LocalBoxFuture<'static, Result<Self, PageFailure>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(guard::check(req).map(|_| AdminPage).map_err(Into::into))
+        let req = req.clone();
+        Box::pin(async move {
+            guard::check(&req)
+                .await
+                .map(|_| AdminPage)
+                .map_err(Into::into)
+        })
     }
 }
 
@@ -180,25 +192,18 @@ pub(super) const FORMS: FormGuard = FormGuard {
 
 /// This browser's CSRF token, and the cookie to set if it is new.
 fn csrf(req: &HttpRequest, state: &AdminState) -> (String, Option<Cookie<'static>>) {
-    FORMS.token(req, state.settings.public_url().starts_with("https:"))
+    FORMS.token(req, access::https(req, &state.settings))
 }
 
 /// Refuses a POST that did not come from these pages (see `web::csrf`).
-pub(super) fn check_post(
-    req: &HttpRequest,
-    state: &AdminState,
-    presented: Option<&str>,
-) -> Result<(), PageFailure> {
-    FORMS
-        .check(
-            req,
-            presented,
-            &own_origins(req, &state.settings.public_url()),
-        )
-        .map_err(|e| match e {
-            CsrfRejection::CrossSite(_) => PageFailure::CrossSite,
-            CsrfRejection::Token => PageFailure::Csrf,
-        })
+pub(super) fn check_post(req: &HttpRequest, presented: Option<&str>) -> Result<(), PageFailure> {
+    let Some(rule) = access::of(req) else {
+        return Err(PageFailure::CrossSite);
+    };
+    FORMS.check(req, presented, rule).map_err(|e| match e {
+        CsrfRejection::CrossSite(_) => PageFailure::CrossSite,
+        CsrfRejection::Token => PageFailure::Csrf,
+    })
 }
 
 // ---------- layout ----------
@@ -373,8 +378,8 @@ fn number(form: &BTreeMap<String, String>, name: &str) -> Result<Option<i64>, Pa
 
 type Form = web::Form<BTreeMap<String, String>>;
 
-fn checked(req: &HttpRequest, state: &AdminState, form: &Form) -> Result<(), PageFailure> {
-    check_post(req, state, form.get("csrf_token").map(String::as_str))
+fn checked(req: &HttpRequest, form: &Form) -> Result<(), PageFailure> {
+    check_post(req, form.get("csrf_token").map(String::as_str))
 }
 
 /// `GET /admin/assets/admin.js`: the copy buttons.

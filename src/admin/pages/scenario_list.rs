@@ -144,7 +144,7 @@ pub(super) async fn add_scenario(
     state: web::Data<AdminState>,
     form: Form,
 ) -> Result<HttpResponse, PageFailure> {
-    checked(&req, &state, &form)?;
+    checked(&req, &form)?;
     let spec = spec_from_form(&form)?;
     crate::admin::set_scenario(&state, spec, None).await?;
     Ok(done("/admin/scenarios", "scenario-added"))
@@ -159,7 +159,7 @@ pub(super) async fn preset(
     state: web::Data<AdminState>,
     form: Form,
 ) -> Result<HttpResponse, PageFailure> {
-    checked(&req, &state, &form)?;
+    checked(&req, &form)?;
     let preset = field(&form, "preset")
         .and_then(|p| Preset::parse(&p))
         .ok_or_else(|| PageFailure::bad("unknown preset"))?;
@@ -185,7 +185,7 @@ pub(super) async fn clear_scenario(
     state: web::Data<AdminState>,
     form: Form,
 ) -> Result<HttpResponse, PageFailure> {
-    checked(&req, &state, &form)?;
+    checked(&req, &form)?;
     let id = field(&form, "id").ok_or_else(|| PageFailure::bad("id is required"))?;
     crate::admin::clear_scenario(&state, &id).await?;
     Ok(done("/admin/scenarios", "scenario-cleared"))
@@ -197,7 +197,7 @@ pub(super) async fn clear_all(
     state: web::Data<AdminState>,
     form: Form,
 ) -> Result<HttpResponse, PageFailure> {
-    checked(&req, &state, &form)?;
+    checked(&req, &form)?;
     state.store.delete_all_scenarios().await?;
     state.faults.invalidate();
     Ok(done("/admin/scenarios", "scenarios-cleared"))

@@ -52,7 +52,7 @@ pub(super) async fn rotate_key(
     state: web::Data<AdminState>,
     form: Form,
 ) -> Result<HttpResponse, PageFailure> {
-    checked(&req, &state, &form)?;
+    checked(&req, &form)?;
     let alg = match field(&form, "alg").as_deref() {
         None => state.settings.signing_alg,
         Some("RS256") => SigningAlg::Rs256,

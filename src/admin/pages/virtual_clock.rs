@@ -66,7 +66,7 @@ pub(super) async fn advance_clock(
     state: web::Data<AdminState>,
     form: Form,
 ) -> Result<HttpResponse, PageFailure> {
-    checked(&req, &state, &form)?;
+    checked(&req, &form)?;
     let seconds =
         number(&form, "seconds")?.ok_or_else(|| PageFailure::bad("seconds is required"))?;
     clock::advance(&state, seconds, field(&form, "client_id").as_deref()).await?;
@@ -80,7 +80,7 @@ pub(super) async fn reset_clock(
     state: web::Data<AdminState>,
     form: Form,
 ) -> Result<HttpResponse, PageFailure> {
-    checked(&req, &state, &form)?;
+    checked(&req, &form)?;
     clock::reset(&state, field(&form, "client_id").as_deref()).await?;
     // Back where the button was pressed (the banner is on every page).
     let back = field(&form, "back")
