@@ -52,11 +52,11 @@ const NOT_SETTINGS: &[&str] = &[
     "arch_src",
     // the browser tests' switches (tests/browser_support.rs)
     "require_browser",
-    // tests/alexa_node_sdk.rs: Node's ask-sdk checks must run (CI)
-    "require_node",
     "update_screenshots",
     "chromedriver",
     "chromium",
+    // tests/alexa_node_sdk.rs: Node's ask-sdk checks must run (CI)
+    "require_node",
 ];
 
 /// Settings whose values `mocklink config` does not print.
