@@ -1,8 +1,8 @@
 //! Pages for a logged-in person: the home page with the values to paste into
 //! the Alexa console, and "Linked apps" with unlink buttons.
 
-use super::authorize::login_page;
 use super::error::PageError;
+use super::login::login_page;
 use super::session;
 use crate::config::DEMO_SCOPES;
 use crate::provider::ProviderState;

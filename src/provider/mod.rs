@@ -7,6 +7,7 @@ pub mod discovery;
 pub mod docs;
 pub mod error;
 pub mod introspection;
+pub mod login;
 pub mod params;
 pub mod revocation;
 pub mod session;
@@ -64,7 +65,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/", web::get().to(account::home))
         .route("/assets/style.css", web::get().to(style))
         .route("/authorize", web::get().to(authorize::authorize))
-        .route("/login", web::post().to(authorize::login))
+        .route("/login", web::post().to(login::login))
         .route("/consent", web::post().to(authorize::consent))
         .route("/account/apps", web::get().to(account::linked_apps))
         .route("/account/apps/unlink", web::post().to(account::unlink))

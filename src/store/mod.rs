@@ -17,6 +17,7 @@ mod inspector;
 mod keys;
 mod library;
 mod player;
+mod refresh;
 mod search;
 mod sessions;
 mod toolbox;

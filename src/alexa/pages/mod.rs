@@ -17,6 +17,10 @@ use askama::Template;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
+mod flow;
+
+pub(crate) use flow::{flow_entries, flow_page, link_callback};
+
 /// An `AlexaError` shown to a person as a page.
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
@@ -488,101 +492,4 @@ pub(super) async fn talk_form(
         }
         Err(e) => Err(e.into()),
     }
-}
-
-#[derive(Template)]
-#[template(path = "alexa_flow.html")]
-struct FlowPage<'a> {
-    flow_id: &'a str,
-    user_id: &'a str,
-    entries: Vec<FlowRow>,
-}
-
-struct FlowRow {
-    at: String,
-    step: String,
-    direction: String,
-    line: String,
-    headers: String,
-    body: String,
-}
-
-fn flow_row(e: &FlowEntry) -> FlowRow {
-    let line = match (e.direction.as_str(), &e.method, &e.url, e.status) {
-        ("request", Some(m), Some(u), _) => format!("{m} {u}"),
-        ("response", _, _, Some(s)) => format!("HTTP {s}"),
-        _ => String::new(),
-    };
-    let headers = match &e.headers {
-        serde_json::Value::Object(m) if !m.is_empty() => m
-            .iter()
-            .map(|(k, v)| format!("{k}: {}", v.as_str().unwrap_or("")))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        _ => String::new(),
-    };
-    FlowRow {
-        at: crate::clock::rfc3339(e.at),
-        step: e.step.clone(),
-        direction: e.direction.clone(),
-        line,
-        headers,
-        body: e.body.clone(),
-    }
-}
-
-pub(super) async fn flow_entries(
-    state: &SimulatorState,
-    flow: &str,
-) -> Result<Vec<FlowEntry>, AlexaError> {
-    let entries = if flow.len() <= 64 && super::is_plain_id(flow) {
-        state.store.flow(flow).await?
-    } else {
-        Vec::new()
-    };
-    if entries.is_empty() {
-        return Err(AlexaError::NotFound(format!(
-            "There is no flow log {flow}."
-        )));
-    }
-    Ok(entries)
-}
-
-/// `GET /alexa/flows/{flow}`
-pub(super) async fn flow_page(
-    _: SimulatorUser,
-    state: web::Data<SimulatorState>,
-    flow: web::Path<String>,
-) -> Result<HttpResponse, SimulatorPageError> {
-    let entries = flow_entries(&state, &flow).await?;
-    let user_id = entries[0].user_id.clone();
-    Ok(html(
-        StatusCode::OK,
-        &FlowPage {
-            flow_id: &flow,
-            user_id: &user_id,
-            entries: entries.iter().map(flow_row).collect(),
-        },
-    ))
-}
-
-/// `GET /api/skill/link/{vendorId}?code=…&state=…`: where the provider sends
-/// the browser back; ends on a result page like Alexa's.
-pub(super) async fn link_callback(
-    req: HttpRequest,
-    state: web::Data<SimulatorState>,
-    vendor: web::Path<String>,
-    query: web::Query<Callback>,
-) -> Result<HttpResponse, SimulatorPageError> {
-    let linked = link::callback(&state, &vendor, req.query_string(), &query).await?;
-    let back = user_path(&linked.user_id);
-    Ok(html(
-        StatusCode::OK,
-        &MessagePage {
-            title: "Account linked",
-            message: "mock music has been successfully linked.",
-            is_error: false,
-            back: &back,
-        },
-    ))
 }
