@@ -6,12 +6,11 @@ use super::deliver::{self, SentRequest};
 use super::oauth::{self, FlowCtx};
 use super::AlexaError;
 use crate::alexa::SimulatorState;
-use crate::config::StaleToken;
 use crate::store::{digest, AlexaLink, LinkAttempt};
 use crate::wire::alexa::envelope::{SKILL_ACCOUNT_LINKED, SKILL_DISABLED, SKILL_ENABLED};
 use oauth2::{
-    AuthorizationCode, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RefreshToken,
-    RequestTokenError, Scope, TokenResponse,
+    AuthorizationCode, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RequestTokenError, Scope,
+    TokenResponse,
 };
 
 /// How long Alexa waits for the user to come back from the login page.
@@ -256,7 +255,7 @@ pub async fn callback(
     }
 }
 
-fn store_token(
+pub(super) fn store_token(
     state: &SimulatorState,
     user_id: &str,
     flow_id: &str,
@@ -295,7 +294,7 @@ type TokenError =
     RequestTokenError<oauth2::HttpClientError<reqwest::Error>, oauth2::basic::BasicErrorResponse>;
 
 /// A short, secret-free account of a failed token request.
-fn describe(e: &TokenError) -> String {
+pub(super) fn describe(e: &TokenError) -> String {
     match e {
         RequestTokenError::ServerResponse(r) => format!(
             "{}{}",
@@ -313,174 +312,6 @@ fn describe(e: &TokenError) -> String {
         }
         RequestTokenError::Other(o) => o.clone(),
     }
-}
-
-/// The longest wait between two refresh attempts.
-const MAX_BACKOFF_SECONDS: i64 = 3600;
-
-/// The token to send with the next request, refreshing it first when it is
-/// (nearly) expired, like Alexa: lazily, on use. A definite refusal unlinks
-/// and asks the user to relink; any other failure keeps the link and backs
-/// off before the next try (an assumption: Amazon does not say).
-pub async fn current_token(
-    state: &SimulatorState,
-    user_id: &str,
-) -> Result<Option<String>, AlexaError> {
-    let margin = state.settings.simulator.refresh_margin_seconds;
-    let fresh = |l: &AlexaLink, now: i64| l.expires_at - margin > now;
-    match state.store.alexa_link(user_id).await? {
-        None => return Ok(None),
-        Some(l) if fresh(&l, link_now(state)) => return Ok(Some(l.access_token)),
-        Some(_) => {}
-    }
-    // One refresh at a time: with rotating refresh tokens a second concurrent
-    // refresh would present a spent token and break the link.
-    let _guard = state.runtime.refresh_lock.lock().await;
-    let now = link_now(state);
-    let Some(link) = state.store.alexa_link(user_id).await? else {
-        return Ok(None);
-    };
-    if fresh(&link, now) {
-        return Ok(Some(link.access_token));
-    }
-    let policy = state.settings.simulator.stale_token;
-    // What goes out when no fresh token can be had: a token still within its
-    // lifetime always; an expired one as the stale-token setting says.
-    let stale = |l: &AlexaLink| {
-        (l.expires_at > now || policy == StaleToken::Send).then(|| l.access_token.clone())
-    };
-    if link.next_refresh_at.is_some_and(|at| now < at) {
-        return Ok(stale(&link));
-    }
-    let flow = FlowCtx {
-        store: &state.store,
-        flow_id: &link.flow_id,
-        user_id,
-        now,
-    };
-    let Some(refresh) = link.refresh_token.clone() else {
-        if link.expires_at > now {
-            return Ok(Some(link.access_token));
-        }
-        if policy == StaleToken::Drop {
-            state.store.delete_alexa_link(user_id).await?;
-            flow.note(
-                "refresh",
-                "the access token expired and there is no refresh token; unlinked (alexa_stale_token = drop)",
-            )
-            .await;
-            relink(
-                state,
-                user_id,
-                "the access token expired and there was no refresh token",
-            )
-            .await;
-            return Ok(None);
-        }
-        if link.refresh_failures == 0 {
-            // Said once, not on every request.
-            state
-                .store
-                .note_refresh_failure(user_id, 1, i64::MAX)
-                .await?;
-            flow.note(
-                "refresh",
-                "the access token expired and there is no refresh token; the expired token is still sent (assumption: alexa_stale_token = send)",
-            )
-            .await;
-        }
-        return Ok(Some(link.access_token));
-    };
-    let client = oauth::client(&state.settings).map_err(AlexaError::Config)?;
-    let http = &state.runtime.http;
-    let sender = |r| flow.send(http, "refresh", r);
-    match client
-        .exchange_refresh_token(&RefreshToken::new(refresh.clone()))
-        .request_async(&sender)
-        .await
-    {
-        Ok(token) => {
-            let mut updated =
-                store_token(state, user_id, &link.flow_id, &token, Some(&refresh), now);
-            updated.linked_at = link.linked_at;
-            updated.refreshed_at = Some(now);
-            if token.scopes().is_none() {
-                updated.scopes = link.scopes.clone();
-            }
-            state.store.save_alexa_link(&updated).await?;
-            flow.note(
-                "refresh",
-                format!(
-                    "refreshed; new access token {} expires in {} s; refresh token {}",
-                    oauth::hint(&updated.access_token),
-                    updated.expires_at - now,
-                    if token.refresh_token().is_some() {
-                        "replaced"
-                    } else {
-                        "kept"
-                    }
-                ),
-            )
-            .await;
-            tracing::info!(event = "alexa_refreshed", user = %user_id, "access token refreshed");
-            Ok(Some(updated.access_token))
-        }
-        Err(e) => {
-            let why = describe(&e);
-            // Only a definite "no" from the provider ends the link, as on
-            // Alexa; an outage or a 5xx keeps it, and is retried after a backoff.
-            let definite = matches!(&e, RequestTokenError::ServerResponse(r)
-                if matches!(r.error(), oauth2::basic::BasicErrorResponseType::InvalidGrant
-                    | oauth2::basic::BasicErrorResponseType::InvalidClient
-                    | oauth2::basic::BasicErrorResponseType::UnauthorizedClient));
-            if !definite {
-                let failures = link.refresh_failures.saturating_add(1);
-                let wait = state
-                    .settings
-                    .simulator
-                    .refresh_backoff_seconds
-                    .saturating_mul(1i64 << (failures - 1).clamp(0, 20))
-                    .min(MAX_BACKOFF_SECONDS);
-                state
-                    .store
-                    .note_refresh_failure(user_id, failures, now + wait)
-                    .await?;
-                let sent = match stale(&link) {
-                    Some(_) if link.expires_at > now => "the token, still valid, is sent",
-                    Some(_) => "the expired token is still sent (alexa_stale_token = send)",
-                    None => "requests go without a token meanwhile (alexa_stale_token = drop)",
-                };
-                let text = format!(
-                    "refresh failed: {why}; kept the link; failure {failures} in a row, next try in {wait} s (assumption: backoff); {sent}"
-                );
-                flow.note("refresh", text.clone()).await;
-                deliver::note_plain(state, user_id, now, "refresh", text).await;
-                tracing::warn!(event = "alexa_refresh_retry", user = %user_id, reason = %why, wait, "refresh failed; will retry");
-                return Ok(stale(&link));
-            }
-            state.store.delete_alexa_link(user_id).await?;
-            flow.note("refresh", format!("refresh failed: {why}; unlinked"))
-                .await;
-            tracing::warn!(event = "alexa_refresh_failed", user = %user_id, reason = %why, "refresh failed; unlinked");
-            relink(state, user_id, &format!("the refresh was refused ({why})")).await;
-            Ok(None)
-        }
-    }
-}
-
-/// What Alexa does after it dropped a link: a push notification and an
-/// Alexa-app card asking the user to link again (alexa.md §2.9).
-async fn relink(state: &SimulatorState, user_id: &str, why: &str) {
-    deliver::note_plain(
-        state,
-        user_id,
-        state.clock.now(),
-        "relink",
-        format!(
-            "Alexa would now ask the user to relink: {why}; the link was deleted, and the user gets a push notification and an Alexa app card to link the account again"
-        ),
-    )
-    .await;
 }
 
 /// "Disable skill": Alexa forgets the tokens; nothing is sent to the provider.

@@ -14,6 +14,7 @@ pub mod json_api;
 pub mod link;
 pub mod oauth;
 pub mod pages;
+pub mod refresh;
 pub mod talk;
 
 use crate::clock::Clock;

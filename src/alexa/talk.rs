@@ -3,7 +3,7 @@
 //! carry across turns until the skill ends it.
 
 use super::deliver::{self, iso_timestamp, new_request_id, Failure, SentRequest};
-use super::{link, AlexaError};
+use super::AlexaError;
 use crate::alexa::SimulatorState;
 use crate::wire::alexa::envelope::*;
 use crate::wire::alexa::interaction_model::Resolved;
@@ -164,7 +164,7 @@ pub async fn talk(
     let user = super::user(state, user_id).await?;
     let spoken = resolve(state, input)?;
     let skill_user = deliver::skill_user_id(state, &user).await?;
-    let token = link::current_token(state, user_id).await?;
+    let token = super::refresh::current_token(state, user_id).await?;
     let now = state.clock.now();
     let session_state: SessionState = user
         .session_state

@@ -75,17 +75,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::get().to(player::history::recently_played)),
             )
             .service(res("/me/player/play").route(web::put().to(player::commands::play)))
-            .service(res("/me/player/pause").route(web::put().to(player::commands::pause)))
-            .service(res("/me/player/next").route(web::post().to(player::commands::next)))
-            .service(res("/me/player/previous").route(web::post().to(player::commands::previous)))
-            .service(res("/me/player/seek").route(web::put().to(player::commands::seek)))
-            .service(res("/me/player/volume").route(web::put().to(player::commands::volume)))
-            .service(res("/me/player/shuffle").route(web::put().to(player::commands::shuffle)))
-            .service(res("/me/player/repeat").route(web::put().to(player::commands::repeat)))
+            .service(res("/me/player/pause").route(web::put().to(player::controls::pause)))
+            .service(res("/me/player/next").route(web::post().to(player::controls::next)))
+            .service(res("/me/player/previous").route(web::post().to(player::controls::previous)))
+            .service(res("/me/player/seek").route(web::put().to(player::controls::seek)))
+            .service(res("/me/player/volume").route(web::put().to(player::controls::volume)))
+            .service(res("/me/player/shuffle").route(web::put().to(player::controls::shuffle)))
+            .service(res("/me/player/repeat").route(web::put().to(player::controls::repeat)))
             .service(
                 res("/me/player/queue")
                     .route(web::get().to(player::queue_view))
-                    .route(web::post().to(player::commands::queue)),
+                    .route(web::post().to(player::controls::queue)),
             )
             .service(
                 res("/me/playlists")

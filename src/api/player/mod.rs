@@ -3,6 +3,7 @@
 //! these modules load, check (scope, Premium, device) and save.
 
 pub mod commands;
+pub mod controls;
 pub mod history;
 
 use crate::api::auth::Bearer;
