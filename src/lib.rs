@@ -22,6 +22,7 @@ pub mod store;
 // shared, one layer down
 pub mod faults;
 pub mod inspector;
+pub mod linkcheck;
 pub mod metrics;
 pub mod oauth;
 pub mod ops;

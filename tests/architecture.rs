@@ -29,6 +29,7 @@ const LAYERS: &[(&str, Layer)] = &[
     ("oauth", Layer::Shared),
     ("faults", Layer::Shared),
     ("inspector", Layer::Shared),
+    ("linkcheck", Layer::Shared),
     ("metrics", Layer::Shared),
     ("telemetry", Layer::Shared),
     ("ops", Layer::Shared),

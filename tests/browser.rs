@@ -91,7 +91,7 @@ async fn browser_login_and_consent_with_the_keyboard_only() {
 
         // A fresh load puts the focus in the user name field (autofocus).
         b.goto(&authorize_url(&app, &callback, "kb-1")).await;
-        assert_eq!(b.focused().await, "username");
+        b.wait_for_focus("username").await;
         b.submit_with_keys(&[
             KeyPress::Text("demo"),
             KeyPress::Key(Key::Tab),

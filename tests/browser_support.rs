@@ -274,6 +274,24 @@ impl Browser {
         v.as_str().unwrap_or_default().to_owned()
     }
 
+    /// Waits until the element named `expected` (as [`Self::focused`] names
+    /// it) has the focus: Chromium applies `autofocus` while it renders,
+    /// which can come after the load that ends `goto`.
+    pub async fn wait_for_focus(&self, expected: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let focused = self.focused().await;
+            if focused == expected {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the focus stayed on {focused:?}, not {expected:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Saves a screenshot of the page as `name`.png (see the module docs).
     pub async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.expect("screenshot");

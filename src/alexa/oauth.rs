@@ -82,23 +82,74 @@ pub type AlexaClient = Client<
     EndpointSet,
 >;
 
-/// The account-linking settings of the simulated skill, as in the console.
+/// The Account Linking form of the developer console for one skill: what
+/// Alexa's client links with. The simulator's default skill reads it from
+/// the `alexa_*` settings; the doctor takes it from its flags.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LinkingConfig {
+    /// Your Web Authorization URI.
+    pub authorization_url: String,
+    /// Access Token URI.
+    pub token_url: String,
+    pub client_id: String,
+    #[serde(skip_serializing, default)]
+    pub client_secret: String,
+    /// Your Authentication Scheme.
+    #[schema(value_type = String, example = "HTTP_BASIC")]
+    pub scheme: AccessTokenScheme,
+    pub scopes: Vec<String>,
+    /// Domain List: extra domains the login page loads content from.
+    #[serde(default)]
+    pub domains: Vec<String>,
+    /// Default Access Token Expiration Time, used when an answer has no
+    /// `expires_in`.
+    pub default_expiration_seconds: i64,
+    pub pkce: bool,
+    /// The developer account's vendor id, the last part of Alexa's
+    /// redirect URLs.
+    pub vendor_id: String,
+}
+
+impl LinkingConfig {
+    /// The simulator's default skill, from the `alexa_*` settings.
+    pub fn from_settings(settings: &Settings) -> LinkingConfig {
+        let sim = &settings.simulator;
+        LinkingConfig {
+            authorization_url: settings.alexa_authorization_url(),
+            token_url: settings.alexa_token_url(),
+            client_id: settings.alexa_client_id(),
+            client_secret: settings.alexa_client_secret(),
+            scheme: sim.access_token_scheme,
+            scopes: sim.scopes.split_whitespace().map(str::to_owned).collect(),
+            domains: Vec::new(),
+            default_expiration_seconds: sim.default_token_expiration_seconds,
+            pkce: sim.pkce,
+            vendor_id: settings.alexa_vendor_id.clone(),
+        }
+    }
+
+    /// Alexa's OAuth client for this form, sending `redirect_uri`.
+    pub fn client(&self, redirect_uri: &str) -> Result<AlexaClient, String> {
+        let auth = AuthUrl::new(self.authorization_url.clone())
+            .map_err(|e| format!("authorization URL: {e}"))?;
+        let token = TokenUrl::new(self.token_url.clone()).map_err(|e| format!("token URL: {e}"))?;
+        let redirect =
+            RedirectUrl::new(redirect_uri.to_owned()).map_err(|e| format!("redirect URL: {e}"))?;
+        Ok(Client::new(ClientId::new(self.client_id.clone()))
+            .set_client_secret(ClientSecret::new(self.client_secret.clone()))
+            .set_auth_uri(auth)
+            .set_token_uri(token)
+            .set_redirect_uri(redirect)
+            .set_auth_type(match self.scheme {
+                AccessTokenScheme::HttpBasic => AuthType::BasicAuth,
+                AccessTokenScheme::RequestBodyCredentials => AuthType::RequestBody,
+            }))
+    }
+}
+
+/// The simulated skill's client, as in the console.
 pub fn client(settings: &Settings) -> Result<AlexaClient, String> {
-    let auth = AuthUrl::new(settings.alexa_authorization_url())
-        .map_err(|e| format!("alexa_authorization_url: {e}"))?;
-    let token =
-        TokenUrl::new(settings.alexa_token_url()).map_err(|e| format!("alexa_token_url: {e}"))?;
-    let redirect = RedirectUrl::new(settings.alexa_redirect_url())
-        .map_err(|e| format!("redirect URL: {e}"))?;
-    Ok(Client::new(ClientId::new(settings.alexa_client_id()))
-        .set_client_secret(ClientSecret::new(settings.alexa_client_secret()))
-        .set_auth_uri(auth)
-        .set_token_uri(token)
-        .set_redirect_uri(redirect)
-        .set_auth_type(match settings.simulator.access_token_scheme {
-            AccessTokenScheme::HttpBasic => AuthType::BasicAuth,
-            AccessTokenScheme::RequestBodyCredentials => AuthType::RequestBody,
-        }))
+    LinkingConfig::from_settings(settings).client(&settings.alexa_redirect_url())
 }
 
 /// The first four characters of a secret, which is all a log may show.

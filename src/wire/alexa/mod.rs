@@ -5,3 +5,4 @@
 
 pub mod envelope;
 pub mod interaction_model;
+pub mod region;
