@@ -16,7 +16,8 @@ FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /src/target/release/mocklink /usr/local/bin/mocklink
 USER nonroot:nonroot
 WORKDIR /home/nonroot
-ENV MOCKLINK_LISTEN=0.0.0.0:8080
+# Every interface at $PORT (a platform that sets PORT replaces it).
+ENV PORT=8080
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 CMD ["mocklink", "healthcheck"]
 ENTRYPOINT ["mocklink"]

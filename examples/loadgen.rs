@@ -139,6 +139,8 @@ impl Stats {
 }
 
 fn http_client(conns: usize) -> reqwest::Client {
+    // reqwest is built without a crypto provider of its own (no ring).
+    mocklink::startup::install_crypto_provider();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(conns)

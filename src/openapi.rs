@@ -48,6 +48,10 @@ pub const NOT_DOCUMENTED: &[(&str, &str)] = &[
     ("POST", "/admin/clock/reset"),
     ("GET", "/admin/inspector"),
     ("POST", "/admin/inspector/clear"),
+    ("GET", "/docs"),
+    ("GET", "/docs/explorer.js"),
+    ("GET", "/docs/swagger-ui-bundle.js"),
+    ("GET", "/docs/swagger-ui.css"),
 ];
 
 const DESCRIPTION: &str = "\

@@ -9,10 +9,19 @@ use std::time::Instant;
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
-/// Installs the global subscriber (text or JSON lines). Idempotent.
+/// What is logged when neither `MOCKLINK_LOG` nor `RUST_LOG` says.
+pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,actix_server=warn";
+
+/// Installs the global subscriber (text or JSON lines). Idempotent. The
+/// filter is `MOCKLINK_LOG`, else `RUST_LOG` (the convention every Rust
+/// service follows), else [`DEFAULT_LOG_FILTER`]; an unset or empty variable
+/// falls through to the next.
 pub fn init(json: bool) {
-    let filter = EnvFilter::try_from_env("MOCKLINK_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,actix_server=warn"));
+    let filter = ["MOCKLINK_LOG", "RUST_LOG"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|v| !v.trim().is_empty())
+        .map_or_else(|| EnvFilter::new(DEFAULT_LOG_FILTER), EnvFilter::new);
     // Colours only on a terminal: escape codes are noise in a log file, and
     // writing them took a fifth of the instructions of a `/healthz` request
     // (issue 8, docs/perf-notes.md).

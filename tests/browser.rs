@@ -355,6 +355,57 @@ async fn browser_admin_pages_are_accessible() {
     .await;
 }
 
+/// The API explorer, reached from the home page, renders every operation
+/// of `/openapi.json` from the binary's own files under its strict CSP, and
+/// "Try it out" reaches this server.
+#[tokio::test]
+async fn browser_api_explorer_renders_the_openapi_document() {
+    let app = spawn_app().await;
+    let doc: serde_json::Value = app.get("/openapi.json").await.json().await.unwrap();
+    let operations: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().keys())
+        .filter(|k| ["get", "put", "post", "delete", "patch", "head"].contains(&k.as_str()))
+        .count();
+    with_browser(true, async |b| {
+        b.goto(&format!("{}/", app.url)).await;
+        b.submit("a[href='/docs']").await;
+        assert_eq!(b.url().await.path(), "/docs");
+        assert!(b
+            .text(".swagger-ui .info .title")
+            .await
+            .contains("mocklink"));
+        let shown = b.find_all(".opblock").await.len();
+        assert_eq!(shown, operations, "one block per documented operation");
+        assert_eq!(b.title().await, "API explorer · mocklink");
+        b.screenshot("api-explorer").await;
+
+        // Try it out on GET /healthz: the request goes to this server.
+        b.find("#operations-ops-healthz .opblock-summary")
+            .await
+            .click()
+            .await
+            .unwrap();
+        b.find("#operations-ops-healthz .try-out__btn")
+            .await
+            .click()
+            .await
+            .unwrap();
+        b.find("#operations-ops-healthz .execute")
+            .await
+            .click()
+            .await
+            .unwrap();
+        let status = b
+            .text("#operations-ops-healthz .live-responses-table tr.response .response-col_status")
+            .await;
+        assert_eq!(status.trim(), "200");
+    })
+    .await;
+}
+
 /// "Alexa says unable to link" in one click, then seen in the simulator.
 async fn unable_to_link_story(app: &TestApp, b: &Browser) {
     b.goto(&format!("{}/admin/scenarios", app.url)).await;

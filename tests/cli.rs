@@ -123,7 +123,8 @@ async fn keys_rotate_keeps_old_tokens_valid_and_publishes_both_keys() {
     );
 }
 
-/// Starts `mocklink <args>` with `envs` and returns it with its banner.
+/// Starts `mocklink <args>` with `envs` and returns it with its banner (and
+/// the log lines before it: start-up logs to stdout too).
 pub(crate) fn serve_binary(
     db: &TestDb,
     args: &[&str],
@@ -135,6 +136,9 @@ pub(crate) fn serve_binary(
         .current_dir(dir.path())
         .env("DATABASE_URL", &db.url)
         .env_remove("MOCKLINK_CONFIG")
+        .env_remove("MOCKLINK_LOG")
+        .env_remove("RUST_LOG")
+        .env_remove("PORT")
         .envs(envs.iter().copied())
         .stdout(Stdio::piped())
         .spawn()
@@ -151,7 +155,7 @@ pub(crate) fn serve_binary(
     (child, banner)
 }
 
-fn banner_value(banner: &str, label: &str) -> String {
+pub(crate) fn banner_value(banner: &str, label: &str) -> String {
     banner
         .lines()
         .find_map(|l| l.trim().strip_prefix(label))

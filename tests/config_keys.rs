@@ -248,6 +248,45 @@ fn every_setting_is_read_from_its_toml_key() {
 }
 
 #[test]
+fn port_means_every_interface_at_that_port_unless_mocklink_listen_says() {
+    let var = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+    let listen = |vars: &[(String, String)], args: &[&str]| effective(vars, args)["listen"].clone();
+    assert_eq!(listen(&[var("PORT", "9123")], &[]), "0.0.0.0:9123");
+    assert_eq!(
+        listen(
+            &[
+                var("PORT", "9123"),
+                var("MOCKLINK_LISTEN", "127.0.0.1:9000")
+            ],
+            &[]
+        ),
+        "127.0.0.1:9000"
+    );
+    assert_eq!(listen(&[var("PORT", "")], &[]), "127.0.0.1:8080");
+    // Above the config file (the platform decides the port), as an env var.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mocklink.toml");
+    std::fs::write(&file, "listen = \"127.0.0.1:7000\"\n").unwrap();
+    let file = file.to_str().unwrap();
+    assert_eq!(
+        listen(&[var("PORT", "9123")], &["--config", file]),
+        "0.0.0.0:9123"
+    );
+    assert_eq!(listen(&[], &["--config", file]), "127.0.0.1:7000");
+    // Not a port: a clear error, not a silent default.
+    let out = Command::new(env!("CARGO_BIN_EXE_mocklink"))
+        .arg("config")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PORT", "http")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("PORT must be a port number"), "{err}");
+}
+
+#[test]
 fn an_unknown_key_is_refused_in_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("mocklink.toml");

@@ -288,6 +288,9 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn create() -> Self {
+        // Every test starts here: its HTTP clients (reqwest without a crypto
+        // provider of its own, as in the binary) then find aws-lc-rs.
+        mocklink::startup::install_crypto_provider();
         match std::env::var("MOCKLINK_TEST_DATABASE_URL") {
             Ok(admin_url) if !admin_url.is_empty() => {
                 use sqlx::Connection;

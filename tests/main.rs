@@ -26,6 +26,8 @@ mod cli;
 mod compose;
 mod config_keys;
 mod durability;
+mod explorer;
+mod lifecycle;
 mod multi_instance;
 mod openapi;
 mod perf_paths;

@@ -34,7 +34,8 @@ async fn every_admin_page_renders_for_an_admin_with_its_nav_and_labelled_inputs(
                 "/admin/scenarios",
                 "/admin/inspector",
                 "/admin/keys",
-                "/admin/clock"
+                "/admin/clock",
+                "/docs"
             ],
             "{path}"
         );

@@ -192,12 +192,15 @@ impl SimulatorRuntime {
             .iter()
             .flat_map(|d| d.intents.iter().map(|i| i.name.clone()))
             .collect();
+        let mut api_token_key = [0u8; 32];
+        aws_lc_rs::rand::fill(&mut api_token_key)
+            .map_err(|_| "the OS random source is unavailable".to_owned())?;
         Ok(Self {
             http,
             refresh_lock: Arc::default(),
             model: Arc::new(model.language_model),
             dialog_intents: Arc::new(dialog_intents),
-            api_token_key: Arc::new(rand::random()),
+            api_token_key: Arc::new(api_token_key),
             signer,
         })
     }

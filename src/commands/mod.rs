@@ -17,6 +17,7 @@ use crate::store::{redact_url, Store};
 use anyhow::{bail, Context};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    startup::install_crypto_provider();
     let mut settings = Settings::load(cli.config.as_deref())?;
     if let Some(url) = cli.database_url {
         settings.database_url = url;
@@ -24,9 +25,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => serve(settings, args).await,
         Command::Migrate => {
-            let store = open(&settings).await?;
+            let store = Store::connect(&settings.database_url).await?;
+            let applied = store.migrate().await?;
             println!(
-                "migrations applied to {}",
+                "migrations applied to {}: {applied}",
                 redact_url(&settings.database_url)
             );
             store.close().await;

@@ -28,10 +28,30 @@ impl Settings {
             }
             None => {}
         }
+        if let Some(listen) = platform_listen()? {
+            fig = fig.merge(Serialized::default("listen", listen));
+        }
         Ok(fig
             .merge(Env::prefixed("MOCKLINK_").ignore(NOT_SETTINGS))
             .merge(Env::raw().only(&["database_url"])))
     }
+}
+
+/// `PORT`, as container platforms (Heroku, Cloud Run, Render, Fly, …) set
+/// it: listen on every interface at that port. Above the config file's
+/// `listen`, below `MOCKLINK_LISTEN` and `--listen`. An empty `PORT` is unset.
+fn platform_listen() -> Result<Option<String>, ConfigError> {
+    let Some(port) = std::env::var_os("PORT") else {
+        return Ok(None);
+    };
+    let port = port.to_string_lossy();
+    let port = port.trim();
+    if port.is_empty() {
+        return Ok(None);
+    }
+    port.parse::<u16>()
+        .map(|p| Some(format!("0.0.0.0:{p}")))
+        .map_err(|_| ConfigError::Invalid(format!("PORT must be a port number, got '{port}'")))
 }
 
 /// Every key of the file and every `MOCKLINK_*` variable must name a

@@ -1,5 +1,6 @@
 //! Typed settings: built-in defaults, overridden by a TOML file, then by
-//! environment variables (`MOCKLINK_*`, plus `DATABASE_URL`), then by CLI flags.
+//! environment variables (`PORT`, then `MOCKLINK_*`, plus `DATABASE_URL`),
+//! then by CLI flags.
 
 mod load;
 mod sections;

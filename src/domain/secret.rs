@@ -51,7 +51,7 @@ impl Secret {
     pub fn generate(bytes: usize) -> Self {
         use base64::Engine;
         let mut buf = vec![0u8; bytes];
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut buf);
+        aws_lc_rs::rand::fill(&mut buf).expect("the OS random source is available");
         Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf))
     }
 }

@@ -10,7 +10,8 @@
 //!   the user, the grant, the parsed form, what they did (`outcome`).
 //! - `writer`: a background task that redacts, joins each record to its
 //!   grant, and inserts batches in one transaction, trimming each client's
-//!   ring to `inspector_max_per_client`.
+//!   ring to `inspector_max_per_client`. At shutdown, [`Inspector::close`]
+//!   has it write what is still queued before the process exits.
 //! - `story`: the read side, grouping records by grant into a timeline.
 //!
 //! The grouping key is the grant id. Steps before the code exists (the first
@@ -189,6 +190,10 @@ struct Inner {
     rx: Mutex<Option<mpsc::Receiver<Captured>>>,
     /// The last sequence number handed out.
     seq: AtomicI64,
+    /// Set by `close`: the writer writes what is queued, then stops.
+    stop: tokio::sync::watch::Sender<bool>,
+    /// The running writer, awaited by `close`.
+    writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl Inspector {
@@ -205,6 +210,8 @@ impl Inspector {
                 metrics,
                 rx: Mutex::new(Some(rx)),
                 seq: AtomicI64::new(0),
+                stop: tokio::sync::watch::Sender::new(false),
+                writer: Mutex::new(None),
             })),
         }
     }
@@ -259,7 +266,35 @@ impl Inspector {
             metrics: inner.metrics.clone(),
             max_per_client,
         };
-        tokio::spawn(writer::run(writer, rx));
+        let task = tokio::spawn(writer::run(writer, rx, inner.stop.subscribe()));
+        *inner.writer.lock().expect("inspector lock poisoned") = Some(task);
+    }
+
+    /// At shutdown, once the server has answered its last request: stops
+    /// taking records, writes every queued one (without the pause the
+    /// writer keeps under load), and returns when they are in the database
+    /// or after `timeout`. True if everything queued was written.
+    pub async fn close(&self, timeout: std::time::Duration) -> bool {
+        let Some(inner) = &self.inner else {
+            return true;
+        };
+        inner.stop.send_replace(true);
+        let task = inner.writer.lock().expect("inspector lock poisoned").take();
+        let Some(task) = task else { return true };
+        match tokio::time::timeout(timeout, task).await {
+            Ok(Ok(())) => true,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "inspector: the writer failed");
+                false
+            }
+            Err(_) => {
+                tracing::warn!(
+                    "inspector: queued records not all written within {} s",
+                    timeout.as_secs()
+                );
+                false
+            }
+        }
     }
 
     /// Counts a record dropped before it reached the queue.
@@ -308,6 +343,36 @@ mod tests {
         let off = Inspector::new(false, 2, Clock::default(), Metrics::default());
         assert!(!off.is_enabled() && !off.has_room());
         assert!(!off.push(captured(&off)));
+    }
+
+    #[tokio::test]
+    async fn close_writes_what_is_queued_without_waiting_for_the_writers_pause() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("inspector.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        let inspector = Inspector::new(true, 1024, Clock::default(), Metrics::default());
+        let written = async || -> i64 {
+            let clients = store.inspector_clients().await.unwrap();
+            clients.iter().map(|(_, n, _)| n).sum()
+        };
+        // One batch of load: the writer writes it, then pauses for `PACE`.
+        for _ in 0..100 {
+            assert!(inspector.push(captured(&inspector)));
+        }
+        inspector.spawn_writer(store.clone(), 1000);
+        while written().await < 100 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        // Queued during the pause, then the app stops.
+        for _ in 0..10 {
+            assert!(inspector.push(captured(&inspector)));
+        }
+        let started = std::time::Instant::now();
+        assert!(inspector.close(std::time::Duration::from_secs(5)).await);
+        assert!(started.elapsed() < std::time::Duration::from_millis(900));
+        assert_eq!(written().await, 110);
+        assert!(!inspector.push(captured(&inspector)), "closed: no more");
     }
 
     #[test]

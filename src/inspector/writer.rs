@@ -10,7 +10,7 @@ use crate::store::{digest, InspectorRecord, Store};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 /// Records taken from the queue at once: all it can hold.
 const BATCH: usize = super::QUEUE_CAPACITY;
@@ -32,12 +32,35 @@ pub(super) struct Writer {
     pub max_per_client: i64,
 }
 
-pub(super) async fn run(state: Writer, mut rx: mpsc::Receiver<Captured>) {
+/// Writes batches until every sender is gone or `stop` turns true; then
+/// takes no more records and writes what is queued, without pausing.
+pub(super) async fn run(
+    state: Writer,
+    mut rx: mpsc::Receiver<Captured>,
+    mut stop: watch::Receiver<bool>,
+) {
     let max = state.max_per_client;
     let mut batch = Vec::with_capacity(BATCH);
+    let mut stopping = false;
     loop {
-        if rx.recv_many(&mut batch, BATCH).await == 0 {
-            return; // every sender is gone: the app stopped
+        let received = if stopping {
+            rx.recv_many(&mut batch, BATCH).await
+        } else {
+            tokio::select! {
+                biased;
+                _ = stop.wait_for(|s| *s) => {
+                    stopping = true;
+                    // Later pushes fail (and are counted as dropped); what
+                    // is queued is still received below.
+                    rx.close();
+                    continue;
+                }
+                // recv_many is cancel-safe: nothing is lost if `stop` wins.
+                n = rx.recv_many(&mut batch, BATCH) => n,
+            }
+        };
+        if received == 0 {
+            return; // every sender is gone, or closed and drained
         }
         let taken = batch.len();
         let started = std::time::Instant::now();
@@ -62,8 +85,11 @@ pub(super) async fn run(state: Writer, mut rx: mpsc::Receiver<Captured>) {
                 }
             }
         }
-        if taken >= LARGE_BATCH {
-            tokio::time::sleep(PACE).await;
+        if taken >= LARGE_BATCH && !stopping {
+            tokio::select! {
+                _ = tokio::time::sleep(PACE) => {}
+                _ = stop.wait_for(|s| *s) => {}
+            }
         }
     }
 }

@@ -72,7 +72,8 @@ pub struct KeyRing {
 }
 
 impl KeyRing {
-    /// Loads the keys, generating a first one with `alg` if there is none.
+    /// Loads the keys, generating a first one with `alg` if there is none
+    /// (and saying so, with how long it took, at info).
     pub async fn load_or_create(
         store: &Store,
         alg: SigningAlg,
@@ -84,9 +85,16 @@ impl KeyRing {
             .iter()
             .any(|k| k.retired_at.is_none())
         {
+            // A start-up step that takes time (an RSA key: up to a second).
+            let started = std::time::Instant::now();
             let key = generate(alg, now)?;
             store.add_signing_key(&key).await?;
-            tracing::info!(kid = %key.kid, alg = alg.as_str(), "generated a new signing key");
+            tracing::info!(
+                ms = (started.elapsed().as_secs_f64() * 1e4).round() / 10.0,
+                kid = %key.kid,
+                "signing key generated: {}",
+                alg.as_str()
+            );
         }
         let set = build_set(&store.signing_keys().await?)?;
         Ok(Self {

@@ -311,8 +311,12 @@ pub fn verify_chain_and_signature(
     let name = DnsName::try_from(SIGNING_CERT_NAME).expect("a valid DNS name");
     ee.verify_is_valid_for_subject_name(&ServerName::DnsName(name))
         .map_err(cert_err)?;
-    ee.verify_signature(webpki::ring::RSA_PKCS1_2048_8192_SHA256, body, signature)
-        .map_err(|_| RequestRejected::Signature)
+    ee.verify_signature(
+        webpki::aws_lc_rs::RSA_PKCS1_2048_8192_SHA256,
+        body,
+        signature,
+    )
+    .map_err(|_| RequestRejected::Signature)
 }
 
 #[cfg(test)]

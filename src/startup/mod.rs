@@ -2,6 +2,8 @@
 //! and migrates the database, seeds it, loads the signing keys, and wires the
 //! roles' routes into one actix-web server.
 
+mod explorer;
+
 use crate::admin::AdminState;
 use crate::alexa::{SimulatorRuntime, SimulatorState};
 use crate::api::ApiState;
@@ -23,7 +25,7 @@ use actix_web::dev::Server;
 use actix_web::{middleware, web, App, HttpResponse, HttpServer};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -74,6 +76,10 @@ pub struct Services {
     pub simulator: SimulatorState,
     pub admin: AdminState,
 }
+
+/// How long a stop waits for the requests in flight, and then for the
+/// inspector's queued records.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct Application {
     server: Server,
@@ -130,15 +136,42 @@ impl Application {
         self.server.handle()
     }
 
+    /// Serves until stopped: SIGTERM (or a `ServerHandle::stop(true)`) stops
+    /// accepting, lets the requests in flight finish (up to
+    /// `SHUTDOWN_TIMEOUT`), then the inspector's queued records are written;
+    /// SIGINT stops at once but still writes them.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        tracing::info!("server stopped; writing the inspector's queued records");
+        self.state.inspector.close(SHUTDOWN_TIMEOUT).await;
+        served
     }
 }
 
+/// Makes aws-lc-rs rustls' process-wide crypto provider: the only one
+/// compiled in (ring is not), and the one reqwest's TLS takes, as it is built
+/// without a provider of its own. Idempotent; `prepare` and the binary's
+/// edge call it before any HTTP client is made.
+pub fn install_crypto_provider() {
+    // Err only when a provider is already installed, which is the aim.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
+/// Milliseconds since `started`, to one decimal, for the start-up lines.
+fn ms_since(started: Instant) -> f64 {
+    (started.elapsed().as_secs_f64() * 1e4).round() / 10.0
+}
+
 /// Connects, migrates, seeds and loads keys: everything but the listener.
+/// Each step that takes time logs one line at info with its duration
+/// (`ms`): the migrations, a new signing key, the seed data.
 pub async fn prepare(settings: Settings, clock: Clock) -> Result<Services, StartupError> {
+    install_crypto_provider();
+    let started = Instant::now();
     let store = Store::connect(&settings.database_url).await?;
-    store.migrate().await?;
+    let applied = store.migrate().await?;
+    tracing::info!(ms = ms_since(started), "migrations applied: {applied}");
+    // Logs "signing key generated" with its duration when there was none.
     let keys = KeyRing::load_or_create(&store, settings.signing_alg, clock.now()).await?;
     let csrf_key = CsrfKey::load_or_create(&store, clock.now()).await?;
     let metrics = Metrics::default();
@@ -212,12 +245,24 @@ pub async fn prepare(settings: Settings, clock: Clock) -> Result<Services, Start
         state.store.clock_offset().await?,
         state.store.client_clock_offsets().await?,
     );
-    seed(&state).await?;
+    let started = Instant::now();
+    let seeded = seed(&state).await?;
     state
         .faults
         .seed(&state.settings.toolbox.scenarios)
         .await
         .map_err(StartupError::Seed)?;
+    tracing::info!(
+        ms = ms_since(started),
+        "{} seeded: {} new user(s), {} client(s)",
+        if state.settings.demo_seed {
+            "demo data"
+        } else {
+            "seed data"
+        },
+        seeded.new_users,
+        seeded.clients,
+    );
     Ok(state)
 }
 
@@ -304,7 +349,7 @@ fn serve(state: Services, listener: TcpListener) -> Result<Server, StartupError>
     .client_request_timeout(Duration::from_secs(10))
     .client_disconnect_timeout(Duration::from_secs(2))
     .keep_alive(Duration::from_secs(30))
-    .shutdown_timeout(5);
+    .shutdown_timeout(SHUTDOWN_TIMEOUT.as_secs());
     let server = match tls {
         Some(config) => server.listen_rustls_0_23(listener, config),
         None => server.listen(listener),
@@ -338,6 +383,13 @@ fn routes(cfg: &mut web::ServiceConfig, settings: &Settings, data: &RoleData) {
         .route("/healthz", web::get().to(crate::ops::healthz))
         .route("/readyz", web::get().to(crate::ops::readyz))
         .route("/openapi.json", web::get().to(crate::openapi::openapi_json))
+        .route("/docs", web::get().to(explorer::page))
+        .route("/docs/explorer.js", web::get().to(explorer::start_script))
+        .route(
+            "/docs/swagger-ui-bundle.js",
+            web::get().to(explorer::bundle),
+        )
+        .route("/docs/swagger-ui.css", web::get().to(explorer::style))
         .route("/metrics", web::get().to(crate::metrics::metrics));
     if settings.serves(Role::Provider) {
         cfg.app_data(data.provider.clone())
@@ -371,7 +423,7 @@ fn tls_config(
     let key = PrivateKeyDer::from_pem_file(key)
         .map_err(|e| StartupError::Tls(format!("{}: {e}", key.display())))?;
     rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
+        rustls::crypto::aws_lc_rs::default_provider(),
     ))
     .with_safe_default_protocol_versions()
     .map_err(|e| StartupError::Tls(e.to_string()))?
@@ -385,8 +437,16 @@ async fn not_found() -> HttpResponse {
         .json(serde_json::json!({"error": {"status": 404, "message": "Not found."}}))
 }
 
+/// What `seed` did.
+struct Seeded {
+    /// Users created now (existing ones are left as they are).
+    new_users: usize,
+    /// Clients created or updated.
+    clients: usize,
+}
+
 /// Creates the demo user and client (if enabled) and the config file's seeds.
-async fn seed(state: &Services) -> Result<(), StartupError> {
+async fn seed(state: &Services) -> Result<Seeded, StartupError> {
     let s = &state.settings;
     let users = s.seeded_users();
     let mut clients = s.clients.clone();
@@ -419,6 +479,7 @@ async fn seed(state: &Services) -> Result<(), StartupError> {
         );
     }
     let now = state.clock.now();
+    let mut new_users = 0;
     for u in &users {
         let id = Username::parse(&u.username)?;
         // Users are created once; changing them is the CLI's job, which also
@@ -430,7 +491,8 @@ async fn seed(state: &Services) -> Result<(), StartupError> {
                 password::hash_off_thread(u.password.clone()).await,
             );
             match state.store.insert_user(&user, now).await {
-                Ok(()) | Err(StoreError::Conflict(_)) => {}
+                Ok(()) => new_users += 1,
+                Err(StoreError::Conflict(_)) => {}
                 Err(e) => return Err(e.into()),
             }
         }
@@ -450,7 +512,10 @@ async fn seed(state: &Services) -> Result<(), StartupError> {
             .await?;
     }
     crate::api::seed(&state.api).await?;
-    Ok(())
+    Ok(Seeded {
+        new_users,
+        clients: clients.len(),
+    })
 }
 
 pub fn user_from_seed(u: &UserSeed, id: Username, password_hash: String) -> NewUser {

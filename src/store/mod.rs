@@ -156,9 +156,21 @@ impl Store {
     }
 
     /// Applies pending migrations.
-    pub async fn migrate(&self) -> Result<(), StoreError> {
+    /// Applies the pending migrations; returns how many there were (another
+    /// instance starting at the same moment may have applied some of them).
+    pub async fn migrate(&self) -> Result<usize, StoreError> {
+        let before = self.applied_migrations().await?;
         MIGRATOR.run(&self.pool).await?;
-        Ok(())
+        let after = self.applied_migrations().await?;
+        Ok(after.saturating_sub(before))
+    }
+
+    /// How many migrations the database has applied (0 on a fresh one).
+    async fn applied_migrations(&self) -> Result<usize, StoreError> {
+        use sqlx::migrate::Migrate;
+        let mut conn = self.pool.acquire().await?;
+        conn.ensure_migrations_table().await?;
+        Ok(conn.list_applied_migrations().await?.len())
     }
 
     /// True when the database answers and every known migration is applied.
