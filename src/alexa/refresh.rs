@@ -4,7 +4,10 @@
 
 use super::deliver;
 use super::link::{describe, link_now, store_token};
-use super::oauth::{self, FlowCtx};
+use super::oauth::{self, FlowCtx, LinkingConfig, Measured};
+use super::rules;
+use crate::linkcheck::{check_token_answer, Grant};
+use std::sync::Mutex;
 use super::AlexaError;
 use crate::alexa::SimulatorState;
 use crate::config::StaleToken;
@@ -87,14 +90,24 @@ pub async fn current_token(
         }
         return Ok(Some(link.access_token));
     };
-    let client = oauth::client(&state.settings).map_err(AlexaError::Config)?;
+    let cfg = LinkingConfig::from_settings(&state.settings);
+    // A refresh carries no redirect URL; the client is the linking's.
+    let client = cfg
+        .client(&state.settings.alexa_redirect_url())
+        .map_err(AlexaError::Config)?;
     let http = &state.runtime.http;
-    let sender = |r| flow.send(http, "refresh", r);
-    match client
+    let sink = Mutex::new(None::<Measured>);
+    let sender = |r| flow.send_measured(http, "refresh", r, &sink);
+    let result = client
         .exchange_refresh_token(&RefreshToken::new(refresh.clone()))
         .request_async(&sender)
-        .await
-    {
+        .await;
+    if let Some(m) = sink.lock().ok().and_then(|mut m| m.take()) {
+        let default = u64::try_from(cfg.default_expiration_seconds).ok();
+        let answer = m.answer(Grant::RefreshToken, default);
+        rules::record(&flow, "refresh", &check_token_answer(&answer)).await;
+    }
+    match result {
         Ok(token) => {
             let mut updated =
                 store_token(state, user_id, &link.flow_id, &token, Some(&refresh), now);
