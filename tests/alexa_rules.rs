@@ -84,17 +84,13 @@ async fn an_http_token_uri_is_a_warning_here_and_fails_the_link_in_strict_mode()
 
     let strict = spawn_app_with(|s| s.simulator.strict = true).await;
     let id = new_user(&strict).await;
-    let (status, e) = api_post(
-        &strict,
-        &format!("/alexa/api/users/{id}/enable"),
-        json!({}),
-    )
-    .await;
+    let (status, e) = api_post(&strict, &format!("/alexa/api/users/{id}/enable"), json!({})).await;
     assert_eq!(status, 400, "{e}");
     assert_eq!(e["error"], "link_refused");
     let said = e["error_description"].as_str().unwrap();
     assert!(
-        said.starts_with("We were unable to link mock music at this time") && said.contains("https"),
+        said.starts_with("We were unable to link mock music at this time")
+            && said.contains("https"),
         "{said}"
     );
     let findings = e["findings"].as_array().unwrap();
@@ -166,7 +162,10 @@ async fn a_missing_refresh_token_and_a_string_expires_in_are_named() {
     let flow = link(&app, &id).await;
     let expires = findings_of(&app, &flow, "expires_in").await;
     assert_eq!(verdicts(&expires), ["fail"], "{expires:?}");
-    assert!(expires[0]["evidence"].as_str().unwrap().contains("\"3600\""));
+    assert!(expires[0]["evidence"]
+        .as_str()
+        .unwrap()
+        .contains("\"3600\""));
     assert_eq!(expires[0]["assumption"], true, "Amazon is silent on it");
     // Alexa is assumed to read the string: the link works.
     assert_eq!(user_status(&app, &id).await["linked"], json!(true));
@@ -211,7 +210,11 @@ async fn a_client_without_the_eu_redirect_url_fails_the_eu_users_preflight() {
     let na = new_user_in(&app, "NA").await;
     let (status, e) = api_post(&app, &format!("/alexa/api/users/{na}/enable"), json!({})).await;
     assert_eq!(status, 200, "{e}");
-    let preflight = finding(e["findings"].as_array().unwrap(), "redirect_uri", ALEXA_REDIRECT);
+    let preflight = finding(
+        e["findings"].as_array().unwrap(),
+        "redirect_uri",
+        ALEXA_REDIRECT,
+    );
     assert_eq!(preflight["verdict"], "pass", "{preflight}");
     assert_eq!(e["redirect_uri"], ALEXA_REDIRECT);
 }
@@ -295,7 +298,10 @@ async fn the_pasted_address_completes_a_link_with_the_regional_redirect_url() {
         json!({"address": back.as_str()}),
     )
     .await;
-    assert_eq!((status, again["error"].as_str()), (400, Some("state_mismatch")));
+    assert_eq!(
+        (status, again["error"].as_str()),
+        (400, Some("state_mismatch"))
+    );
 }
 
 #[tokio::test]

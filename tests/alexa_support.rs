@@ -88,7 +88,10 @@ pub async fn flow_log(app: &TestApp, flow: &str) -> Value {
 pub async fn flow_json(app: &TestApp, flow: &str) -> Value {
     let (status, log) = api_get(app, &format!("/alexa/api/flows/{flow}")).await;
     assert_eq!(status, 200, "{log}");
-    assert!(log["entries"].is_array() && log["findings"].is_array(), "{log}");
+    assert!(
+        log["entries"].is_array() && log["findings"].is_array(),
+        "{log}"
+    );
     log
 }
 

@@ -3,8 +3,8 @@
 //! each behind `SimulatorCaller` (the toolbox rule, and JSON-only actions).
 
 use super::link;
-use super::rules::RedirectChoice;
 use super::pages::flow_entries;
+use super::rules::RedirectChoice;
 use super::talk::{self, TalkInput};
 use super::AlexaError;
 use crate::alexa::{SimulatorCaller, SimulatorState};
@@ -225,9 +225,8 @@ pub(crate) async fn api_enable(
 }
 
 pub(crate) fn redirect_choice(text: Option<&str>) -> Result<RedirectChoice, AlexaError> {
-    RedirectChoice::parse(text.unwrap_or("")).ok_or_else(|| {
-        AlexaError::BadRequest("redirect is auto, regional or local.".into())
-    })
+    RedirectChoice::parse(text.unwrap_or(""))
+        .ok_or_else(|| AlexaError::BadRequest("redirect is auto, regional or local.".into()))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -110,7 +110,8 @@ pub async fn enable(
         ),
     )
     .await;
-    let mut findings = rules::record(&flow, "enable skill", &rules::uri_findings(&cfg, strict)).await;
+    let mut findings =
+        rules::record(&flow, "enable skill", &rules::uri_findings(&cfg, strict)).await;
     let http = &state.runtime.http;
     let preflight = rules::preflight(http, &regional_url, &regional, region).await;
     flow.note(

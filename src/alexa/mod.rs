@@ -8,13 +8,13 @@
 //! from the provider, and it completes only a linking this simulator started
 //! (its `state` must match one in progress).
 
+pub mod callback;
 pub mod deliver;
 pub mod docs;
 pub mod json_api;
 pub mod link;
 pub mod oauth;
 pub mod pages;
-pub mod callback;
 pub mod refresh;
 pub mod rules;
 pub mod talk;
@@ -96,10 +96,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/alexa/api/users/{id}/paste",
             web::post().to(json_api::api_paste),
         )
-        .route(
-            "/alexa/users/{id}/paste",
-            web::post().to(pages::paste_form),
-        )
+        .route("/alexa/users/{id}/paste", web::post().to(pages::paste_form))
         .route("/alexa/api/flows/{flow}", web::get().to(json_api::api_flow));
 }
 

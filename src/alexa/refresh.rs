@@ -6,13 +6,13 @@ use super::deliver;
 use super::link::{describe, link_now, store_token};
 use super::oauth::{self, FlowCtx, LinkingConfig, Measured};
 use super::rules;
-use crate::linkcheck::{check_token_answer, Grant};
-use std::sync::Mutex;
 use super::AlexaError;
 use crate::alexa::SimulatorState;
 use crate::config::StaleToken;
+use crate::linkcheck::{check_token_answer, Grant};
 use crate::store::AlexaLink;
 use oauth2::{RefreshToken, RequestTokenError, TokenResponse};
+use std::sync::Mutex;
 
 /// The longest wait between two refresh attempts.
 const MAX_BACKOFF_SECONDS: i64 = 3600;

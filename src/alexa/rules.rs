@@ -126,9 +126,9 @@ pub async fn judge(http: &reqwest::Client, url: &str, redirect_uri: &str) -> Jud
                 "HTTP {status} to {} with error={e}",
                 super::oauth::redact_url(&target)
             )),
-            None if target.starts_with(redirect_uri) => Judgement::Accepted(format!(
-                "HTTP {status} straight back to the redirect URL"
-            )),
+            None if target.starts_with(redirect_uri) => {
+                Judgement::Accepted(format!("HTTP {status} straight back to the redirect URL"))
+            }
             None => Judgement::Accepted(format!(
                 "HTTP {status} to {} (the login page)",
                 super::oauth::redact_url(&target)
@@ -236,7 +236,9 @@ pub async fn record(flow: &FlowCtx<'_>, step: &str, findings: &[Finding]) -> Vec
 
 /// The first failing finding.
 pub fn first_failure(findings: &[FlowFinding]) -> Option<&FlowFinding> {
-    findings.iter().find(|f| f.verdict == Verdict::Fail.as_str())
+    findings
+        .iter()
+        .find(|f| f.verdict == Verdict::Fail.as_str())
 }
 
 /// `fail lifetime: … → …`, as `Finding::line` says it.
@@ -273,6 +275,9 @@ mod tests {
             page_text("<html><head><title>Invalid redirect URI</title></head><body>x</body>"),
             "Invalid redirect URI"
         );
-        assert_eq!(vendor_of("https://layla.amazon.com/api/skill/link/V1"), "V1");
+        assert_eq!(
+            vendor_of("https://layla.amazon.com/api/skill/link/V1"),
+            "V1"
+        );
     }
 }

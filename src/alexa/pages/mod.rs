@@ -67,7 +67,9 @@ impl ResponseError for SimulatorPageError {
             _ => "Something went wrong",
         };
         let (findings, back) = match &self.0 {
-            AlexaError::Unlinked(f) => (f.findings.as_slice(), format!("/alexa/flows/{}", f.flow_id)),
+            AlexaError::Unlinked(f) => {
+                (f.findings.as_slice(), format!("/alexa/flows/{}", f.flow_id))
+            }
             _ => (&[][..], "/alexa".to_owned()),
         };
         let mut res = html(

@@ -31,7 +31,10 @@ impl Browser {
             .join("; ")
     }
 
-    pub(super) async fn get(&mut self, url: &str) -> Result<(u16, Option<String>, String), DemoError> {
+    pub(super) async fn get(
+        &mut self,
+        url: &str,
+    ) -> Result<(u16, Option<String>, String), DemoError> {
         let res = self
             .http
             .get(url)
@@ -99,4 +102,3 @@ pub fn form_value(html: &str, name: &str) -> Option<String> {
             .replace("&amp;", "&"),
     )
 }
-

@@ -14,8 +14,8 @@ use std::net::TcpListener;
 
 mod browser;
 
-use browser::Browser;
 pub use browser::form_value;
+use browser::Browser;
 
 /// Why the demo could not even run (as opposed to a step misbehaving).
 #[derive(Debug, thiserror::Error)]
