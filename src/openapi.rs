@@ -131,6 +131,7 @@ Left out (HTML pages, redirects and assets, not JSON): ";
         crate::alexa::json_api::api_events,
         crate::alexa::json_api::api_enable,
         crate::alexa::json_api::api_paste,
+        crate::alexa::json_api::api_refresh,
         crate::alexa::json_api::api_disable,
         crate::alexa::json_api::api_talk,
         crate::alexa::json_api::api_flow,

@@ -323,4 +323,23 @@ async fn a_refresh_is_judged_too() {
         .map(|f| (f["step"].as_str().unwrap(), f["verdict"].as_str().unwrap()))
         .collect();
     assert_eq!(steps, [("token exchange", "pass"), ("refresh", "fail")]);
+
+    // On request, at once: the answer carries this refresh's findings only.
+    let (status, r) = api_post(&app, &format!("/alexa/api/users/{id}/refresh"), json!({})).await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["refreshed"], json!(true), "{r}");
+    assert_eq!(r["linked"], json!(true));
+    assert_eq!(r["flow_id"], flow.as_str());
+    let findings = r["findings"].as_array().unwrap();
+    assert!(findings.iter().all(|f| f["step"] == "refresh"), "{r}");
+    assert_eq!(finding(findings, "lifetime", "3600 s")["verdict"], "pass");
+
+    let unlinked = new_user(&app).await;
+    let (status, r) = api_post(
+        &app,
+        &format!("/alexa/api/users/{unlinked}/refresh"),
+        json!({}),
+    )
+    .await;
+    assert_eq!((status, r["error"].as_str()), (400, Some("bad_request")));
 }

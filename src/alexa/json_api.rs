@@ -229,6 +229,23 @@ pub(crate) fn redirect_choice(text: Option<&str>) -> Result<RedirectChoice, Alex
         .ok_or_else(|| AlexaError::BadRequest("redirect is auto, regional or local.".into()))
 }
 
+/// `POST /alexa/api/users/{id}/refresh`: refresh the access token now.
+#[utoipa::path(
+    post,
+    path = "/alexa/api/users/{id}/refresh",
+    tag = "alexa",
+    params(("id" = String, Path, description = "Simulated user id `amzn1.ask.account.…`")),
+    request_body(content = Option<Object>, content_type = "application/json", description = "`{}`"),
+    responses((status = 200, description = "The refresh, with the findings of its answer (a refused refresh unlinks, as on Alexa)", body = crate::alexa::refresh::Refreshed), (status = 400, description = "bad_request: not linked, or a missing `Content-Type: application/json`", body = crate::alexa::docs::AlexaErrorBody), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
+)]
+pub(crate) async fn api_refresh(
+    _: SimulatorCaller,
+    state: web::Data<SimulatorState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AlexaError> {
+    Ok(HttpResponse::Ok().json(super::refresh::refresh_now(&state, &id).await?))
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct PasteJson {
     /// The address the browser ended on after the provider's login, e.g.

@@ -93,6 +93,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(json_api::api_talk),
         )
         .route(
+            "/alexa/api/users/{id}/refresh",
+            web::post().to(json_api::api_refresh),
+        )
+        .route(
             "/alexa/api/users/{id}/paste",
             web::post().to(json_api::api_paste),
         )
