@@ -343,3 +343,61 @@ async fn a_refresh_is_judged_too() {
     .await;
     assert_eq!((status, r["error"].as_str()), (400, Some("bad_request")));
 }
+
+#[tokio::test]
+async fn the_paste_box_works_with_plain_forms() {
+    let app = spawn_app().await;
+    let id = new_user_in(&app, "FE").await;
+    let user_path = format!("/alexa/users/{id}");
+    let page = app.get(&user_path).await.text().await.unwrap();
+    let csrf = form_value(&page, "csrf_token").unwrap();
+    let fe_url = format!("https://alexa.amazon.co.jp/api/skill/link/{DEMO_VENDOR}");
+    assert!(page.contains(&fe_url), "the user page names Alexa's FE URL");
+
+    // "Enable with Alexa's FE redirect URL".
+    let res = app
+        .post_form(
+            &format!("{user_path}/enable"),
+            &[("csrf_token", &csrf), ("redirect", "regional")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let authorize = url::Url::parse(&location(&res)).unwrap();
+    assert_eq!(
+        query_param(&authorize, "redirect_uri").as_deref(),
+        Some(fe_url.as_str())
+    );
+    let back = app.browse_and_agree(authorize.as_str()).await;
+    assert!(back.as_str().starts_with(&fe_url), "{back}");
+
+    let page = app.get(&user_path).await.text().await.unwrap();
+    assert!(page.contains("name=\"address\""), "the paste box: {page}");
+    assert!(page.contains("data-rule=\"redirect_uri\" data-verdict=\"pass\""));
+    let res = app
+        .post_form(
+            &format!("{user_path}/paste"),
+            &[("csrf_token", &csrf), ("address", "https://example.com/")],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("not an Alexa account-linking redirect URL"));
+    let res = app
+        .post_form(
+            &format!("{user_path}/paste"),
+            &[("csrf_token", &csrf), ("address", back.as_str())],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("mock music has been successfully linked."),
+        "{page}"
+    );
+    assert!(page.contains("data-rule=\"state_echoed\" data-verdict=\"pass\""));
+    assert!(page.contains("class=\"finding-warn\""), "the http URIs");
+    assert_eq!(user_status(&app, &id).await["linked"], json!(true));
+}
