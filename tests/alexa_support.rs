@@ -79,10 +79,31 @@ pub async fn talk(app: &TestApp, id: &str, input: Value) -> Value {
     r
 }
 
+/// A flow's logged steps (`entries` of its JSON).
 pub async fn flow_log(app: &TestApp, flow: &str) -> Value {
+    flow_json(app, flow).await["entries"].clone()
+}
+
+/// A flow's whole JSON: `flow_id`, `user_id`, `entries`, `findings`.
+pub async fn flow_json(app: &TestApp, flow: &str) -> Value {
     let (status, log) = api_get(app, &format!("/alexa/api/flows/{flow}")).await;
     assert_eq!(status, 200, "{log}");
+    assert!(
+        log["entries"].is_array() && log["findings"].is_array(),
+        "{log}"
+    );
     log
+}
+
+/// The findings of a flow for one rule.
+pub async fn findings_of(app: &TestApp, flow: &str, rule: &str) -> Vec<Value> {
+    flow_json(app, flow).await["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .cloned()
+        .collect()
 }
 
 /// The link's stored tokens (the simulator is Alexa: it keeps them).

@@ -66,6 +66,7 @@ const SAMPLES: &[(&str, &str, u8)] = &[
     ("alexa_skill_events", "false", 0),
     ("alexa_stale_token", "drop", 0),
     ("alexa_refresh_backoff_seconds", "5", 0),
+    ("alexa_strict", "true", 0),
     ("alexa_signing_key_file", "/tmp/signing.pem", 2),
     (
         "alexa_signature_cert_chain_url",

@@ -8,25 +8,17 @@
 use super::{AlexaError, SimulatorState};
 use crate::store::{AlexaEvent, AlexaUser};
 use crate::wire::alexa::envelope::*;
+use crate::wire::alexa::Region;
 use std::time::Duration;
 
 /// Alexa's documented limits on what a skill may answer.
 const MAX_RESPONSE_BYTES: usize = 24 * 1024;
 const MAX_SPEECH_CHARS: usize = 7999;
 
-/// Alexa's regions and their Alexa API endpoints.
-pub const REGIONS: [(&str, &str); 3] = [
-    ("NA", "https://api.amazonalexa.com"),
-    ("EU", "https://api.eu.amazonalexa.com"),
-    ("FE", "https://api.fe.amazonalexa.com"),
-];
-
-/// `context.System.apiEndpoint` for a region (NA for anything unknown).
-pub fn api_endpoint(region: &str) -> &'static str {
-    REGIONS
-        .iter()
-        .find(|(r, _)| *r == region)
-        .map_or(REGIONS[0].1, |(_, e)| e)
+/// The user's region (NA for anything unknown, as for users stored before
+/// regions existed).
+pub fn region_of(user: &AlexaUser) -> Region {
+    Region::parse(&user.region).unwrap_or(Region::Na)
 }
 
 /// A new `amzn1.ask.account.…` id.
@@ -107,7 +99,7 @@ pub fn system_state(
     with_device: bool,
     now: i64,
 ) -> SystemState {
-    let endpoint = api_endpoint(&user.region);
+    let endpoint = region_of(user).api_endpoint();
     let device_id = with_device.then(|| {
         format!(
             "amzn1.ask.device.{}",

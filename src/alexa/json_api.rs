@@ -4,6 +4,7 @@
 
 use super::link;
 use super::pages::flow_entries;
+use super::rules::RedirectChoice;
 use super::talk::{self, TalkInput};
 use super::AlexaError;
 use crate::alexa::{SimulatorCaller, SimulatorState};
@@ -45,7 +46,7 @@ async fn user_json(state: &SimulatorState, u: AlexaUser) -> Result<UserJson, Ale
     Ok(UserJson {
         relink_requested,
         region: u.region.clone(),
-        api_endpoint: super::deliver::api_endpoint(&u.region).to_owned(),
+        api_endpoint: super::deliver::region_of(&u).api_endpoint().to_owned(),
         skill_enabled: u.skill_enabled,
         skill_user_id: u.skill_user_id.clone(),
         refresh_failures: link.as_ref().map_or(0, |l| l.refresh_failures),
@@ -124,12 +125,7 @@ pub(crate) async fn api_create_user(
 ) -> Result<HttpResponse, AlexaError> {
     // No body is `{}`; a body that is not the JSON object is refused, never
     // taken as "no body".
-    let body: NewUserJson = if body.iter().all(u8::is_ascii_whitespace) {
-        NewUserJson::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| AlexaError::BadRequest(format!("The JSON body could not be read: {e}")))?
-    };
+    let body: NewUserJson = optional_json(&body)?;
     let u = super::create_user(&state, body.name.as_deref(), body.region.as_deref()).await?;
     Ok(HttpResponse::Created().json(user_json(&state, u).await?))
 }
@@ -190,21 +186,90 @@ pub(crate) async fn api_events(
     Ok(HttpResponse::Ok().json(state.store.alexa_events(&id, 200).await?))
 }
 
-/// `POST /alexa/api/users/{id}/enable` → `{authorize_url, flow_id, skill_event}`
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub(crate) struct EnableJson {
+    /// `auto` (default: the simulator's own callback when the provider
+    /// accepts it, else Alexa's regional URL), `regional` (Alexa's URL for the
+    /// user's region, as Alexa sends it; finish with `/paste`) or `local`.
+    #[schema(value_type = Option<String>, example = "regional")]
+    redirect: Option<String>,
+}
+
+/// A JSON body that may be empty (`{}`); anything else must be `T`.
+fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, AlexaError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| AlexaError::BadRequest(format!("The JSON body could not be read: {e}")))
+}
+
+/// `POST /alexa/api/users/{id}/enable` `{"redirect"?: "auto" | "regional" | "local"}`
 #[utoipa::path(
     post,
     path = "/alexa/api/users/{id}/enable",
     tag = "alexa",
     params(("id" = String, Path, description = "Simulated user id `amzn1.ask.account.…`")),
-    request_body(content = Option<Object>, content_type = "application/json", description = "`{}`"),
-    responses((status = 200, description = "Open `authorize_url` in a browser to link", body = crate::alexa::link::Enabled), (status = 400, description = "bad_request (including a missing `Content-Type: application/json`)", body = crate::alexa::docs::AlexaErrorBody), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
+    request_body(content = Option<crate::alexa::json_api::EnableJson>, content_type = "application/json", description = "`{}` or `{\"redirect\": \"regional\"}`"),
+    responses((status = 200, description = "Open `authorize_url` in a browser to link; `findings` are the rules checked so far (the console's URIs, the preflight of the region's redirect URL)", body = crate::alexa::link::Enabled), (status = 400, description = "bad_request (including a missing `Content-Type: application/json`), or `link_refused` in strict mode with `flow_id` and `findings`", body = crate::alexa::docs::AlexaErrorBody), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
 pub(crate) async fn api_enable(
     _: SimulatorCaller,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, AlexaError> {
-    Ok(HttpResponse::Ok().json(link::enable(&state, &id).await?))
+    let body: EnableJson = optional_json(&body)?;
+    let choice = redirect_choice(body.redirect.as_deref())?;
+    Ok(HttpResponse::Ok().json(link::enable(&state, &id, choice).await?))
+}
+
+pub(crate) fn redirect_choice(text: Option<&str>) -> Result<RedirectChoice, AlexaError> {
+    RedirectChoice::parse(text.unwrap_or(""))
+        .ok_or_else(|| AlexaError::BadRequest("redirect is auto, regional or local.".into()))
+}
+
+/// `POST /alexa/api/users/{id}/refresh`: refresh the access token now.
+#[utoipa::path(
+    post,
+    path = "/alexa/api/users/{id}/refresh",
+    tag = "alexa",
+    params(("id" = String, Path, description = "Simulated user id `amzn1.ask.account.…`")),
+    request_body(content = Option<Object>, content_type = "application/json", description = "`{}`"),
+    responses((status = 200, description = "The refresh, with the findings of its answer (a refused refresh unlinks, as on Alexa)", body = crate::alexa::refresh::Refreshed), (status = 400, description = "bad_request: not linked, or a missing `Content-Type: application/json`", body = crate::alexa::docs::AlexaErrorBody), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
+)]
+pub(crate) async fn api_refresh(
+    _: SimulatorCaller,
+    state: web::Data<SimulatorState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AlexaError> {
+    Ok(HttpResponse::Ok().json(super::refresh::refresh_now(&state, &id).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct PasteJson {
+    /// The address the browser ended on after the provider's login, e.g.
+    /// `https://layla.amazon.com/api/skill/link/<vendorId>?code=…&state=…`.
+    address: String,
+}
+
+/// `POST /alexa/api/users/{id}/paste` `{"address": …}`: completes a linking
+/// whose browser ended on Alexa's regional redirect URL.
+#[utoipa::path(
+    post,
+    path = "/alexa/api/users/{id}/paste",
+    tag = "alexa",
+    params(("id" = String, Path, description = "Simulated user id `amzn1.ask.account.…`")),
+    request_body(content = crate::alexa::json_api::PasteJson, content_type = "application/json"),
+    responses((status = 200, description = "Linked, with every finding of the flow", body = crate::alexa::link::Linked), (status = 400, description = "bad_request, state_mismatch, provider_error, token_exchange_failed or link_refused (the last two with `flow_id` and `findings`)", body = crate::alexa::docs::AlexaErrorBody), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
+)]
+pub(crate) async fn api_paste(
+    _: SimulatorCaller,
+    state: web::Data<SimulatorState>,
+    id: web::Path<String>,
+    body: web::Json<PasteJson>,
+) -> Result<HttpResponse, AlexaError> {
+    Ok(HttpResponse::Ok().json(super::callback::paste(&state, &id, &body.address).await?))
 }
 
 /// `POST /alexa/api/users/{id}/disable`
@@ -243,18 +308,36 @@ pub(crate) async fn api_talk(
     Ok(HttpResponse::Ok().json(talk::talk(&state, &id, &body).await?))
 }
 
+/// A linking flow: its log and the rules it was judged by.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct FlowJson {
+    flow_id: String,
+    user_id: String,
+    /// Every logged step, oldest first.
+    entries: Vec<crate::store::FlowEntry>,
+    /// Alexa's rules as they judged this flow (enable, preflight, redirect
+    /// back, token exchange, refreshes), oldest first.
+    findings: Vec<crate::store::FlowFinding>,
+}
+
 /// `GET /alexa/api/flows/{flow}`
 #[utoipa::path(
     get,
     path = "/alexa/api/flows/{flow}",
     tag = "alexa",
     params(("flow" = String, Path, description = "Flow id")),
-    responses((status = 200, description = "Every logged step of a linking flow", body = Vec<crate::store::FlowEntry>), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
+    responses((status = 200, description = "Every logged step of a linking flow, and its findings", body = crate::alexa::json_api::FlowJson), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
 pub(crate) async fn api_flow(
     _: SimulatorCaller,
     state: web::Data<SimulatorState>,
     flow: web::Path<String>,
 ) -> Result<HttpResponse, AlexaError> {
-    Ok(HttpResponse::Ok().json(flow_entries(&state, &flow).await?))
+    let entries = flow_entries(&state, &flow).await?;
+    Ok(HttpResponse::Ok().json(FlowJson {
+        flow_id: flow.into_inner(),
+        user_id: entries[0].user_id.clone(),
+        findings: state.store.flow_findings(&entries[0].flow_id).await?,
+        entries,
+    }))
 }

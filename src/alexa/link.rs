@@ -3,15 +3,15 @@
 //! lazy refresh near expiry, unlink on refresh failure or "Disable skill".
 
 use super::deliver::{self, SentRequest};
-use super::oauth::{self, FlowCtx};
-use super::AlexaError;
+use super::oauth::{self, FlowCtx, LinkingConfig};
+use super::rules::{self, RedirectChoice};
+use super::{AlexaError, LinkFailure};
 use crate::alexa::SimulatorState;
-use crate::store::{digest, AlexaLink, LinkAttempt};
-use crate::wire::alexa::envelope::{SKILL_ACCOUNT_LINKED, SKILL_DISABLED, SKILL_ENABLED};
-use oauth2::{
-    AuthorizationCode, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RequestTokenError, Scope,
-    TokenResponse,
-};
+use crate::store::{digest, AlexaLink, FlowFinding, LinkAttempt};
+use crate::wire::alexa::envelope::{SKILL_DISABLED, SKILL_ENABLED};
+use oauth2::{CsrfToken, PkceCodeChallenge, RequestTokenError, Scope, TokenResponse};
+
+pub use super::callback::{callback, Callback, Linked};
 
 /// How long Alexa waits for the user to come back from the login page.
 const ATTEMPT_TTL_SECONDS: i64 = 1800;
@@ -22,6 +22,15 @@ pub struct Enabled {
     pub flow_id: String,
     /// The `AlexaSkillEvent.SkillEnabled` sent, when the skill was not enabled yet.
     pub skill_event: Option<SentRequest>,
+    /// NA, EU or FE: the user's region.
+    pub region: String,
+    /// The redirect URL this linking sends: Alexa's for the region, or the
+    /// simulator's own callback.
+    pub redirect_uri: String,
+    /// Alexa's redirect URL for the user's region (what Alexa would send).
+    pub regional_redirect_uri: String,
+    /// The rules checked so far (the console's URIs, the preflight).
+    pub findings: Vec<FlowFinding>,
 }
 
 /// The simulator's "now" for its links: Alexa's side of the client it
@@ -31,8 +40,14 @@ pub(crate) fn link_now(state: &SimulatorState) -> i64 {
     state.clock.now_for(&state.settings.alexa_client_id())
 }
 
-/// "Enable skill": the authorize URL to send the browser to.
-pub async fn enable(state: &SimulatorState, user_id: &str) -> Result<Enabled, AlexaError> {
+/// "Enable skill": the authorize URL to send the browser to, after checking
+/// the console's URIs and whether the provider accepts Alexa's redirect URL
+/// for the user's region (the preflight).
+pub async fn enable(
+    state: &SimulatorState,
+    user_id: &str,
+    choice: RedirectChoice,
+) -> Result<Enabled, AlexaError> {
     let user = super::user(state, user_id).await?;
     // Enabling comes first (a new userId after a disable), then linking.
     let skill_event = if user.skill_enabled {
@@ -54,35 +69,28 @@ pub async fn enable(state: &SimulatorState, user_id: &str) -> Result<Enabled, Al
         deliver::skill_event(state, &user, &skill_user, SKILL_ENABLED, None).await?
     };
     let s = &state.settings;
-    let client = oauth::client(s).map_err(AlexaError::Config)?;
-    let mut req = client.authorize_url(CsrfToken::new_random);
-    for scope in s.simulator.scopes.split_whitespace() {
-        req = req.add_scope(Scope::new(scope.to_owned()));
-    }
-    let verifier = if s.simulator.pkce {
-        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        req = req.set_pkce_challenge(challenge);
-        Some(verifier)
-    } else {
-        None
+    let cfg = LinkingConfig::from_settings(s);
+    let strict = rules::strict(state);
+    let region = deliver::region_of(&user);
+    let regional = region.redirect_uri(&cfg.vendor_id);
+    let local = s.alexa_redirect_url();
+    // One state and PKCE pair, whichever redirect URL carries them.
+    let csrf = CsrfToken::new_random();
+    let pkce = cfg.pkce.then(PkceCodeChallenge::new_random_sha256);
+    let url_for = |redirect: &str| -> Result<String, AlexaError> {
+        let client = cfg.client(redirect).map_err(AlexaError::Config)?;
+        let mut req = client.authorize_url(|| csrf.clone());
+        for scope in &cfg.scopes {
+            req = req.add_scope(Scope::new(scope.clone()));
+        }
+        if let Some((challenge, _)) = &pkce {
+            req = req.set_pkce_challenge(challenge.clone());
+        }
+        Ok(req.url().0.to_string())
     };
-    let (url, csrf) = req.url();
+    let regional_url = url_for(&regional)?;
     let now = link_now(state);
     let flow_id = uuid::Uuid::new_v4().to_string();
-    state
-        .store
-        .insert_link_attempt(
-            &LinkAttempt {
-                flow_id: flow_id.clone(),
-                state_hash: digest(csrf.secret()),
-                user_id: user_id.to_owned(),
-                pkce_verifier: verifier.map(|v| v.secret().to_owned()),
-                redirect_uri: s.alexa_redirect_url(),
-                expires_at: now + ATTEMPT_TTL_SECONDS,
-            },
-            now,
-        )
-        .await?;
     let flow = FlowCtx {
         store: &state.store,
         flow_id: &flow_id,
@@ -92,167 +100,105 @@ pub async fn enable(state: &SimulatorState, user_id: &str) -> Result<Enabled, Al
     flow.note(
         "enable skill",
         format!(
-            "client_id={} scheme={:?} pkce={} scopes=\"{}\" token_url={}",
-            s.alexa_client_id(),
-            s.simulator.access_token_scheme,
-            s.simulator.pkce,
-            s.simulator.scopes,
-            s.alexa_token_url()
+            "client_id={} scheme={:?} pkce={} scopes=\"{}\" token_url={} region={} strict={strict}",
+            cfg.client_id,
+            cfg.scheme,
+            cfg.pkce,
+            cfg.scopes.join(" "),
+            cfg.token_url,
+            region.code(),
         ),
     )
     .await;
+    let mut findings =
+        rules::record(&flow, "enable skill", &rules::uri_findings(&cfg, strict)).await;
+    let http = &state.runtime.http;
+    let preflight = rules::preflight(http, &regional_url, &regional, region).await;
+    flow.note(
+        "preflight",
+        format!(
+            "GET {} (redirects not followed): {}",
+            oauth::redact_url(&regional_url),
+            preflight.evidence
+        ),
+    )
+    .await;
+    findings.extend(rules::record(&flow, "preflight", &[preflight]).await);
+    if strict {
+        if let Some(failed) = rules::first_failure(&findings) {
+            let reason = format!(
+                "Alexa's rules refuse this skill's account linking (alexa_strict): {}",
+                rules::line(failed)
+            );
+            flow.note("result", format!("{reason}; not linked")).await;
+            return Err(AlexaError::Unlinked(Box::new(LinkFailure {
+                code: "link_refused",
+                reason,
+                flow_id,
+                findings,
+            })));
+        }
+    }
+    let (redirect_uri, url) = match choice {
+        RedirectChoice::Regional => (regional.clone(), regional_url),
+        RedirectChoice::Local => {
+            let url = url_for(&local)?;
+            (local, url)
+        }
+        RedirectChoice::Auto => {
+            let local_url = url_for(&local)?;
+            match rules::judge(http, &local_url, &local).await {
+                rules::Judgement::Accepted(_) => (local, local_url),
+                _ => (regional.clone(), regional_url),
+            }
+        }
+    };
+    flow.note(
+        "redirect URL",
+        if redirect_uri == regional {
+            format!(
+                "Alexa's {} redirect URL {regional}: the browser ends on Amazon's host; paste that address on the user page (or POST it to /alexa/api/users/{{id}}/paste)",
+                region.code()
+            )
+        } else {
+            format!(
+                "the simulator's own callback {redirect_uri}, so the browser comes back by itself; Alexa would send {regional}"
+            )
+        },
+    )
+    .await;
+    state
+        .store
+        .insert_link_attempt(
+            &LinkAttempt {
+                flow_id: flow_id.clone(),
+                state_hash: digest(csrf.secret()),
+                user_id: user_id.to_owned(),
+                pkce_verifier: pkce.map(|(_, v)| v.secret().to_owned()),
+                redirect_uri: redirect_uri.clone(),
+                expires_at: now + ATTEMPT_TTL_SECONDS,
+            },
+            now,
+        )
+        .await?;
     flow.request(
         "authorize (browser)",
         "GET",
-        url.as_str(),
+        &url,
         serde_json::json!({}),
         String::new(),
     )
     .await;
     tracing::info!(event = "alexa_enable", user = %user_id, flow = %flow_id, "skill enablement started");
     Ok(Enabled {
-        authorize_url: url.to_string(),
+        authorize_url: url,
         flow_id,
         skill_event,
+        region: region.code().to_owned(),
+        redirect_uri,
+        regional_redirect_uri: regional,
+        findings,
     })
-}
-
-/// What came back to the redirect URL.
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct Callback {
-    pub code: Option<String>,
-    pub state: Option<String>,
-    pub error: Option<String>,
-    pub error_description: Option<String>,
-}
-
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Linked {
-    pub user_id: String,
-    pub flow_id: String,
-    /// The `AlexaSkillEvent.SkillAccountLinked` sent.
-    pub skill_event: Option<SentRequest>,
-}
-
-/// `GET /api/skill/link/{vendorId}?code&state`: checks the state and
-/// exchanges the code at the Access Token URI.
-pub async fn callback(
-    state: &SimulatorState,
-    vendor_id: &str,
-    raw_query: &str,
-    cb: &Callback,
-) -> Result<Linked, AlexaError> {
-    if vendor_id != state.settings.alexa_vendor_id {
-        return Err(AlexaError::NotFound(format!(
-            "no skill is registered for vendor id {vendor_id}"
-        )));
-    }
-    let now = link_now(state);
-    let attempt = match cb.state.as_deref() {
-        Some(s) if !s.is_empty() => state.store.take_link_attempt(&digest(s), now).await?,
-        _ => None,
-    };
-    let Some(attempt) = attempt else {
-        tracing::warn!(
-            event = "alexa_state_mismatch",
-            "link callback with an unknown or missing state"
-        );
-        return Err(AlexaError::StateMismatch);
-    };
-    let flow = FlowCtx {
-        store: &state.store,
-        flow_id: &attempt.flow_id,
-        user_id: &attempt.user_id,
-        now,
-    };
-    flow.request(
-        "redirect back",
-        "GET",
-        &format!("{}?{raw_query}", attempt.redirect_uri),
-        serde_json::json!({}),
-        String::new(),
-    )
-    .await;
-    if let Some(error) = &cb.error {
-        let description = cb.error_description.clone().unwrap_or_default();
-        flow.note(
-            "result",
-            format!("the provider redirected with error={error}: {description}; not linked"),
-        )
-        .await;
-        return Err(AlexaError::Provider {
-            error: error.clone(),
-            description,
-        });
-    }
-    let Some(code) = cb.code.as_deref().filter(|c| !c.is_empty()) else {
-        flow.note("result", "the redirect carried no code; not linked")
-            .await;
-        return Err(AlexaError::BadRequest(
-            "The redirect carried neither a code nor an error.".into(),
-        ));
-    };
-    let client = oauth::client(&state.settings).map_err(AlexaError::Config)?;
-    let mut req = client.exchange_code(AuthorizationCode::new(code.to_owned()));
-    if let Some(v) = &attempt.pkce_verifier {
-        req = req.set_pkce_verifier(PkceCodeVerifier::new(v.clone()));
-    }
-    let http = &state.runtime.http;
-    let sender = |r| flow.send(http, "token exchange", r);
-    match req.request_async(&sender).await {
-        Ok(token) => {
-            let link = store_token(state, &attempt.user_id, &attempt.flow_id, &token, None, now);
-            state.store.save_alexa_link(&link).await?;
-            flow.note(
-                "result",
-                format!(
-                    "linked; access token {} expires in {} s; refresh token {}",
-                    oauth::hint(&link.access_token),
-                    link.expires_at - now,
-                    if link.refresh_token.is_some() {
-                        "received"
-                    } else {
-                        "MISSING (the link will break at expiry)"
-                    }
-                ),
-            )
-            .await;
-            tracing::info!(event = "alexa_linked", user = %attempt.user_id, flow = %attempt.flow_id, "account linked");
-            let user = super::user(state, &attempt.user_id).await?;
-            let skill_user = deliver::skill_user_id(state, &user).await?;
-            deliver::note_plain(
-                state,
-                &user.id,
-                state.clock.now(),
-                "link",
-                "account linked".into(),
-            )
-            .await;
-            let skill_event = deliver::skill_event(
-                state,
-                &user,
-                &skill_user,
-                SKILL_ACCOUNT_LINKED,
-                Some(link.access_token.clone()),
-            )
-            .await?;
-            Ok(Linked {
-                user_id: attempt.user_id,
-                flow_id: attempt.flow_id,
-                skill_event,
-            })
-        }
-        Err(e) => {
-            let why = describe(&e);
-            flow.note(
-                "result",
-                format!("token exchange failed: {why}; not linked"),
-            )
-            .await;
-            tracing::warn!(event = "alexa_link_failed", user = %attempt.user_id, flow = %attempt.flow_id, reason = %why, "account linking failed");
-            Err(AlexaError::Exchange(why))
-        }
-    }
 }
 
 pub(super) fn store_token(
@@ -303,6 +249,9 @@ pub(super) fn describe(e: &TokenError) -> String {
                 .map(|d| format!(": {d}"))
                 .unwrap_or_default()
         ),
+        RequestTokenError::Request(oauth2::HttpClientError::Reqwest(re)) if re.is_timeout() => {
+            "the token endpoint did not answer: timed out after 4.5 s".to_owned()
+        }
         RequestTokenError::Request(oauth2::HttpClientError::Reqwest(re)) => {
             format!("the token endpoint could not be reached ({re})")
         }

@@ -8,6 +8,7 @@
 //! from the provider, and it completes only a linking this simulator started
 //! (its `state` must match one in progress).
 
+pub mod callback;
 pub mod deliver;
 pub mod docs;
 pub mod json_api;
@@ -15,6 +16,7 @@ pub mod link;
 pub mod oauth;
 pub mod pages;
 pub mod refresh;
+pub mod rules;
 pub mod talk;
 
 use crate::clock::Clock;
@@ -23,6 +25,7 @@ use crate::store::{AlexaUser, Store, StoreError};
 use crate::web::access::{self, Denied};
 use crate::web::csrf::{json_call, CallRejection};
 use crate::wire::alexa::interaction_model::{InteractionModel, LanguageModel};
+use crate::wire::alexa::Region;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
@@ -89,6 +92,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/alexa/api/users/{id}/talk",
             web::post().to(json_api::api_talk),
         )
+        .route(
+            "/alexa/api/users/{id}/refresh",
+            web::post().to(json_api::api_refresh),
+        )
+        .route(
+            "/alexa/api/users/{id}/paste",
+            web::post().to(json_api::api_paste),
+        )
+        .route("/alexa/users/{id}/paste", web::post().to(pages::paste_form))
         .route("/alexa/api/flows/{flow}", web::get().to(json_api::api_flow));
 }
 
@@ -206,6 +218,16 @@ impl SimulatorRuntime {
     }
 }
 
+/// Why a link failed, with every finding of its flow.
+#[derive(Debug)]
+pub struct LinkFailure {
+    /// `token_exchange_failed` or `link_refused` (strict mode).
+    pub code: &'static str,
+    pub reason: String,
+    pub flow_id: String,
+    pub findings: Vec<crate::store::FlowFinding>,
+}
+
 /// The simulator's errors, as JSON for the API and as a page for the browser.
 #[derive(Debug, thiserror::Error)]
 pub enum AlexaError {
@@ -228,8 +250,10 @@ pub enum AlexaError {
     StateMismatch,
     #[error("The authorization server returned with an error parameter: {error}{}", if description.is_empty() { String::new() } else { format!(" ({description})") })]
     Provider { error: String, description: String },
-    #[error("We were unable to link mock music at this time. The code exchange at the Access Token URI failed: {0}.")]
-    Exchange(String),
+    /// The link failed as Alexa would fail it: the code exchange, or (in
+    /// strict mode) one of Alexa's rules.
+    #[error("We were unable to link mock music at this time. {}", .0.reason)]
+    Unlinked(Box<LinkFailure>),
     #[error("The simulator is misconfigured: {0}")]
     Config(String),
     #[error("The service is temporarily unavailable. Try again in a moment.")]
@@ -247,7 +271,7 @@ impl AlexaError {
             Self::TooManyAttempts(_) => "too_many_requests",
             Self::StateMismatch => "state_mismatch",
             Self::Provider { .. } => "provider_error",
-            Self::Exchange(_) => "token_exchange_failed",
+            Self::Unlinked(f) => f.code,
             Self::Config(_) => "misconfigured",
             Self::Store(_) => "unavailable",
         }
@@ -273,10 +297,15 @@ impl ResponseError for AlexaError {
         }
         let mut res = HttpResponse::build(self.status_code());
         self.add_headers(&mut res);
-        res.json(serde_json::json!({
+        let mut body = serde_json::json!({
             "error": self.code(),
             "error_description": self.to_string(),
-        }))
+        });
+        if let Self::Unlinked(f) = self {
+            body["flow_id"] = f.flow_id.clone().into();
+            body["findings"] = serde_json::to_value(&f.findings).unwrap_or_default();
+        }
+        res.json(body)
     }
 }
 
@@ -423,10 +452,8 @@ pub async fn create_user(
 /// One of Alexa's regions, NA, EU or FE (case-insensitive).
 pub fn parse_region(region: &str) -> Result<&'static str, AlexaError> {
     let r = region.trim();
-    deliver::REGIONS
-        .iter()
-        .map(|(name, _)| *name)
-        .find(|name| name.eq_ignore_ascii_case(r))
+    Region::parse(r)
+        .map(Region::code)
         .ok_or_else(|| AlexaError::BadRequest("The region is NA, EU or FE.".into()))
 }
 

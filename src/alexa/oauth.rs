@@ -356,6 +356,85 @@ impl FlowCtx<'_> {
     }
 }
 
+/// A token request's answer as Alexa's client saw it, measured around the
+/// request: what `linkcheck::check_token_answer` judges.
+#[derive(Debug, Clone, Default)]
+pub struct Measured {
+    pub status: Option<u16>,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+    pub elapsed: Duration,
+    /// Why no answer came.
+    pub failure: Option<String>,
+}
+
+impl Measured {
+    pub fn answer(
+        &self,
+        grant: crate::linkcheck::Grant,
+        default_expiration: Option<u64>,
+    ) -> crate::linkcheck::TokenAnswer<'_> {
+        crate::linkcheck::TokenAnswer {
+            grant,
+            status: self.status,
+            content_type: self.content_type.as_deref(),
+            body: &self.body,
+            elapsed: self.elapsed,
+            failure: self.failure.as_deref(),
+            default_expiration,
+        }
+    }
+}
+
+impl FlowCtx<'_> {
+    /// `send`, also keeping in `sink` what came back and how long it took.
+    /// A request cut by the 4.5 s deadline counts as taking the whole 4.5 s,
+    /// so the finding says "timed out after 4.5 s", not "unreachable".
+    pub async fn send_measured(
+        &self,
+        http: &reqwest::Client,
+        step: &str,
+        req: oauth2::HttpRequest,
+        sink: &std::sync::Mutex<Option<Measured>>,
+    ) -> Result<oauth2::HttpResponse, oauth2::HttpClientError<reqwest::Error>> {
+        let started = std::time::Instant::now();
+        let res = self.send(http, step, req).await;
+        let mut elapsed = started.elapsed();
+        let measured = match &res {
+            Ok(r) => Measured {
+                status: Some(r.status().as_u16()),
+                content_type: r
+                    .headers()
+                    .get(oauth2::http::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
+                body: r.body().clone(),
+                elapsed,
+                failure: None,
+            },
+            Err(e) => {
+                let timed_out =
+                    matches!(e, oauth2::HttpClientError::Reqwest(re) if re.is_timeout());
+                if timed_out {
+                    elapsed = elapsed.max(crate::linkcheck::TOKEN_DEADLINE);
+                }
+                Measured {
+                    elapsed,
+                    failure: Some(match e {
+                        oauth2::HttpClientError::Reqwest(re) => re.to_string(),
+                        other => other.to_string(),
+                    }),
+                    ..Measured::default()
+                }
+            }
+        };
+        if let Ok(mut slot) = sink.lock() {
+            *slot = Some(measured);
+        }
+        res
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,12 +4,15 @@
 
 use super::deliver;
 use super::link::{describe, link_now, store_token};
-use super::oauth::{self, FlowCtx};
+use super::oauth::{self, FlowCtx, LinkingConfig, Measured};
+use super::rules;
 use super::AlexaError;
 use crate::alexa::SimulatorState;
 use crate::config::StaleToken;
-use crate::store::AlexaLink;
+use crate::linkcheck::{check_token_answer, Grant};
+use crate::store::{AlexaLink, FlowFinding};
 use oauth2::{RefreshToken, RequestTokenError, TokenResponse};
+use std::sync::Mutex;
 
 /// The longest wait between two refresh attempts.
 const MAX_BACKOFF_SECONDS: i64 = 3600;
@@ -22,8 +25,55 @@ pub async fn current_token(
     state: &SimulatorState,
     user_id: &str,
 ) -> Result<Option<String>, AlexaError> {
+    token(state, user_id, false).await
+}
+
+/// A refresh made on request, and how Alexa's rules judged its answer.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Refreshed {
+    pub user_id: String,
+    pub flow_id: String,
+    /// A new access token was stored.
+    pub refreshed: bool,
+    /// Still linked afterwards (a definite refusal unlinks).
+    pub linked: bool,
+    /// The findings of this refresh's answer.
+    pub findings: Vec<FlowFinding>,
+}
+
+/// `POST /alexa/api/users/{id}/refresh`: refreshes the access token now,
+/// whatever its expiry, as Alexa would at expiry.
+pub async fn refresh_now(state: &SimulatorState, user_id: &str) -> Result<Refreshed, AlexaError> {
+    super::user(state, user_id).await?;
+    let Some(before) = state.store.alexa_link(user_id).await? else {
+        return Err(AlexaError::BadRequest(
+            "The user is not linked: there is nothing to refresh.".into(),
+        ));
+    };
+    let seen = state.store.flow_findings(&before.flow_id).await?.len();
+    token(state, user_id, true).await?;
+    let after = state.store.alexa_link(user_id).await?;
+    let mut findings = state.store.flow_findings(&before.flow_id).await?;
+    Ok(Refreshed {
+        user_id: user_id.to_owned(),
+        refreshed: after
+            .as_ref()
+            .is_some_and(|a| a.access_token != before.access_token),
+        linked: after.is_some(),
+        findings: findings.split_off(seen.min(findings.len())),
+        flow_id: before.flow_id,
+    })
+}
+
+/// The token to send; `force` refreshes even a fresh one, and does not wait
+/// out a backoff.
+async fn token(
+    state: &SimulatorState,
+    user_id: &str,
+    force: bool,
+) -> Result<Option<String>, AlexaError> {
     let margin = state.settings.simulator.refresh_margin_seconds;
-    let fresh = |l: &AlexaLink, now: i64| l.expires_at - margin > now;
+    let fresh = |l: &AlexaLink, now: i64| !force && l.expires_at - margin > now;
     match state.store.alexa_link(user_id).await? {
         None => return Ok(None),
         Some(l) if fresh(&l, link_now(state)) => return Ok(Some(l.access_token)),
@@ -45,7 +95,7 @@ pub async fn current_token(
     let stale = |l: &AlexaLink| {
         (l.expires_at > now || policy == StaleToken::Send).then(|| l.access_token.clone())
     };
-    if link.next_refresh_at.is_some_and(|at| now < at) {
+    if !force && link.next_refresh_at.is_some_and(|at| now < at) {
         return Ok(stale(&link));
     }
     let flow = FlowCtx {
@@ -87,14 +137,24 @@ pub async fn current_token(
         }
         return Ok(Some(link.access_token));
     };
-    let client = oauth::client(&state.settings).map_err(AlexaError::Config)?;
+    let cfg = LinkingConfig::from_settings(&state.settings);
+    // A refresh carries no redirect URL; the client is the linking's.
+    let client = cfg
+        .client(&state.settings.alexa_redirect_url())
+        .map_err(AlexaError::Config)?;
     let http = &state.runtime.http;
-    let sender = |r| flow.send(http, "refresh", r);
-    match client
+    let sink = Mutex::new(None::<Measured>);
+    let sender = |r| flow.send_measured(http, "refresh", r, &sink);
+    let result = client
         .exchange_refresh_token(&RefreshToken::new(refresh.clone()))
         .request_async(&sender)
-        .await
-    {
+        .await;
+    if let Some(m) = sink.lock().ok().and_then(|mut m| m.take()) {
+        let default = u64::try_from(cfg.default_expiration_seconds).ok();
+        let answer = m.answer(Grant::RefreshToken, default);
+        rules::record(&flow, "refresh", &check_token_answer(&answer)).await;
+    }
+    match result {
         Ok(token) => {
             let mut updated =
                 store_token(state, user_id, &link.flow_id, &token, Some(&refresh), now);

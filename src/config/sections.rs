@@ -117,6 +117,11 @@ pub struct SimulatorSettings {
     /// the next try; doubled on each failure in a row, at most an hour.
     #[serde(rename = "alexa_refresh_backoff_seconds")]
     pub refresh_backoff_seconds: i64,
+    /// Alexa's rules as Alexa applies them: any failing finding fails the
+    /// link ("We were unable to link …"), and a loopback `http://` URI is a
+    /// failure, not a warning.
+    #[serde(rename = "alexa_strict")]
+    pub strict: bool,
 }
 
 /// What Alexa sends when the access token has expired and no fresh one can
@@ -153,6 +158,7 @@ impl Default for SimulatorSettings {
             skill_events: true,
             stale_token: StaleToken::Send,
             refresh_backoff_seconds: 60,
+            strict: false,
         }
     }
 }

@@ -283,11 +283,15 @@ fn success_rules(
             Some(s)
         }
         Some(serde_json::Value::String(s)) if s.trim().parse::<u64>().is_ok() => {
-            findings.push(Finding::fail(
-                Rule::ExpiresIn,
-                format!("expires_in is the string {s:?}"),
-                "send a JSON number (\"expires_in\": 3600); Alexa reads a string too, stricter clients refuse it",
-            ));
+            // That Alexa reads the string is an assumption: Amazon is silent.
+            findings.push(
+                Finding::fail(
+                    Rule::ExpiresIn,
+                    format!("expires_in is the string {s:?}"),
+                    "send a JSON number (\"expires_in\": 3600); Alexa reads a string too, stricter clients refuse it",
+                )
+                .assumed(),
+            );
             s.trim().parse().ok()
         }
         Some(other) => {

@@ -12,6 +12,7 @@ mod cache;
 mod catalog;
 mod clients;
 mod failures;
+mod findings;
 mod grants;
 mod inspector;
 mod keys;
@@ -30,6 +31,7 @@ pub use catalog::{
 };
 pub use clients::{Client, RefreshPolicy};
 pub use failures::ThrottleStep;
+pub use findings::FlowFinding;
 pub use grants::{CodeRecord, CodeRedemption, Grant, LinkedApp, NewCode, Redeemed, RefreshRecord};
 pub use inspector::{InspectorFilter, InspectorRecord};
 pub use keys::StoredKey;

@@ -9,6 +9,8 @@ struct FlowPage<'a> {
     flow_id: &'a str,
     user_id: &'a str,
     entries: Vec<FlowRow>,
+    findings: Vec<FlowFinding>,
+    strict: bool,
 }
 
 struct FlowRow {
@@ -75,6 +77,8 @@ pub(crate) async fn flow_page(
             flow_id: &flow,
             user_id: &user_id,
             entries: entries.iter().map(flow_row).collect(),
+            findings: state.store.flow_findings(&entries[0].flow_id).await?,
+            strict: crate::alexa::rules::strict(&state),
         },
     ))
 }
@@ -96,6 +100,8 @@ pub(crate) async fn link_callback(
             message: "mock music has been successfully linked.",
             is_error: false,
             back: &back,
+            findings: &linked.findings,
+            strict: crate::alexa::rules::strict(&state),
         },
     ))
 }

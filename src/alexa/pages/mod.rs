@@ -6,10 +6,11 @@ use super::link::{self, Callback};
 use super::talk::{self, TalkInput, TalkResult};
 use super::AlexaError;
 use crate::alexa::{SimulatorState, SimulatorUser};
-use crate::store::{AlexaUser, FlowEntry};
+use crate::store::{AlexaUser, FlowEntry, FlowFinding};
 use crate::web::access;
 use crate::web::csrf::FormGuard;
 use crate::web::pages::{html, redirect};
+use crate::wire::alexa::Region;
 use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
@@ -18,8 +19,10 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
 mod flow;
+mod linking;
 
 pub(crate) use flow::{flow_entries, flow_page, link_callback};
+pub(crate) use linking::{disable_form, enable_form, paste_form};
 
 /// An `AlexaError` shown to a person as a page.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +42,8 @@ struct MessagePage<'a> {
     message: &'a str,
     is_error: bool,
     back: &'a str,
+    findings: &'a [FlowFinding],
+    strict: bool,
 }
 
 impl ResponseError for SimulatorPageError {
@@ -51,7 +56,7 @@ impl ResponseError for SimulatorPageError {
             tracing::error!(error = %e, "database error on a simulator page");
         }
         let title = match &self.0 {
-            AlexaError::StateMismatch | AlexaError::Provider { .. } | AlexaError::Exchange(_) => {
+            AlexaError::StateMismatch | AlexaError::Provider { .. } | AlexaError::Unlinked(_) => {
                 "Unable to link your account"
             }
             AlexaError::NotFound(_) => "Not found",
@@ -61,13 +66,21 @@ impl ResponseError for SimulatorPageError {
             AlexaError::TooManyAttempts(_) => "Too many attempts",
             _ => "Something went wrong",
         };
+        let (findings, back) = match &self.0 {
+            AlexaError::Unlinked(f) => {
+                (f.findings.as_slice(), format!("/alexa/flows/{}", f.flow_id))
+            }
+            _ => (&[][..], "/alexa".to_owned()),
+        };
         let mut res = html(
             self.status_code(),
             &MessagePage {
                 title,
                 message: &self.0.to_string(),
                 is_error: true,
-                back: "/alexa",
+                back: &back,
+                findings,
+                strict: false,
             },
         );
         let mut extra = HttpResponse::build(self.status_code());
@@ -183,9 +196,11 @@ pub(super) async fn home_page(
 }
 
 #[derive(Deserialize)]
-pub(super) struct CsrfForm {
+pub(crate) struct CsrfForm {
     csrf_token: Option<String>,
     name: Option<String>,
+    /// "Enable skill": `regional`, `local`, or absent for `auto`.
+    redirect: Option<String>,
 }
 
 /// `POST /alexa/users`
@@ -222,6 +237,10 @@ struct UserPage<'a> {
     relink_requested: bool,
     stale_token: &'static str,
     events: Vec<EventRow>,
+    /// The rules as they judged the link's flow, or the linking in progress.
+    findings: Vec<FlowFinding>,
+    strict: bool,
+    regional_redirect_uri: String,
 }
 
 struct LinkView {
@@ -349,6 +368,10 @@ async fn render_user(
         })
         .collect();
     let pending_flow = state.store.pending_link_flow(id, now).await?;
+    let findings = match link.as_ref().map(|l| &l.flow_id).or(pending_flow.as_ref()) {
+        Some(flow) => state.store.flow_findings(flow).await?,
+        None => Vec::new(),
+    };
     let model = &state.runtime.model;
     let mut slot_names: Vec<String> = model
         .intents
@@ -371,8 +394,11 @@ async fn render_user(
                 result,
                 notice,
                 provider: provider_view(state),
-                regions: super::deliver::REGIONS.to_vec(),
-                api_endpoint: super::deliver::api_endpoint(&user.region),
+                regions: Region::ALL
+                    .iter()
+                    .map(|r| (r.code(), r.api_endpoint()))
+                    .collect(),
+                api_endpoint: super::deliver::region_of(&user).api_endpoint(),
                 skill_user_id: user
                     .skill_user_id
                     .clone()
@@ -383,6 +409,10 @@ async fn render_user(
                     crate::config::StaleToken::Drop => "drop",
                 },
                 events,
+                findings,
+                strict: super::rules::strict(state),
+                regional_redirect_uri: super::deliver::region_of(&user)
+                    .redirect_uri(&state.settings.alexa_vendor_id),
             },
         ),
         cookie,
@@ -418,40 +448,9 @@ pub(super) async fn user_page(
     render_user(&req, &state, &id, StatusCode::OK, None, None).await
 }
 
-/// `POST /alexa/users/{id}/enable`: off to the provider's login page.
-pub(super) async fn enable_form(
-    _: SimulatorUser,
-    req: HttpRequest,
-    state: web::Data<SimulatorState>,
-    id: web::Path<String>,
-    form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, SimulatorPageError> {
-    check_csrf(&req, form.csrf_token.as_deref())?;
-    let enabled = link::enable(&state, &id).await?;
-    Ok(redirect(StatusCode::SEE_OTHER, &enabled.authorize_url))
-}
-
-/// `POST /alexa/users/{id}/disable`
-pub(super) async fn disable_form(
-    _: SimulatorUser,
-    req: HttpRequest,
-    state: web::Data<SimulatorState>,
-    id: web::Path<String>,
-    form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, SimulatorPageError> {
-    check_csrf(&req, form.csrf_token.as_deref())?;
-    let removed = link::disable(&state, &id).await?;
-    let notice = if removed {
-        "Skill disabled: the account link was deleted."
-    } else {
-        "The skill was not linked."
-    };
-    render_user(&req, &state, &id, StatusCode::OK, None, Some(notice)).await
-}
-
 /// `POST /alexa/users/{id}/talk`: fields `utterance`, or `intent` with
 /// `slot_<name>` fields, or `launch`.
-pub(super) async fn talk_form(
+pub(crate) async fn talk_form(
     _: SimulatorUser,
     req: HttpRequest,
     state: web::Data<SimulatorState>,

@@ -6,3 +6,5 @@
 pub mod envelope;
 pub mod interaction_model;
 pub mod region;
+
+pub use region::Region;

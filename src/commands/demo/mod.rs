@@ -12,6 +12,11 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::TcpListener;
 
+mod browser;
+
+pub use browser::form_value;
+use browser::Browser;
+
 /// Why the demo could not even run (as opposed to a step misbehaving).
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -21,103 +26,6 @@ pub enum DemoError {
     Bind(#[from] std::io::Error),
     #[error("HTTP: {0}")]
     Http(#[from] reqwest::Error),
-}
-
-/// A browser: follows nothing by itself, keeps cookies by name.
-struct Browser {
-    http: reqwest::Client,
-    jar: BTreeMap<String, String>,
-}
-
-impl Browser {
-    fn remember(&mut self, res: &reqwest::Response) {
-        for v in res.headers().get_all(reqwest::header::SET_COOKIE) {
-            if let Some((name, rest)) = v.to_str().unwrap_or("").split_once('=') {
-                let value = rest.split(';').next().unwrap_or("");
-                if value.is_empty() {
-                    self.jar.remove(name);
-                } else {
-                    self.jar.insert(name.to_owned(), value.to_owned());
-                }
-            }
-        }
-    }
-
-    fn cookie(&self) -> String {
-        self.jar
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn get(&mut self, url: &str) -> Result<(u16, Option<String>, String), DemoError> {
-        let res = self
-            .http
-            .get(url)
-            .header(reqwest::header::COOKIE, self.cookie())
-            .send()
-            .await?;
-        self.finish(res).await
-    }
-
-    async fn post(
-        &mut self,
-        url: &str,
-        form: &[(&str, &str)],
-    ) -> Result<(u16, Option<String>, String), DemoError> {
-        let body = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        let res = self
-            .http
-            .post(url)
-            .header(reqwest::header::COOKIE, self.cookie())
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .body(body)
-            .send()
-            .await?;
-        self.finish(res).await
-    }
-
-    async fn finish(
-        &mut self,
-        res: reqwest::Response,
-    ) -> Result<(u16, Option<String>, String), DemoError> {
-        self.remember(&res);
-        let status = res.status().as_u16();
-        let location = res
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        Ok((status, location, res.text().await?))
-    }
-}
-
-/// The value of a form field in a page we rendered ourselves (askama's
-/// escaping undone; `&amp;` last so nothing is decoded twice). The tests'
-/// browser uses it too.
-pub fn form_value(html: &str, name: &str) -> Option<String> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker)? + marker.len();
-    let end = html[start..].find('"')? + start;
-    Some(
-        html[start..end]
-            .replace("&#x2b;", "+")
-            .replace("&#43;", "+")
-            .replace("&quot;", "\"")
-            .replace("&#34;", "\"")
-            .replace("&#x27;", "'")
-            .replace("&#39;", "'")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&#38;", "&")
-            .replace("&amp;", "&"),
-    )
 }
 
 struct Steps<'a, W: Write> {
@@ -340,7 +248,7 @@ async fn story(state: &crate::startup::Services, out: &mut impl Write) -> Result
         .json::<Value>()
         .await
         .unwrap_or(Value::Null);
-    let exchange = log
+    let exchange = log["entries"]
         .as_array()
         .into_iter()
         .flatten()
@@ -367,6 +275,36 @@ async fn story(state: &crate::startup::Services, out: &mut impl Write) -> Result
     ) {
         return Ok(false);
     }
+    // Alexa's rules, as the simulator checked them on this link.
+    let findings = log["findings"].as_array().cloned().unwrap_or_default();
+    let count = |v: &str| findings.iter().filter(|f| f["verdict"] == v).count();
+    let lines: Vec<String> = findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{:<4} {} ({}): {}{}",
+                f["verdict"].as_str().unwrap_or("?").to_uppercase(),
+                f["rule"].as_str().unwrap_or("?"),
+                f["step"].as_str().unwrap_or("?"),
+                f["evidence"].as_str().unwrap_or(""),
+                if f["assumption"] == json!(true) {
+                    " (assumption)"
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect();
+    s.step(
+        &format!(
+            "Alexa's rules: {} pass, {} warn, {} fail",
+            count("pass"),
+            count("warn"),
+            count("fail")
+        ),
+        !findings.is_empty() && count("fail") == 0,
+        lines.join("\n"),
+    );
     let sent = skill_events(&events(id.clone()).await?);
     s.step(
         "skill events: AlexaSkillEvent.SkillEnabled, then SkillAccountLinked",
