@@ -29,6 +29,7 @@ mod durability;
 mod multi_instance;
 mod openapi;
 mod perf_paths;
+mod proxy;
 mod provider_authorize;
 mod provider_flow;
 mod provider_token;

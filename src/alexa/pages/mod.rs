@@ -18,6 +18,7 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
 mod flow;
+mod flow_diagram;
 
 pub(crate) use flow::{flow_entries, flow_page, link_callback};
 
