@@ -462,3 +462,27 @@ async fn the_simulators_flow_page_draws_each_exchange_a_failed_one_red() {
         .unwrap();
     assert!(!authorize_arrow.contains("#c62828"), "{authorize_arrow}");
 }
+
+#[tokio::test]
+async fn a_proxy_only_instance_serves_the_proxy_and_nothing_of_the_provider() {
+    let up = echo().await;
+    let app = spawn_app_with(|s| {
+        s.roles = vec![mocklink::config::Role::Proxy];
+        s.proxy_upstreams = [(
+            "echo".to_owned(),
+            upstream(format!("http://{}/token", up.addr)),
+        )]
+        .into();
+    })
+    .await;
+    let res = app
+        .http
+        .post(format!("{}/proxy/echo/token", app.url))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let res = app.post_form("/api/token", &[("grant_type", "x")]).await;
+    assert_eq!(res.status(), 404);
+}

@@ -206,7 +206,8 @@ fn arrow(svg: &mut String, e: &Exchange, n: usize, y: u32, x_of: &dyn Fn(Lane) -
     );
     dash(svg, y, x1, x2, false);
     let back = y + 26;
-    if e.status.is_some() || e.error.is_some() {
+    // No answer, no arrow back.
+    if e.status.is_some() {
         dash(svg, back, x2, x1, true);
     }
     let _ = write!(
