@@ -242,7 +242,10 @@ async fn alexa_links_through_the_proxy_and_both_sides_are_recorded_with_findings
     // The page: the diagram, one arrow for the one exchange, in red.
     let page = app
         .http
-        .get(format!("{}/admin/inspector?client_id=proxy:myskill", app.url))
+        .get(format!(
+            "{}/admin/inspector?client_id=proxy:myskill",
+            app.url
+        ))
         .send()
         .await
         .unwrap()
@@ -298,7 +301,10 @@ async fn headers_and_body_pass_untouched_but_hop_by_hop_headers() {
     };
     assert_eq!(get("host"), Some(up.addr.to_string().as_str()));
     assert_eq!(get("authorization"), Some("Basic YWxleGEtc2tpbGw6c2VjcmV0"));
-    assert_eq!(get("content-type"), Some("application/x-www-form-urlencoded"));
+    assert_eq!(
+        get("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
     assert_eq!(get("accept"), Some("application/json"));
     assert_eq!(get("user-agent"), Some("Apache-HttpClient/UNAVAILABLE"));
     assert_eq!(get("x-custom"), Some("Kept As Is"));
@@ -351,7 +357,10 @@ async fn nothing_but_the_configured_upstream_is_ever_reached() {
     ] {
         let (status, head, body) = raw(&app, post(&target, &host).as_bytes()).await;
         assert_eq!(status, 404, "{target}: {head}");
-        assert!(head.to_ascii_lowercase().contains("application/json"), "{target}: {head}");
+        assert!(
+            head.to_ascii_lowercase().contains("application/json"),
+            "{target}: {head}"
+        );
         let _: Value = serde_json::from_slice(&body).expect("a JSON error");
     }
     let (status, _, body) = raw(&app, post("/proxy/nope/token", &host).as_bytes()).await;
@@ -366,14 +375,21 @@ async fn nothing_but_the_configured_upstream_is_ever_reached() {
     let seen: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(seen["request_line"], "POST /token HTTP/1.1");
     assert_eq!(up.hits.load(Ordering::SeqCst), 1);
-    assert_eq!(evil.hits.load(Ordering::SeqCst), 0, "the other host was reached");
+    assert_eq!(
+        evil.hits.load(Ordering::SeqCst),
+        0,
+        "the other host was reached"
+    );
 
     // The upstream is down: 502 with a JSON error, recorded.
     let (status, _, body) = raw(&app, post("/proxy/down/token", &host).as_bytes()).await;
     assert_eq!(status, 502);
     let error: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(error["error"], "bad_gateway");
-    assert!(error["error_description"].as_str().unwrap().contains("down"));
+    assert!(error["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("down"));
     let recorded = inspected_until(&app, "client_id=proxy:down", |b| {
         !proxy_events(b).is_empty()
     })

@@ -45,8 +45,7 @@ fn client_filter(client_id: Option<&str>) -> Result<Option<String>, AdminError> 
         Some(UNKNOWN_CLIENT) => Ok(Some(String::new())),
         // The recording proxy's records, per upstream.
         Some(c)
-            if c
-                .strip_prefix("proxy:")
+            if c.strip_prefix("proxy:")
                 .is_some_and(crate::config::valid_upstream_name) =>
         {
             Ok(Some(c.to_owned()))

@@ -7,10 +7,10 @@ mod proxy;
 mod sections;
 mod seeds;
 
-pub use sections::{SimulatorSettings, SkillSettings, StaleToken, ToolboxSettings};
-pub use proxy::{valid_upstream_name, ProxyUpstream};
-pub use seeds::{ClientSeed, UserSeed};
 use lists::{hosts_list, roles_list};
+pub use proxy::{valid_upstream_name, ProxyUpstream};
+pub use sections::{SimulatorSettings, SkillSettings, StaleToken, ToolboxSettings};
+pub use seeds::{ClientSeed, UserSeed};
 
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;

@@ -311,7 +311,8 @@ mod tests {
     fn form_encoded_answers_lose_their_tokens_too() {
         let mut f = forwarded();
         f.response_headers = vec![("content-type".into(), "text/plain".into())];
-        f.response_body = Bytes::from_static(b"access_token=gho_16C7e42F292c6912E7710c8&scope=repo");
+        f.response_body =
+            Bytes::from_static(b"access_token=gho_16C7e42F292c6912E7710c8&scope=repo");
         let res = response_json(&f);
         assert_eq!(res["form"]["access_token"], "gho_…");
         assert_eq!(res["form"]["scope"], "repo");

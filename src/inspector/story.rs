@@ -300,7 +300,10 @@ fn headline(r: &InspectorRecord, request: &Value) -> String {
             format!("{what} {}", answer(r))
         }
         "proxy" if r.path.ends_with("/authorize") => {
-            format!("the browser was sent to the provider's /authorize {}", answer(r))
+            format!(
+                "the browser was sent to the provider's /authorize {}",
+                answer(r)
+            )
         }
         "proxy" => {
             let what = match request["form"]["grant_type"].as_str() {

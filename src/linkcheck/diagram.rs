@@ -55,7 +55,10 @@ pub fn is_failure(e: &Exchange) -> bool {
 }
 
 fn ends(e: &Exchange) -> (Lane, Lane) {
-    (e.from.unwrap_or(Lane::Alexa), e.to.unwrap_or(Lane::Provider))
+    (
+        e.from.unwrap_or(Lane::Alexa),
+        e.to.unwrap_or(Lane::Provider),
+    )
 }
 
 /// What the answer arrow says: `200 · 12 ms`, `no answer · 4500 ms: why`
@@ -106,7 +109,11 @@ pub fn sequence_svg_from(exchanges: &[Exchange], first: usize) -> String {
         "Sequence diagram: {} exchange{} between {}; {} failed",
         exchanges.len(),
         if exchanges.len() == 1 { "" } else { "s" },
-        lanes.iter().map(|l| l.label()).collect::<Vec<_>>().join(", "),
+        lanes
+            .iter()
+            .map(|l| l.label())
+            .collect::<Vec<_>>()
+            .join(", "),
         failures
     );
     let mut svg = String::new();
@@ -152,11 +159,7 @@ fn arrow(svg: &mut String, e: &Exchange, n: usize, y: u32, x_of: &dyn Fn(Lane) -
     let (x1, x2) = (x_of(from) as i64, x_of(to) as i64);
     let request = format!("{n}. {} {}", e.method, e.url);
     let answer = answer_text(e);
-    let described = format!(
-        "{request}, {} to {}: {answer}",
-        from.label(),
-        to.label()
-    );
+    let described = format!("{request}, {} to {}: {answer}", from.label(), to.label());
     let span = (x2 - x1).unsigned_abs().max(LANE_WIDTH as u64) as usize;
     let room = span / 7;
     let _ = write!(
@@ -180,8 +183,17 @@ fn arrow(svg: &mut String, e: &Exchange, n: usize, y: u32, x_of: &dyn Fn(Lane) -
             let _ = write!(
                 svg,
                 r##"<path d="M{xa} {y} h30 v12 h-26" fill="none" stroke="{colour}" stroke-width="1.6"{}/><polygon points="{},{} {},{} {},{}" fill="{colour}"/>"##,
-                if dashed { r#" stroke-dasharray="5 4""# } else { "" },
-                xa, y + 12, xa + 8, y + 8, xa + 8, y + 16
+                if dashed {
+                    r#" stroke-dasharray="5 4""#
+                } else {
+                    ""
+                },
+                xa,
+                y + 12,
+                xa + 8,
+                y + 8,
+                xa + 8,
+                y + 16
             );
             return;
         }
@@ -190,7 +202,11 @@ fn arrow(svg: &mut String, e: &Exchange, n: usize, y: u32, x_of: &dyn Fn(Lane) -
             svg,
             r##"<line x1="{xa}" y1="{y}" x2="{}" y2="{y}" stroke="{colour}" stroke-width="1.6"{}/><polygon points="{xb},{y} {},{} {},{}" fill="{colour}"/>"##,
             xb - dir * 8,
-            if dashed { r#" stroke-dasharray="5 4""# } else { "" },
+            if dashed {
+                r#" stroke-dasharray="5 4""#
+            } else {
+                ""
+            },
             xb - dir * 9,
             y - 4,
             xb - dir * 9,
@@ -243,7 +259,12 @@ mod tests {
     #[test]
     fn one_linked_arrow_per_exchange_failures_in_red() {
         let exchanges = vec![
-            exchange(Lane::Browser, Lane::Provider, "/authorize?state=x", Some(302)),
+            exchange(
+                Lane::Browser,
+                Lane::Provider,
+                "/authorize?state=x",
+                Some(302),
+            ),
             exchange(Lane::Alexa, Lane::Provider, "/api/token", Some(400)),
             Exchange {
                 error: Some("Alexa would refuse this answer: fail lifetime".into()),
@@ -253,13 +274,13 @@ mod tests {
         ];
         let svg = sequence_svg(&exchanges);
         let doc = parse(&svg);
-        let links: Vec<_> = doc
-            .descendants()
-            .filter(|n| n.has_tag_name("a"))
-            .collect();
+        let links: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("a")).collect();
         assert_eq!(links.len(), 4);
         let hrefs: Vec<_> = links.iter().map(|a| a.attribute("href").unwrap()).collect();
-        assert_eq!(hrefs, ["#exchange-1", "#exchange-2", "#exchange-3", "#exchange-4"]);
+        assert_eq!(
+            hrefs,
+            ["#exchange-1", "#exchange-2", "#exchange-3", "#exchange-4"]
+        );
         let red = |a: &roxmltree::Node| {
             a.descendants()
                 .any(|n| n.attribute("stroke") == Some(FAIL_COLOUR))
@@ -268,13 +289,16 @@ mod tests {
         assert_eq!(reds, [false, true, true, false]);
         // Not colour alone: the failure is said in words, and each link is named.
         let text_of = |a: &roxmltree::Node| -> String {
-            a.descendants().filter_map(|n| n.text()).collect::<Vec<_>>().join(" ")
+            a.descendants()
+                .filter_map(|n| n.text())
+                .collect::<Vec<_>>()
+                .join(" ")
         };
         assert!(text_of(&links[1]).contains("✘ FAILED 400"));
         assert!(!text_of(&links[0]).contains("FAILED"));
-        assert!(links
-            .iter()
-            .all(|a| a.attribute("aria-label").is_some_and(|l| l.contains(". POST "))));
+        assert!(links.iter().all(|a| a
+            .attribute("aria-label")
+            .is_some_and(|l| l.contains(". POST "))));
         // Lanes: the four parties that appear, in their order.
         let root = doc.root_element();
         assert_eq!(root.attribute("width"), Some("100%"));
@@ -313,10 +337,7 @@ mod tests {
 
     #[test]
     fn numbering_can_start_later_and_an_empty_diagram_says_so() {
-        let svg = sequence_svg_from(
-            &[exchange(Lane::Alexa, Lane::Provider, "/t", Some(200))],
-            5,
-        );
+        let svg = sequence_svg_from(&[exchange(Lane::Alexa, Lane::Provider, "/t", Some(200))], 5);
         assert!(svg.contains(r##"href="#exchange-5""##));
         let empty = sequence_svg(&[]);
         parse(&empty);

@@ -343,7 +343,10 @@ mod tests {
 
     #[test]
     fn the_query_is_carried_and_nothing_else() {
-        assert_eq!(with_query("https://id.example/t", ""), "https://id.example/t");
+        assert_eq!(
+            with_query("https://id.example/t", ""),
+            "https://id.example/t"
+        );
         assert_eq!(
             with_query("https://id.example/t", "a=1"),
             "https://id.example/t?a=1"

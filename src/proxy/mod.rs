@@ -104,19 +104,21 @@ impl ResponseError for ProxyError {
 /// Registers `/proxy/{name}/token` and `/proxy/{name}/authorize`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-            web::resource("/proxy/{name}/token")
-                // Alexa's token requests are small forms, forwarded as bytes.
-                .app_data(web::PayloadConfig::new(64 * 1024))
-                .route(web::post().to(forward::token))
-                .route(web::route().to(|| async {
-                    Err::<HttpResponse, _>(ProxyError::MethodNotAllowed("POST"))
-                })),
-        )
-        .service(
-            web::resource("/proxy/{name}/authorize")
-                .route(web::get().to(forward::authorize))
-                .route(web::route().to(|| async {
-                    Err::<HttpResponse, _>(ProxyError::MethodNotAllowed("GET"))
-                })),
-        );
+        web::resource("/proxy/{name}/token")
+            // Alexa's token requests are small forms, forwarded as bytes.
+            .app_data(web::PayloadConfig::new(64 * 1024))
+            .route(web::post().to(forward::token))
+            .route(
+                web::route()
+                    .to(|| async { Err::<HttpResponse, _>(ProxyError::MethodNotAllowed("POST")) }),
+            ),
+    )
+    .service(
+        web::resource("/proxy/{name}/authorize")
+            .route(web::get().to(forward::authorize))
+            .route(
+                web::route()
+                    .to(|| async { Err::<HttpResponse, _>(ProxyError::MethodNotAllowed("GET")) }),
+            ),
+    );
 }

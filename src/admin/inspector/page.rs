@@ -4,7 +4,6 @@
 use super::*;
 use crate::linkcheck::diagram::sequence_svg_from;
 
-
 #[derive(Template)]
 #[template(path = "inspector.html")]
 struct InspectorPage {

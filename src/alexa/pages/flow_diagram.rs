@@ -123,18 +123,42 @@ mod tests {
             entry("enable skill", "note", None, "client_id=x"),
             entry(AUTHORIZE, "request", None, ""),
             entry(REDIRECT_BACK, "request", None, ""),
-            entry("token exchange", "request", None, "grant_type=authorization_code"),
-            entry("token exchange", "response", Some(400), "{\"error\":\"invalid_grant\"}"),
-            entry("result", "note", None, "token exchange failed: invalid_grant; not linked"),
+            entry(
+                "token exchange",
+                "request",
+                None,
+                "grant_type=authorization_code",
+            ),
+            entry(
+                "token exchange",
+                "response",
+                Some(400),
+                "{\"error\":\"invalid_grant\"}",
+            ),
+            entry(
+                "result",
+                "note",
+                None,
+                "token exchange failed: invalid_grant; not linked",
+            ),
         ];
         let (x, numbers) = exchanges(&entries);
         assert_eq!(x.len(), 3);
         assert_eq!(numbers, [None, Some(1), Some(2), Some(3), None, None]);
         assert_eq!(x[0].status, Some(302));
-        assert_eq!((x[0].from, x[0].to), (Some(Lane::Browser), Some(Lane::Provider)));
-        assert_eq!((x[1].from, x[1].to), (Some(Lane::Browser), Some(Lane::Alexa)));
+        assert_eq!(
+            (x[0].from, x[0].to),
+            (Some(Lane::Browser), Some(Lane::Provider))
+        );
+        assert_eq!(
+            (x[1].from, x[1].to),
+            (Some(Lane::Browser), Some(Lane::Alexa))
+        );
         assert!(x[1].error.is_some());
         assert_eq!(x[2].status, Some(400));
-        assert_eq!((x[2].from, x[2].to), (Some(Lane::Alexa), Some(Lane::Provider)));
+        assert_eq!(
+            (x[2].from, x[2].to),
+            (Some(Lane::Alexa), Some(Lane::Provider))
+        );
     }
 }
