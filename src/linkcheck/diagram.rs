@@ -5,9 +5,11 @@
 //! arrow, its answer a dashed one back; failures red and marked "✘ FAILED"
 //! in words too; each arrow a link to `#exchange-N`, where the page shows
 //! the exact request and answer. Every text comes from the wire (URLs,
-//! errors) and is escaped. Styling is by presentation attributes only (no
-//! `style` attribute): pages with a strict Content-Security-Policy
-//! (`style-src 'self'`) show it as drawn.
+//! errors) and is escaped. Drawn at its natural size and shrunk to the
+//! page's width (`max-width:100%`); colours and fonts are presentation
+//! attributes, which a strict Content-Security-Policy (`style-src 'self'`)
+//! leaves alone; such a page repeats the one `style` rule in its stylesheet
+//! (mocklink's `assets/style.css` does: `.diagram svg`).
 
 use super::report::{Exchange, Lane};
 use std::fmt::Write;
@@ -46,6 +48,14 @@ fn cut(text: &str, max: usize) -> String {
     let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
     out.push('…');
     out
+}
+
+/// An absolute URL's path and query (the whole URL is in the arrow's title).
+fn path_of(url: &str) -> &str {
+    match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or(url, |i| &rest[i..]),
+        None => url,
+    }
 }
 
 /// Failed: no answer, a status of 400 or above, or an error attached (a
@@ -119,7 +129,7 @@ pub fn sequence_svg_from(exchanges: &[Exchange], first: usize) -> String {
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet" role="group" aria-label="{label}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12"><title>{label}</title><rect width="{width}" height="{height}" fill="#fff"/>"##,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" style="max-width:100%;height:auto" role="group" aria-label="{label}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12"><title>{label}</title><rect width="{width}" height="{height}" fill="#fff"/>"##,
         label = escape(&summary)
     );
     for lane in &lanes {
@@ -157,7 +167,7 @@ fn arrow(svg: &mut String, e: &Exchange, n: usize, y: u32, x_of: &dyn Fn(Lane) -
     let failed = is_failure(e);
     let colour = if failed { FAIL_COLOUR } else { OK_COLOUR };
     let (x1, x2) = (x_of(from) as i64, x_of(to) as i64);
-    let request = format!("{n}. {} {}", e.method, e.url);
+    let request = format!("{n}. {} {}", e.method, path_of(&e.url));
     let answer = answer_text(e);
     let described = format!("{request}, {} to {}: {answer}", from.label(), to.label());
     let span = (x2 - x1).unsigned_abs().max(LANE_WIDTH as u64) as usize;
@@ -301,7 +311,7 @@ mod tests {
             .is_some_and(|l| l.contains(". POST "))));
         // Lanes: the four parties that appear, in their order.
         let root = doc.root_element();
-        assert_eq!(root.attribute("width"), Some("100%"));
+        assert_eq!(root.attribute("style"), Some("max-width:100%;height:auto"));
         let labels: Vec<_> = root
             .children()
             .filter(|n| n.has_tag_name("g"))
@@ -333,6 +343,16 @@ mod tests {
             .descendants()
             .any(|n| n.attribute("stroke-dasharray").is_some()));
         assert!(svg.contains("✘ FAILED no answer"));
+    }
+
+    #[test]
+    fn arrows_name_the_path_and_titles_the_whole_url() {
+        assert_eq!(
+            path_of("https://id.example/oauth/token?a=1"),
+            "/oauth/token?a=1"
+        );
+        assert_eq!(path_of("https://id.example"), "https://id.example");
+        assert_eq!(path_of("/api/token"), "/api/token");
     }
 
     #[test]
