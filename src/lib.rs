@@ -35,6 +35,7 @@ pub mod admin;
 pub mod alexa;
 pub mod api;
 pub mod provider;
+pub mod proxy;
 pub mod skill;
 
 // composition

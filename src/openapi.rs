@@ -58,8 +58,8 @@ pub const NOT_DOCUMENTED: &[(&str, &str)] = &[
 const DESCRIPTION: &str = "\
 The JSON surface of mocklink: the OAuth 2.0 provider (`/api/token`, `/api/revoke`, \
 `/api/introspect`, metadata, JWKS), the Spotify-shaped Web API under `/v1`, the \
-bundled Alexa skill (`POST /alexa/skill`, the default `skill_path`) and the Alexa \
-simulator's JSON API under `/alexa/api`. An instance mounts only the roles it \
+bundled Alexa skill (`POST /alexa/skill`, the default `skill_path`), the Alexa \
+simulator's JSON API under `/alexa/api` and the recording proxy under `/proxy`. An instance mounts only the roles it \
 serves, but this document always describes all of them.\n\n\
 Error shapes: the provider and the skill answer `{\"error\", \"error_description\"}` \
 (RFC 6749 §5.2); `/v1` answers Spotify's `{\"error\":{\"status\",\"message\",\"reason\"?}}` \
@@ -139,11 +139,14 @@ Left out (HTML pages, redirects and assets, not JSON): ";
         crate::alexa::json_api::api_disable,
         crate::alexa::json_api::api_talk,
         crate::alexa::json_api::api_flow,
+        crate::proxy::forward::token,
+        crate::proxy::forward::authorize,
     ),
     components(schemas(
         crate::provider::docs::OAuthErrorBody,
         crate::api::docs::SpotifyErrorBody,
         crate::alexa::docs::AlexaErrorBody,
+        crate::proxy::docs::ProxyErrorBody,
     )),
     modifiers(&Security, &Aliases),
     tags(
@@ -151,6 +154,7 @@ Left out (HTML pages, redirects and assets, not JSON): ";
         (name = "api", description = "Spotify-shaped Web API"),
         (name = "skill", description = "The bundled Alexa custom skill"),
         (name = "alexa", description = "Alexa simulator JSON API"),
+        (name = "proxy", description = "The recording proxy in front of a real provider's token endpoint"),
         (name = "ops", description = "Health and this document"),
     )
 )]

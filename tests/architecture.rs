@@ -38,6 +38,7 @@ const LAYERS: &[(&str, Layer)] = &[
     ("skill", Layer::Role),
     ("alexa", Layer::Role),
     ("admin", Layer::Role),
+    ("proxy", Layer::Role),
     ("startup", Layer::Composition),
     ("openapi", Layer::Composition),
     ("cli", Layer::Composition),

@@ -32,6 +32,11 @@ const SAMPLES: &[(&str, &str, u8)] = &[
     ("trust_forwarded_headers", "true", 0),
     ("allowed_hosts", "provider,skill", 0),
     ("demo_personas", "false", 0),
+    (
+        "proxy_upstreams",
+        r#"{myskill={token_url="https://id.example/oauth/token"}}"#,
+        0,
+    ),
     ("admin_password", "hunter2", 0),
     ("inspector", "false", 0),
     ("inspector_max_per_client", "42", 0),
@@ -127,6 +132,9 @@ fn expected(key: &str, raw: &str) -> Value {
         let digest = mocklink::store::digest(raw);
         return json!(format!("(secret, sha256 {})", &digest[..8]));
     }
+    if key == "proxy_upstreams" {
+        return json!({"myskill": {"token_url": "https://id.example/oauth/token"}});
+    }
     if key == "roles" || key == "allowed_hosts" {
         return json!(raw.split(',').collect::<Vec<_>>());
     }
@@ -219,6 +227,8 @@ fn every_setting_is_read_from_its_toml_key() {
     let mut toml = String::new();
     for (key, raw, _) in SAMPLES {
         let value = match expected(key, raw) {
+            // A table: TOML's inline table is the environment's syntax with spaces.
+            Value::Object(_) => raw.replace('=', " = "),
             Value::String(_) => format!("{:?}", raw),
             Value::Array(items) => format!(
                 "[{}]",

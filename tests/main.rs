@@ -35,6 +35,8 @@ mod perf_paths;
 mod provider_authorize;
 mod provider_flow;
 mod provider_token;
+mod proxy;
+mod proxy_support;
 mod security_authorize;
 mod security_endpoints;
 mod security_input;

@@ -27,6 +27,7 @@ const SOURCES: &[(&str, &str)] = &[
     ),
     ("src/skill/mod.rs", include_str!("../src/skill/mod.rs")),
     ("src/alexa/mod.rs", include_str!("../src/alexa/mod.rs")),
+    ("src/proxy/mod.rs", include_str!("../src/proxy/mod.rs")),
 ];
 
 /// `{id}`, `{user_id}`, `{tail:.*}` all become `{}`.

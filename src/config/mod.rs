@@ -2,10 +2,14 @@
 //! environment variables (`PORT`, then `MOCKLINK_*`, plus `DATABASE_URL`),
 //! then by CLI flags.
 
+mod lists;
 mod load;
+mod proxy;
 mod sections;
 mod seeds;
 
+use lists::{hosts_list, roles_list};
+pub use proxy::{valid_upstream_name, ProxyUpstream};
 pub use sections::{SimulatorSettings, SkillSettings, StaleToken, ToolboxSettings};
 pub use seeds::{ClientSeed, UserSeed};
 
@@ -38,6 +42,8 @@ pub enum Role {
     Skill,
     /// The simulator of the Alexa app and service.
     Alexa,
+    /// The recording proxy in front of real providers' token endpoints.
+    Proxy,
 }
 
 /// `MOCKLINK_*` variables that are read elsewhere (CLI, logging, tests), not settings.
@@ -126,6 +132,10 @@ pub struct Settings {
     /// With `demo_seed` and the well-known demo password: also seed the demo
     /// personas `free`, `empty` and `locked` (passwords equal to the names).
     pub demo_personas: bool,
+    /// The recording proxy's upstreams by name: `/proxy/{name}/token`
+    /// forwards to `token_url`, `/proxy/{name}/authorize` redirects to
+    /// `authorization_url`.
+    pub proxy_upstreams: std::collections::BTreeMap<String, ProxyUpstream>,
 
     /// The bundled skill: the `skill_*` keys.
     #[serde(flatten)]
@@ -173,49 +183,12 @@ impl Default for Settings {
             users: Vec::new(),
             clients: Vec::new(),
             demo_personas: true,
+            proxy_upstreams: Default::default(),
             skill: SkillSettings::default(),
             simulator: SimulatorSettings::default(),
             toolbox: ToolboxSettings::default(),
         }
     }
-}
-
-/// Accepts `["provider", "api"]` (TOML) or `"provider,api"` (environment).
-fn roles_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Role>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Roles {
-        List(Vec<Role>),
-        Text(String),
-    }
-    match Roles::deserialize(d)? {
-        Roles::List(l) => Ok(l),
-        Roles::Text(t) => t
-            .split(',')
-            .map(|r| {
-                <Role as clap::ValueEnum>::from_str(r.trim(), true)
-                    .map_err(serde::de::Error::custom)
-            })
-            .collect(),
-    }
-}
-
-/// Accepts `["provider", "skill"]` (TOML) or `"provider,skill"` (environment).
-fn hosts_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Hosts {
-        List(Vec<String>),
-        Text(String),
-    }
-    Ok(match Hosts::deserialize(d)? {
-        Hosts::List(l) => l,
-        Hosts::Text(t) => t.split(',').map(str::to_owned).collect(),
-    }
-    .into_iter()
-    .map(|h| h.trim().to_ascii_lowercase())
-    .filter(|h| !h.is_empty())
-    .collect())
 }
 
 pub(crate) fn default_country() -> String {
@@ -287,6 +260,7 @@ impl Settings {
                 self.toolbox.inspector_max_per_client
             )));
         }
+        proxy::validate(&self.proxy_upstreams)?;
         if self.roles.is_empty() {
             return Err(ConfigError::Invalid(
                 "roles must name at least one role".into(),

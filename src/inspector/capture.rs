@@ -94,6 +94,7 @@ pub async fn capture(
         body,
         page_error,
         note,
+        forwarded: None,
     };
     if !inspector.push(record) {
         inspector.dropped();

@@ -22,11 +22,13 @@
 //! step that issues the code, which ties the two together.
 
 mod capture;
+mod forwarded;
 pub mod redact;
 pub mod story;
 mod writer;
 
 pub use capture::capture;
+pub use forwarded::{client_label, Forwarded};
 
 use crate::clock::Clock;
 use crate::metrics::Metrics;
@@ -52,6 +54,8 @@ pub enum Kind {
     Revoke,
     Introspect,
     Api,
+    /// An exchange the recording proxy forwarded (recorded by the proxy).
+    Proxy,
 }
 
 impl Kind {
@@ -64,6 +68,7 @@ impl Kind {
             Self::Revoke => "revoke",
             Self::Introspect => "introspect",
             Self::Api => "api",
+            Self::Proxy => "proxy",
         }
     }
 
@@ -161,6 +166,8 @@ pub(crate) struct Captured {
     /// The message of an HTML error page.
     pub page_error: Option<String>,
     pub note: Note,
+    /// The whole exchange, for one the proxy forwarded.
+    pub forwarded: Option<Box<Forwarded>>,
 }
 
 impl fmt::Debug for Captured {
@@ -329,6 +336,7 @@ mod tests {
             body: None,
             page_error: None,
             note: Note::default(),
+            forwarded: None,
         }
     }
 

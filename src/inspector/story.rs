@@ -1,6 +1,7 @@
 //! The read side: records grouped into linking stories (one per grant),
 //! each step with a one-line headline, for the admin JSON and the page.
 
+use crate::linkcheck::{Exchange, Lane};
 use crate::store::InspectorRecord;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -16,6 +17,8 @@ pub struct Step {
     pub failed: bool,
     /// Server-clock time, e.g. `2026-11-25 12:00:01.234 UTC`.
     pub at: String,
+    /// Alexa's rules on a proxied answer (`linkcheck::Finding` as JSON).
+    pub findings: Vec<Value>,
 }
 
 /// The steps of one grant (or one authorization request that got no code,
@@ -38,7 +41,12 @@ impl Step {
         let request = serde_json::from_str(&record.request).unwrap_or(Value::Null);
         let response = serde_json::from_str(&record.response).unwrap_or(Value::Null);
         let headline = headline(&record, &request);
+        let findings = match &response["findings"] {
+            Value::Array(list) => list.clone(),
+            _ => Vec::new(),
+        };
         Step {
+            findings,
             failed: record.error.is_some(),
             at: format_ms(record.at_ms),
             headline,
@@ -50,6 +58,50 @@ impl Step {
 
     pub fn latency_ms(&self) -> f64 {
         (self.record.latency_us as f64 / 1000.0 * 10.0).round() / 10.0
+    }
+
+    /// The step as one exchange of a sequence diagram: who called whom.
+    /// A failing finding on a proxied answer is its `error`.
+    pub fn exchange(&self) -> Exchange {
+        let r = &self.record;
+        let (from, to) = match r.kind.as_str() {
+            "authorize" | "login" | "consent" => (Lane::Browser, Lane::Provider),
+            "api" => (Lane::Skill, Lane::Api),
+            "proxy" if r.path.ends_with("/authorize") => (Lane::Browser, Lane::Provider),
+            _ => (Lane::Alexa, Lane::Provider),
+        };
+        let headers = |v: &Value| -> Vec<(String, String)> {
+            v["headers"]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().map_or(v.to_string(), str::to_owned)))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let body = |v: &Value| -> String {
+            ["form", "body"]
+                .iter()
+                .find_map(|k| v.get(*k))
+                .map(Value::to_string)
+                .unwrap_or_default()
+        };
+        let no_answer = r.kind == "proxy" && self.response["failure"].is_string();
+        Exchange {
+            from: Some(from),
+            to: Some(to),
+            method: r.method.clone(),
+            url: r.path.clone(),
+            request_headers: headers(&self.request),
+            request_body: body(&self.request),
+            status: (!no_answer).then(|| u16::try_from(r.status).unwrap_or(0)),
+            response_headers: headers(&self.response),
+            response_body: body(&self.response),
+            // Rounded up: a measured time is never shown as none.
+            elapsed_ms: u64::try_from((r.latency_us + 999) / 1000).unwrap_or(0),
+            error: r.error.clone(),
+        }
     }
 
     pub fn to_json(&self) -> Value {
@@ -74,6 +126,7 @@ impl Step {
             "summary": self.headline,
             "request": self.request,
             "response": self.response,
+            "findings": self.findings,
         })
     }
 }
@@ -137,6 +190,13 @@ pub fn stories(records: Vec<InspectorRecord>) -> Vec<Story> {
             (None, Some(f)) => (
                 format!("flow:{f}"),
                 format!("Authorization request {}… (no code issued)", short(f)),
+            ),
+            _ if r.kind == "proxy" => (
+                format!("proxy:{}", r.client_id),
+                format!(
+                    "Through the recording proxy: {}",
+                    r.client_id.strip_prefix("proxy:").unwrap_or(&r.client_id)
+                ),
             ),
             _ if client_credentials => (
                 format!("client_credentials:{}", r.client_id),
@@ -236,6 +296,20 @@ fn headline(r: &InspectorRecord, request: &Value) -> String {
                 Some("refresh_token") => "Alexa refreshed the token",
                 Some("client_credentials") => "client-credentials token requested",
                 _ => "token request",
+            };
+            format!("{what} {}", answer(r))
+        }
+        "proxy" if r.path.ends_with("/authorize") => {
+            format!(
+                "the browser was sent to the provider's /authorize {}",
+                answer(r)
+            )
+        }
+        "proxy" => {
+            let what = match request["form"]["grant_type"].as_str() {
+                Some("authorization_code") => "Alexa exchanged the code through the proxy",
+                Some("refresh_token") => "Alexa refreshed the token through the proxy",
+                _ => "token request through the proxy",
             };
             format!("{what} {}", answer(r))
         }

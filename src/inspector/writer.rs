@@ -187,7 +187,7 @@ fn presented_client(c: &Captured) -> Option<String> {
         Kind::Authorize | Kind::Login | Kind::Consent => {
             authorization_query(c).and_then(|q| query_param(q, "client_id"))
         }
-        Kind::Api => None,
+        Kind::Api | Kind::Proxy => None,
     }
 }
 
@@ -248,7 +248,18 @@ async fn record(state: &Writer, client_id: String, c: Captured) -> InspectorReco
         .body
         .as_ref()
         .and_then(|b| serde_json::from_slice::<Value>(b).ok());
-    let error = error_of(&c, body.as_ref());
+    let (error, request, response) = match &c.forwarded {
+        Some(f) => (
+            super::forwarded::error_of(f),
+            super::forwarded::request_json(f),
+            super::forwarded::response_json(f),
+        ),
+        None => (
+            error_of(&c, body.as_ref()),
+            request_json(&c),
+            response_json(&c, body),
+        ),
+    };
     InspectorRecord {
         id: uuid::Uuid::new_v4().simple().to_string(),
         client_id,
@@ -264,8 +275,8 @@ async fn record(state: &Writer, client_id: String, c: Captured) -> InspectorReco
         latency_us: c.latency_us,
         outcome: c.note.outcome.map(str::to_owned),
         error,
-        request: request_json(&c).to_string(),
-        response: response_json(&c, body).to_string(),
+        request: request.to_string(),
+        response: response.to_string(),
     }
 }
 

@@ -5,9 +5,11 @@
 //! exchange the same way. Where Amazon is silent a finding says it is an
 //! assumption.
 
+pub mod diagram;
 pub mod report;
 mod rules;
 
+pub use diagram::{sequence_svg, sequence_svg_from};
 pub use report::{Exchange, Lane, Report, Step};
 pub use rules::{check_callback, check_token_answer, check_uri, Grant, TokenAnswer, UriKind};
 

@@ -3,6 +3,7 @@
 //! roles' routes into one actix-web server.
 
 mod explorer;
+mod tls;
 
 use crate::admin::AdminState;
 use crate::alexa::{SimulatorRuntime, SimulatorState};
@@ -18,6 +19,7 @@ use crate::oauth::verified::VerifiedCache;
 use crate::oauth::{password, Tokens};
 use crate::provider::session::CsrfKey;
 use crate::provider::ProviderState;
+use crate::proxy::ProxyState;
 use crate::skill::SkillState;
 use crate::store::{digest, Client, NewUser, RefreshPolicy, Store, StoreError};
 use crate::web::access::Access;
@@ -46,6 +48,8 @@ pub enum StartupError {
     /// Invalid settings of the skill or the Alexa simulator.
     #[error("skill or simulator settings: {0}")]
     Skill(String),
+    #[error("proxy settings: {0}")]
+    Proxy(String),
 }
 
 impl From<ParseError> for StartupError {
@@ -75,6 +79,7 @@ pub struct Services {
     pub skill: SkillState,
     pub simulator: SimulatorState,
     pub admin: AdminState,
+    pub proxy: ProxyState,
 }
 
 /// How long a stop waits for the requests in flight, and then for the
@@ -222,6 +227,7 @@ pub async fn prepare(settings: Settings, clock: Clock) -> Result<Services, Start
         faults: faults.clone(),
         inspector: inspector.clone(),
     };
+    let proxy = ProxyState::new(&settings, inspector.clone()).map_err(StartupError::Proxy)?;
     let access = Access::new(&settings, store.clone(), clock.clone());
     let state = Services {
         access,
@@ -239,6 +245,7 @@ pub async fn prepare(settings: Settings, clock: Clock) -> Result<Services, Start
         skill,
         simulator,
         admin,
+        proxy,
     };
     state.clock.refresh_offsets(
         state.clock.generation(),
@@ -316,7 +323,7 @@ fn spawn_clock_refresher(state: Services) {
 
 fn serve(state: Services, listener: TcpListener) -> Result<Server, StartupError> {
     let tls = match (&state.settings.tls_cert, &state.settings.tls_key) {
-        (Some(cert), Some(key)) => Some(tls_config(cert, key)?),
+        (Some(cert), Some(key)) => Some(tls::tls_config(cert, key)?),
         _ => None,
     };
     // One `Data` per role state and per middleware dependency, made once, so
@@ -327,6 +334,7 @@ fn serve(state: Services, listener: TcpListener) -> Result<Server, StartupError>
         skill: web::Data::new(state.skill.clone()),
         simulator: web::Data::new(state.simulator.clone()),
         admin: web::Data::new(state.admin.clone()),
+        proxy: web::Data::new(state.proxy.clone()),
         store: web::Data::new(state.store.clone()),
         metrics: web::Data::new(state.metrics.clone()),
         inspector: web::Data::new(state.inspector.clone()),
@@ -370,6 +378,7 @@ struct RoleData {
     skill: web::Data<SkillState>,
     simulator: web::Data<SimulatorState>,
     admin: web::Data<AdminState>,
+    proxy: web::Data<ProxyState>,
     store: web::Data<Store>,
     metrics: web::Data<Metrics>,
     inspector: web::Data<Inspector>,
@@ -409,27 +418,10 @@ fn routes(cfg: &mut web::ServiceConfig, settings: &Settings, data: &RoleData) {
         cfg.app_data(data.simulator.clone());
         crate::alexa::configure(cfg);
     }
-}
-
-fn tls_config(
-    cert: &std::path::Path,
-    key: &std::path::Path,
-) -> Result<rustls::ServerConfig, StartupError> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let certs = CertificateDer::pem_file_iter(cert)
-        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| StartupError::Tls(format!("{}: {e}", cert.display())))?;
-    let key = PrivateKeyDer::from_pem_file(key)
-        .map_err(|e| StartupError::Tls(format!("{}: {e}", key.display())))?;
-    rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| StartupError::Tls(e.to_string()))?
-    .with_no_client_auth()
-    .with_single_cert(certs, key)
-    .map_err(|e| StartupError::Tls(e.to_string()))
+    if settings.serves(Role::Proxy) {
+        cfg.app_data(data.proxy.clone());
+        crate::proxy::configure(cfg);
+    }
 }
 
 async fn not_found() -> HttpResponse {

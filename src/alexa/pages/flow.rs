@@ -8,12 +8,16 @@ use super::*;
 struct FlowPage<'a> {
     flow_id: &'a str,
     user_id: &'a str,
+    /// The sequence diagram (SVG, escaped where it is built).
+    diagram: String,
     entries: Vec<FlowRow>,
     findings: Vec<FlowFinding>,
     strict: bool,
 }
 
 struct FlowRow {
+    /// `exchange-N` on a request entry: where the diagram's arrow N links to.
+    anchor: Option<String>,
     at: String,
     step: String,
     direction: String,
@@ -37,6 +41,7 @@ fn flow_row(e: &FlowEntry) -> FlowRow {
         _ => String::new(),
     };
     FlowRow {
+        anchor: None,
         at: crate::clock::rfc3339(e.at),
         step: e.step.clone(),
         direction: e.direction.clone(),
@@ -71,12 +76,22 @@ pub(crate) async fn flow_page(
 ) -> Result<HttpResponse, SimulatorPageError> {
     let entries = flow_entries(&state, &flow).await?;
     let user_id = entries[0].user_id.clone();
+    let (exchanges, numbers) = super::flow_diagram::exchanges(&entries);
+    let rows = entries
+        .iter()
+        .zip(numbers)
+        .map(|(e, n)| FlowRow {
+            anchor: n.map(|n| format!("exchange-{n}")),
+            ..flow_row(e)
+        })
+        .collect();
     Ok(html(
         StatusCode::OK,
         &FlowPage {
             flow_id: &flow,
             user_id: &user_id,
-            entries: entries.iter().map(flow_row).collect(),
+            entries: rows,
+            diagram: crate::linkcheck::sequence_svg(&exchanges),
             findings: state.store.flow_findings(&entries[0].flow_id).await?,
             strict: crate::alexa::rules::strict(&state),
         },

@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 
 mod flow;
 mod linking;
+mod flow_diagram;
 
 pub(crate) use flow::{flow_entries, flow_page, link_callback};
 pub(crate) use linking::{disable_form, enable_form, paste_form};
