@@ -132,6 +132,7 @@ Left out (HTML pages, redirects and assets, not JSON): ";
         crate::alexa::json_api::api_disable,
         crate::alexa::json_api::api_talk,
         crate::alexa::json_api::api_flow,
+        crate::alexa::doctor::skill_api::api_doctor_skill,
     ),
     components(schemas(
         crate::provider::docs::OAuthErrorBody,

@@ -24,6 +24,7 @@ mod browser;
 mod browser_support;
 mod cli;
 mod compose;
+mod doctor_skill;
 mod config_keys;
 mod durability;
 mod multi_instance;
