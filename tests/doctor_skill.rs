@@ -270,7 +270,15 @@ async fn a_skill_that_says_the_same_thing_to_everything_fails_by_name() {
     );
     // Three token cases × (launch + the model's first custom intent).
     assert_eq!(verdicts(&report, "invalid_token").len(), 4);
-    assert_eq!(worst(&report, "built_in_intent"), "pass");
+    // Valid answers to the built-ins, but Help should keep the session open.
+    assert_eq!(worst(&report, "built_in_intent"), "warn");
+    let help = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "AMAZON.HelpIntent")
+        .unwrap();
+    assert_eq!(help["verdict"], "warn", "{help:#}");
     assert_eq!(worst(&report, "response_schema"), "pass");
     assert!(report["steps"][0]["summary"]
         .as_str()

@@ -51,7 +51,10 @@ pub async fn run(settings: Settings, args: DoctorSkillArgs) -> anyhow::Result<()
     };
     let json = args.json;
     if !json {
-        println!("Checking the skill at {} as Amazon's certification would", check.endpoint);
+        println!(
+            "Checking the skill at {} as Amazon's certification would",
+            check.endpoint
+        );
     }
     let now = || time::OffsetDateTime::now_utc().unix_timestamp();
     let mut print = |step: &crate::linkcheck::Step| {

@@ -274,10 +274,22 @@ fn refusal_cases(check: &SkillCheck) -> Vec<Refusal> {
         Signing::Unsigned,
     )];
     for (label, url) in [
-        ("http scheme", "http://s3.amazonaws.com/echo.api/echo-api-cert.pem"),
-        ("another host", "https://notamazon.com/echo.api/echo-api-cert.pem"),
-        ("another path", "https://s3.amazonaws.com/invalid.path/echo-api-cert.pem"),
-        ("port 563", "https://s3.amazonaws.com:563/echo.api/echo-api-cert.pem"),
+        (
+            "http scheme",
+            "http://s3.amazonaws.com/echo.api/echo-api-cert.pem",
+        ),
+        (
+            "another host",
+            "https://notamazon.com/echo.api/echo-api-cert.pem",
+        ),
+        (
+            "another path",
+            "https://s3.amazonaws.com/invalid.path/echo-api-cert.pem",
+        ),
+        (
+            "port 563",
+            "https://s3.amazonaws.com:563/echo.api/echo-api-cert.pem",
+        ),
     ] {
         cases.push(case(
             &format!("refuses: cert URL with {label}"),
@@ -355,7 +367,10 @@ async fn refusal_step(probe: &Probe, check: &SkillCheck, case: Refusal, now: i64
         ),
         Some(s) => Finding::warn(
             case.rule,
-            format!("{} got HTTP {s}: refused, but Amazon expects 400", case.what),
+            format!(
+                "{} got HTTP {s}: refused, but Amazon expects 400",
+                case.what
+            ),
             "answer verification failures with 400 Bad Request",
         ),
         None => Finding::fail(
@@ -368,6 +383,13 @@ async fn refusal_step(probe: &Probe, check: &SkillCheck, case: Refusal, now: i64
             "answer verification failures at once with 400 Bad Request",
         ),
     };
-    let summary = finding.evidence.clone();
+    let summary = match answer.status {
+        Some(400) => "HTTP 400, as Amazon requires".to_owned(),
+        Some(s) if (200..300).contains(&s) => {
+            format!("HTTP {s}: accepted, the skill would fail certification")
+        }
+        Some(s) => format!("HTTP {s}: refused, but Amazon expects 400"),
+        None => "no answer".to_owned(),
+    };
     Step::new(case.name, summary, vec![finding], vec![answer.exchange])
 }

@@ -49,17 +49,21 @@ pub fn judge(answer: &Answer, check: &SkillCheck, signed: bool) -> Judged {
     let mut findings = Vec::new();
     let deadline_ms = check.deadline.as_millis();
     let ms = answer.elapsed.as_millis();
-    let eight = || Finding::fail(
+    let eight = || {
+        Finding::fail(
         Rule::SkillResponseTime,
         format!("no answer within {deadline_ms} ms"),
         "answer within about 8 s: do slow work after answering (progressive response) or give the skill's own calls a budget",
-    );
+    )
+    };
     if answer.timed_out {
         findings.push(eight().assumed());
         return Judged {
             value: None,
             valid: false,
-            problem: Some(format!("no answer within {deadline_ms} ms (ENDPOINT_TIMEOUT)")),
+            problem: Some(format!(
+                "no answer within {deadline_ms} ms (ENDPOINT_TIMEOUT)"
+            )),
             findings,
         };
     }
@@ -254,7 +258,7 @@ pub async fn linking_step(
         ),
         (None, None) => unreachable!("judge gives a value or a problem"),
     };
-    let summary = finding.evidence.clone();
+    let summary = short(&finding.evidence, &label);
     judged.findings.insert(0, finding);
     Step::new(label, summary, judged.findings, vec![answer.exchange])
 }
@@ -278,7 +282,9 @@ pub async fn built_in_step(
             format!("handle {intent} with a valid response (the functional tests send it)"),
         ),
         (Some(v), None) => {
-            let end = v.pointer("/response/shouldEndSession").and_then(Value::as_bool);
+            let end = v
+                .pointer("/response/shouldEndSession")
+                .and_then(Value::as_bool);
             let speech = speech_of(v);
             match intent {
                 "AMAZON.StopIntent" | "AMAZON.CancelIntent" if end == Some(false) => Finding::warn(
@@ -296,18 +302,13 @@ pub async fn built_in_step(
         }
         (None, None) => unreachable!("judge gives a value or a problem"),
     };
-    let summary = finding.evidence.clone();
+    let summary = short(&finding.evidence, intent);
     judged.findings.insert(0, finding);
     Step::new(intent, summary, judged.findings, vec![answer.exchange])
 }
 
 /// `SessionEndedRequest` (reason USER_INITIATED): a valid, silent answer.
-pub async fn session_ended_step(
-    probe: &Probe,
-    check: &SkillCheck,
-    signed: bool,
-    now: i64,
-) -> Step {
+pub async fn session_ended_step(probe: &Probe, check: &SkillCheck, signed: bool, now: i64) -> Step {
     let envelope = probe.envelope(probe::session_ended(now), &check.skill_id, None, now);
     let answer = probe.send(&envelope, Signing::Valid).await;
     let mut judged = judge(&answer, check, signed);
@@ -325,7 +326,7 @@ pub async fn session_ended_step(
         ),
         _ => Finding::pass(rule, "SessionEndedRequest: a valid response"),
     };
-    let summary = finding.evidence.clone();
+    let summary = short(&finding.evidence, "SessionEndedRequest");
     judged.findings.insert(0, finding);
     Step::new(
         "SessionEndedRequest",
@@ -333,4 +334,13 @@ pub async fn session_ended_step(
         judged.findings,
         vec![answer.exchange],
     )
+}
+
+/// A finding's evidence without the step name it starts with.
+fn short(evidence: &str, name: &str) -> String {
+    evidence
+        .strip_prefix(name)
+        .and_then(|e| e.strip_prefix(": "))
+        .unwrap_or(evidence)
+        .to_owned()
 }

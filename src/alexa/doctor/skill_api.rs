@@ -24,7 +24,10 @@ pub struct SkillDoctorInput {
 }
 
 /// The checks as one input: the endpoint, the skill id and the model.
-pub fn check_of(state: &SimulatorState, input: &SkillDoctorInput) -> Result<SkillCheck, AlexaError> {
+pub fn check_of(
+    state: &SimulatorState,
+    input: &SkillDoctorInput,
+) -> Result<SkillCheck, AlexaError> {
     skill::parse_endpoint(&input.endpoint).map_err(AlexaError::BadRequest)?;
     let deadline = match input.deadline_ms {
         None => SKILL_DEADLINE,
@@ -48,7 +51,13 @@ pub fn check_of(state: &SimulatorState, input: &SkillDoctorInput) -> Result<Skil
             .unwrap_or_else(|| state.settings.simulator.skill_id.clone()),
         check_application_id: skill_id.is_some(),
         revoked_token: input.revoked_token.clone().filter(|t| !t.is_empty()),
-        model_intents: state.runtime.model.intents.iter().map(|i| i.name.clone()).collect(),
+        model_intents: state
+            .runtime
+            .model
+            .intents
+            .iter()
+            .map(|i| i.name.clone())
+            .collect(),
         deadline,
     })
 }

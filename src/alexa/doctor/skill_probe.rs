@@ -178,10 +178,8 @@ impl Probe {
             method: "POST".into(),
             url: self.endpoint.clone(),
             request_headers: headers.to_vec(),
-            request_body: serde_json::to_string_pretty(&crate::alexa::deliver::redacted(
-                envelope,
-            ))
-            .unwrap_or_default(),
+            request_body: serde_json::to_string_pretty(&crate::alexa::deliver::redacted(envelope))
+                .unwrap_or_default(),
             ..Exchange::default()
         };
         match signed {

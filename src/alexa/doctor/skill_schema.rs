@@ -99,7 +99,8 @@ fn output_speech(path: &str, s: &Value, problems: &mut Vec<String>) {
             None => problems.push(format!("{path} is SSML but has no string \"ssml\"")),
             Some(ssml) => {
                 let t = ssml.trim();
-                if !(t.starts_with("<speak>") || t.starts_with("<speak ")) || !t.ends_with("</speak>")
+                if !(t.starts_with("<speak>") || t.starts_with("<speak "))
+                    || !t.ends_with("</speak>")
                 {
                     problems.push(format!(
                         "{path}.ssml is not wrapped in <speak>…</speak>: {}",
@@ -208,7 +209,9 @@ pub fn speeches(answer: &Value) -> Vec<(&'static str, String)> {
 
 /// The card type of an answer, if it has one.
 pub fn card_type(answer: &Value) -> Option<&str> {
-    answer.pointer("/response/card/type").and_then(Value::as_str)
+    answer
+        .pointer("/response/card/type")
+        .and_then(Value::as_str)
 }
 
 fn kind(v: &Value) -> &'static str {
