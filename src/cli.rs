@@ -100,7 +100,8 @@ pub struct DoctorSkillArgs {
     /// must be refused too [default: alexa_skill_id]
     #[arg(long, value_name = "ID")]
     pub skill_id: Option<String>,
-    /// A token the provider has revoked: the skill must ask to relink
+    /// A token the provider has revoked: the skill must ask to relink [default:
+    /// against a local mocklink's own skill, one minted and revoked there]
     #[arg(long, value_name = "TOKEN")]
     pub revoked_token: Option<String>,
     /// Interaction model (for Fallback and NavigateHome, and a custom intent)

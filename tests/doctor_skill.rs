@@ -178,12 +178,18 @@ async fn the_bundled_skill_verifying_against_the_test_root_passes_from_the_cli()
         "✔ refuses: timestamp 200 s old",
         "✔ refuses: another skill's applicationId",
         "✔ LaunchRequest without accessToken",
+        // Minted and revoked on the local mocklink by the doctor itself.
+        "✔ LaunchRequest with a revoked token",
         "✔ AMAZON.HelpIntent",
         "✔ SessionEndedRequest",
         "! endpoint",
         "No rule fails",
     ] {
-        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+        assert!(
+            text.contains(line),
+            "missing {line:?} in:\n{text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let out = run(true).await.unwrap();
     assert_eq!(out.status.code(), Some(0));

@@ -50,6 +50,15 @@ pub async fn run(settings: Settings, args: DoctorSkillArgs) -> anyhow::Result<()
         deadline: Duration::from_millis(args.deadline_ms),
     };
     let json = args.json;
+    let mut check = check;
+    if check.revoked_token.is_none() {
+        match local_revoked_token(&settings, &check.endpoint).await {
+            Ok(Some(token)) => check.revoked_token = Some(token),
+            Ok(None) => {}
+            // Only a note: the other checks do not need it.
+            Err(e) => eprintln!("note: no revoked-token check: {e}"),
+        }
+    }
     if !json {
         println!(
             "Checking the skill at {} as Amazon's certification would",
@@ -88,4 +97,67 @@ pub async fn run(settings: Settings, args: DoctorSkillArgs) -> anyhow::Result<()
         bail!("the skill would fail Amazon's checks (see the failed steps above)");
     }
     Ok(())
+}
+
+/// For the bundled skill of a local mocklink (its `skill_path` on a loopback
+/// address), a token minted through the admin API and revoked at
+/// `/api/revoke` with the demo client, so the doctor can send a revoked
+/// token as Alexa would after the provider revoked it. `None` elsewhere.
+async fn local_revoked_token(
+    settings: &Settings,
+    endpoint: &str,
+) -> Result<Option<String>, String> {
+    let Ok(url) = url::Url::parse(endpoint) else {
+        return Ok(None);
+    };
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if !loopback || url.path() != settings.skill.path {
+        return Ok(None);
+    }
+    let base = url.origin().ascii_serialization();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let mut mint = http
+        .post(format!("{base}/admin/api/tokens"))
+        .json(&serde_json::json!({
+            "user": settings.demo_username, "client_id": settings.demo_client_id,
+        }));
+    if let Some(p) = &settings.toolbox.admin_password {
+        mint = mint.bearer_auth(p.expose());
+    }
+    let res = mint
+        .send()
+        .await
+        .map_err(|e| format!("minting a token: {}", e.without_url()))?;
+    let status = res.status();
+    let body: serde_json::Value = res.json().await.unwrap_or_default();
+    let Some(token) = body["access_token"]
+        .as_str()
+        .filter(|_| status.is_success())
+    else {
+        return Err(format!(
+            "minting a token at {base}/admin/api/tokens answered {status}: {body}"
+        ));
+    };
+    let res = http
+        .post(format!("{base}/api/revoke"))
+        .basic_auth(&settings.demo_client_id, Some(&settings.demo_client_secret))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .map_err(|e| format!("revoking the token: {}", e.without_url()))?;
+    if !res.status().is_success() {
+        return Err(format!(
+            "revoking the token at {base}/api/revoke answered {}",
+            res.status()
+        ));
+    }
+    Ok(Some(token.to_owned()))
 }
