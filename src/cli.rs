@@ -73,6 +73,48 @@ pub enum Command {
     /// Print the effective settings (defaults, then the file, then the
     /// environment) as JSON and exit; secrets are shown as a digest only
     Config,
+    /// Run Amazon's account-linking and certification checks against a
+    /// provider or a skill; exit 1 when any rule fails
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(subcommand)]
+    pub target: Option<DoctorTarget>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DoctorTarget {
+    /// Check a skill endpoint the way Amazon's certification does
+    #[command(after_help = crate::alexa::doctor::skill::CLI_NOTE)]
+    Skill(DoctorSkillArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorSkillArgs {
+    /// The skill endpoint (https://…/alexa/skill, or a local http:// URL)
+    #[arg(long, value_name = "URL")]
+    pub endpoint: String,
+    /// The skill id requests carry; when given, a request for another skill
+    /// must be refused too [default: alexa_skill_id]
+    #[arg(long, value_name = "ID")]
+    pub skill_id: Option<String>,
+    /// A token the provider has revoked: the skill must ask to relink [default:
+    /// against a local mocklink's own skill, one minted and revoked there]
+    #[arg(long, value_name = "TOKEN")]
+    pub revoked_token: Option<String>,
+    /// Interaction model (for Fallback and NavigateHome, and a custom intent)
+    /// [default: the bundled skill-package/interactionModels/custom/en-US.json]
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+    /// How long to wait for each answer; Alexa waits about 8000 ms (shorter
+    /// values are for tests)
+    #[arg(long, value_name = "MS", default_value_t = 8000, value_parser = clap::value_parser!(u64).range(100..=8000))]
+    pub deadline_ms: u64,
+    /// Print only the report as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args, Default)]

@@ -141,6 +141,7 @@ Left out (HTML pages, redirects and assets, not JSON): ";
         crate::alexa::json_api::api_flow,
         crate::proxy::forward::token,
         crate::proxy::forward::authorize,
+        crate::alexa::doctor::skill_api::api_doctor_skill,
     ),
     components(schemas(
         crate::provider::docs::OAuthErrorBody,

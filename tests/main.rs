@@ -26,6 +26,7 @@ mod browser_support;
 mod cli;
 mod compose;
 mod config_keys;
+mod doctor_skill;
 mod durability;
 mod explorer;
 mod lifecycle;

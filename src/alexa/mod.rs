@@ -11,6 +11,7 @@
 pub mod callback;
 pub mod deliver;
 pub mod docs;
+pub mod doctor;
 pub mod json_api;
 pub mod link;
 pub mod oauth;
@@ -101,7 +102,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(json_api::api_paste),
         )
         .route("/alexa/users/{id}/paste", web::post().to(pages::paste_form))
-        .route("/alexa/api/flows/{flow}", web::get().to(json_api::api_flow));
+        .route("/alexa/api/flows/{flow}", web::get().to(json_api::api_flow))
+        .route(
+            "/alexa/api/doctor/skill",
+            web::post().to(doctor::skill_api::api_doctor_skill),
+        );
 }
 
 /// What the simulator's handlers use.
@@ -137,7 +142,7 @@ pub struct RequestSigner {
 }
 
 impl RequestSigner {
-    fn load(key_file: &std::path::Path, cert_chain_url: String) -> Result<Self, String> {
+    pub fn load(key_file: &std::path::Path, cert_chain_url: String) -> Result<Self, String> {
         use rustls_pki_types::pem::PemObject;
         let der = rustls_pki_types::PrivatePkcs8KeyDer::from_pem_file(key_file)
             .map_err(|e| format!("alexa_signing_key_file {}: {e}", key_file.display()))?;

@@ -2,6 +2,7 @@
 //! `anyhow` here and nowhere else.
 
 pub mod demo;
+pub mod doctor_skill;
 
 use crate::cli::{
     Cli, ClientAdd, ClientCommand, Command, KeysCommand, QuotaMode, ScenarioAdd, ScenarioCommand,
@@ -47,6 +48,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         // The demo ignores the loaded settings on purpose: it always runs on
         // a fresh server with the defaults, so its verdict means the same everywhere.
+        Command::Doctor(args) => match args.target {
+            Some(crate::cli::DoctorTarget::Skill(a)) => doctor_skill::run(settings, a).await,
+            None => bail!("say what to check: mocklink doctor skill --endpoint URL"),
+        },
         Command::Demo => {
             if crate::commands::demo::run(&mut std::io::stdout()).await? {
                 Ok(())

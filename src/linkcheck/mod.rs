@@ -63,7 +63,25 @@ pub const RFC6749: AmazonPage = AmazonPage {
     url: "https://www.rfc-editor.org/rfc/rfc6749",
 };
 
-/// A rule Alexa applies to a provider.
+pub const HOST_WEB_SERVICE: AmazonPage = AmazonPage {
+    title: "Host a Custom Skill as a Web Service",
+    url: "https://developer.amazon.com/en-US/docs/alexa/custom-skills/host-a-custom-skill-as-a-web-service.html",
+};
+pub const SECURITY_TESTING: AmazonPage = AmazonPage {
+    title: "Security Testing for an Alexa Skill",
+    url: "https://developer.amazon.com/en-US/docs/alexa/custom-skills/security-testing-for-an-alexa-skill.html",
+};
+pub const CERTIFICATION: AmazonPage = AmazonPage {
+    title: "Certification Requirements for Custom Skills (account linking, functional tests)",
+    url: "https://developer.amazon.com/en-US/docs/alexa/custom-skills/certification-requirements-for-custom-skills.html",
+};
+pub const JSON_REFERENCE: AmazonPage = AmazonPage {
+    title: "Request and Response JSON Reference",
+    url: "https://developer.amazon.com/en-US/docs/alexa/custom-skills/request-and-response-json-reference.html",
+};
+
+/// A rule Alexa applies to a provider or, from `SignatureRequired` on, to a
+/// skill hosted as a web service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
@@ -101,6 +119,35 @@ pub enum Rule {
     /// A refresh retried with the same refresh token still works (Alexa may
     /// retry after a lost answer).
     RefreshRetry,
+    /// The skill refuses a request without signature headers (HTTP 400).
+    SignatureRequired,
+    /// … a `SignatureCertChainUrl` that breaks Amazon's rules.
+    CertUrl,
+    /// … a body the signature was not made over.
+    TamperedBody,
+    /// … a request whose timestamp is over 150 s old.
+    OldTimestamp,
+    /// … a request for another skill's `applicationId`.
+    ApplicationId,
+    /// A request without an access token gets a LinkAccount card.
+    LinkAccountCard,
+    /// A request with an invalid or revoked token gets a LinkAccount card,
+    /// not an error.
+    InvalidToken,
+    /// The built-in intents of the functional tests get a valid response.
+    BuiltInIntent,
+    /// A `SessionEndedRequest` gets a valid (silent) response.
+    SessionEnded,
+    /// The skill answers within about 8 s.
+    SkillResponseTime,
+    /// The response is at most 24 KB.
+    ResponseSize,
+    /// Speech is under 8,000 characters.
+    SpeechLength,
+    /// The response is a valid response envelope.
+    ResponseSchema,
+    /// The endpoint is HTTPS on port 443 with a certificate for its name.
+    SkillHttps,
 }
 
 impl Rule {
@@ -122,6 +169,20 @@ impl Rule {
             Rule::RedirectUri => "redirect_uri",
             Rule::RefreshWorks => "refresh_works",
             Rule::RefreshRetry => "refresh_retry",
+            Rule::SignatureRequired => "signature_required",
+            Rule::CertUrl => "cert_url",
+            Rule::TamperedBody => "tampered_body",
+            Rule::OldTimestamp => "old_timestamp",
+            Rule::ApplicationId => "application_id",
+            Rule::LinkAccountCard => "link_account_card",
+            Rule::InvalidToken => "invalid_token",
+            Rule::BuiltInIntent => "built_in_intent",
+            Rule::SessionEnded => "session_ended",
+            Rule::SkillResponseTime => "skill_response_time",
+            Rule::ResponseSize => "response_size",
+            Rule::SpeechLength => "speech_length",
+            Rule::ResponseSchema => "response_schema",
+            Rule::SkillHttps => "skill_https",
         }
     }
 
@@ -144,6 +205,20 @@ impl Rule {
             Rule::RedirectUri => "The provider accepts Alexa's redirect URL for the user's region.",
             Rule::RefreshWorks => "Alexa can refresh the access token with the refresh token.",
             Rule::RefreshRetry => "A refresh retried with the same refresh token is not refused.",
+            Rule::SignatureRequired => "A request without SignatureCertChainUrl and Signature-256 is refused with HTTP 400.",
+            Rule::CertUrl => "A SignatureCertChainUrl other than https://s3.amazonaws.com(:443)/echo.api/… is refused with HTTP 400.",
+            Rule::TamperedBody => "A body the Signature-256 was not made over is refused with HTTP 400.",
+            Rule::OldTimestamp => "A request whose timestamp is more than 150 seconds old is refused with HTTP 400.",
+            Rule::ApplicationId => "A request for another skill's applicationId is refused with HTTP 400.",
+            Rule::LinkAccountCard => "A request that needs a linked account and has no accessToken gets a LinkAccount card and speech pointing to the Alexa app.",
+            Rule::InvalidToken => "A request with an invalid or revoked accessToken gets a LinkAccount card, not an error.",
+            Rule::BuiltInIntent => "The built-in intents (Help, Stop, Cancel, Fallback, NavigateHome) get a valid response.",
+            Rule::SessionEnded => "A SessionEndedRequest gets a valid response.",
+            Rule::SkillResponseTime => "The skill answers within about 8 seconds.",
+            Rule::ResponseSize => "The response is at most 24 KB.",
+            Rule::SpeechLength => "Output speech is under 8,000 characters.",
+            Rule::ResponseSchema => "The response is a valid response envelope (ask-sdk-model's Response).",
+            Rule::SkillHttps => "The endpoint is HTTPS on port 443 with a certificate whose name matches the endpoint.",
         }
     }
 
@@ -155,6 +230,13 @@ impl Rule {
             Rule::StateEchoed | Rule::ExpiresIn | Rule::RefreshWorks => AUTH_CODE_GRANT,
             Rule::JsonBody | Rule::RefreshRetry => TROUBLESHOOTING,
             Rule::Status | Rule::JsonContentType | Rule::TokenType | Rule::ErrorShape => RFC6749,
+            Rule::SignatureRequired | Rule::CertUrl | Rule::TamperedBody | Rule::OldTimestamp => {
+                SECURITY_TESTING
+            }
+            Rule::ApplicationId | Rule::SkillResponseTime | Rule::SkillHttps => HOST_WEB_SERVICE,
+            Rule::LinkAccountCard | Rule::InvalidToken => CERTIFICATION,
+            Rule::BuiltInIntent | Rule::SessionEnded => CERTIFICATION,
+            Rule::ResponseSize | Rule::SpeechLength | Rule::ResponseSchema => JSON_REFERENCE,
         }
     }
 }
