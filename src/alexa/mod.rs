@@ -10,6 +10,7 @@
 
 pub mod deliver;
 pub mod docs;
+pub mod doctor;
 pub mod json_api;
 pub mod link;
 pub mod oauth;

@@ -2,6 +2,7 @@
 //! `anyhow` here and nowhere else.
 
 pub mod demo;
+pub mod doctor;
 
 use crate::cli::{
     Cli, ClientAdd, ClientCommand, Command, KeysCommand, QuotaMode, ScenarioAdd, ScenarioCommand,
@@ -45,6 +46,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         // The demo ignores the loaded settings on purpose: it always runs on
         // a fresh server with the defaults, so its verdict means the same everywhere.
+        Command::Doctor(args) => doctor::run(args).await,
         Command::Demo => {
             if crate::commands::demo::run(&mut std::io::stdout()).await? {
                 Ok(())
