@@ -28,6 +28,8 @@ pub const NOT_DOCUMENTED: &[(&str, &str)] = &[
     ("POST", "/alexa/users/{id}/talk"),
     ("POST", "/alexa/users/{id}/region"),
     ("GET", "/alexa/flows/{flow}"),
+    ("GET", "/alexa/doctor"),
+    ("POST", "/alexa/doctor"),
     ("GET", "/api/skill/link/{vendor}"),
     ("GET", "/admin"),
     ("GET", "/admin/assets/admin.js"),
@@ -132,6 +134,7 @@ Left out (HTML pages, redirects and assets, not JSON): ";
         crate::alexa::json_api::api_disable,
         crate::alexa::json_api::api_talk,
         crate::alexa::json_api::api_flow,
+        crate::alexa::doctor::page::api_doctor,
     ),
     components(schemas(
         crate::provider::docs::OAuthErrorBody,
