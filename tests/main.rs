@@ -25,6 +25,7 @@ mod browser_support;
 mod cli;
 mod compose;
 mod config_keys;
+mod doctor_fake;
 mod doctor_provider;
 mod durability;
 mod multi_instance;

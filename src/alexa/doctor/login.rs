@@ -347,10 +347,8 @@ fn read_field(form: &mut Form, el: ElementRef<'_>) {
     let value = attr("value").unwrap_or_default().to_owned();
     let label = el.text().collect::<String>().trim().to_owned();
     match el.value().name() {
-        "button" => {
-            if attr("type").is_none_or(|t| t.eq_ignore_ascii_case("submit")) {
-                form.buttons.push(Button { name, value, label });
-            }
+        "button" if attr("type").is_none_or(|t| t.eq_ignore_ascii_case("submit")) => {
+            form.buttons.push(Button { name, value, label });
         }
         "input" => {
             let kind = attr("type").unwrap_or("text").to_ascii_lowercase();
@@ -367,11 +365,9 @@ fn read_field(form: &mut Form, el: ElementRef<'_>) {
                     }
                     form.fields.push((n, value));
                 }
-                ("checkbox" | "radio", Some(n)) => {
-                    if attr("checked").is_some() {
-                        form.fields
-                            .push((n, if value.is_empty() { "on".into() } else { value }));
-                    }
+                ("checkbox" | "radio", Some(n)) if attr("checked").is_some() => {
+                    form.fields
+                        .push((n, if value.is_empty() { "on".into() } else { value }));
                 }
                 ("hidden", Some(n)) => form.fields.push((n, value)),
                 _ => {}

@@ -2,6 +2,7 @@
 //! provider (`provider`) or skill, explaining every failure as findings of
 //! `linkcheck`. This file only declares the parts and the helpers they share.
 
+mod authorization;
 pub mod html;
 mod login;
 pub(crate) mod page;
