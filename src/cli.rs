@@ -97,6 +97,9 @@ Examples:
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true, after_help = DOCTOR_EXAMPLES)]
 pub struct DoctorArgs {
+    // The skill-side checks go here as
+    // `#[command(subcommand)] pub command: Option<DoctorCommand>` (`doctor skill --endpoint URL`);
+    // `args_conflicts_with_subcommands` keeps the provider flags off it.
     #[command(flatten)]
     pub provider: DoctorProviderArgs,
 }
