@@ -73,15 +73,107 @@ pub enum Command {
     /// Print the effective settings (defaults, then the file, then the
     /// environment) as JSON and exit; secrets are shown as a digest only
     Config,
-    /// Run Amazon's account-linking and certification checks against a
-    /// provider or a skill; exit 1 when any rule fails
+    /// Why does Alexa say "We were unable to link … at this time"? Run
+    /// Alexa's own account-linking client against a provider and explain
+    /// every failure; exit 1 when a rule fails. Without flags it checks a
+    /// local mocklink started in-process
     Doctor(DoctorArgs),
 }
 
+const DOCTOR_EXAMPLES: &str = "\
+Examples:
+  # mocklink's own provider, started in-process (demo client, login demo:demo)
+  mocklink doctor
+  # Your provider, exactly as typed into the console's Account Linking form
+  mocklink doctor --authorization-url https://id.example.com/oauth/authorize \\
+      --token-url https://id.example.com/oauth/token --client-id alexa \\
+      --client-secret \"$SECRET\" --scheme http-basic --scope \"profile offline_access\" \\
+      --vendor-id M2AB3CD4EF5GHI --region EU --login alice:password --html report.html
+  # Without --login: open the printed URL, log in, paste the address you end on
+  mocklink doctor --authorization-url … --token-url … --client-id … --vendor-id …";
+
+/// `mocklink doctor`: the provider checks take their flags directly; the
+/// skill-side checks are a subcommand next to them.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, after_help = DOCTOR_EXAMPLES)]
 pub struct DoctorArgs {
+    /// `doctor skill --endpoint URL`: the skill-side checks;
+    /// `args_conflicts_with_subcommands` keeps the provider flags off it.
     #[command(subcommand)]
     pub target: Option<DoctorTarget>,
+    #[command(flatten)]
+    pub provider: DoctorProviderArgs,
+}
+
+/// The console's Account Linking form, and how to play the user.
+#[derive(Debug, Args)]
+pub struct DoctorProviderArgs {
+    /// Your Web Authorization URI [default: a local mocklink started in-process]
+    #[arg(long, value_name = "URL", requires = "token_url")]
+    pub authorization_url: Option<String>,
+    /// Access Token URI [default: a local mocklink started in-process]
+    #[arg(long, value_name = "URL", requires = "authorization_url")]
+    pub token_url: Option<String>,
+    /// Your Client ID [default for the local mocklink: its demo client]
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// Your Secret [default for the local mocklink: the demo client's]
+    #[arg(long, value_name = "SECRET", hide_env_values = true)]
+    pub client_secret: Option<String>,
+    /// Your Authentication Scheme: HTTP Basic, or credentials in the request body
+    #[arg(long, value_enum, default_value_t = DoctorScheme::HttpBasic)]
+    pub scheme: DoctorScheme,
+    /// Scope, repeatable or space-separated; sent joined with spaces [default for the local mocklink: the simulator's scopes]
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+    /// Domain List entry, repeatable (domains the login page loads content from)
+    #[arg(long = "domain", value_name = "DOMAIN")]
+    pub domains: Vec<String>,
+    /// Default Access Token Expiration Time: what Alexa assumes when an answer has no expires_in
+    #[arg(long, value_name = "SECONDS")]
+    pub default_expiration: Option<i64>,
+    /// Send a PKCE S256 challenge and verifier, as the console's PKCE option does
+    #[arg(long)]
+    pub pkce: bool,
+    /// The user's Alexa region: picks Alexa's redirect URL (pitangui.amazon.com, layla.amazon.com, alexa.amazon.co.jp)
+    #[arg(long, value_parser = parse_region, default_value = "NA", value_name = "NA|EU|FE")]
+    pub region: crate::wire::alexa::region::Region,
+    /// The developer account's vendor id, the last part of Alexa's redirect URLs (console: Alexa Redirect URLs) [default for the local mocklink: its alexa_vendor_id]
+    #[arg(long, value_name = "ID")]
+    pub vendor_id: Option<String>,
+    /// Send this redirect URI instead of Alexa's (one the provider allows, e.g. for a provider that cannot register Amazon's yet)
+    #[arg(long, value_name = "URL")]
+    pub redirect_uri: Option<String>,
+    /// Log in by filling the provider's plain HTML login form, then its consent form [default for the local mocklink: demo:demo]; without it, open the printed URL yourself and paste the address you end on
+    #[arg(long, value_name = "USER:PASSWORD", hide_env_values = true)]
+    pub login: Option<String>,
+    /// A protected URL to GET with "Authorization: Bearer <access token>" (expects 2xx)
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// Print the report as JSON on stdout (the checklist goes to stderr)
+    #[arg(long)]
+    pub json: bool,
+    /// Write a self-contained HTML report (steps, findings, every request and answer) to FILE
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Fail local http:// URIs too (they are warnings otherwise: they work here, Alexa would refuse them)
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// The console's two authentication schemes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum DoctorScheme {
+    /// Client id and secret in an Authorization: Basic header
+    #[default]
+    HttpBasic,
+    /// client_id and client_secret in the form body
+    RequestBody,
+}
+
+fn parse_region(text: &str) -> Result<crate::wire::alexa::region::Region, String> {
+    crate::wire::alexa::region::Region::parse(text)
+        .ok_or_else(|| "the region is NA, EU or FE".into())
 }
 
 #[derive(Debug, Subcommand)]

@@ -29,6 +29,8 @@ pub const NOT_DOCUMENTED: &[(&str, &str)] = &[
     ("POST", "/alexa/users/{id}/region"),
     ("POST", "/alexa/users/{id}/paste"),
     ("GET", "/alexa/flows/{flow}"),
+    ("GET", "/alexa/doctor"),
+    ("POST", "/alexa/doctor"),
     ("GET", "/api/skill/link/{vendor}"),
     ("GET", "/admin"),
     ("GET", "/admin/assets/admin.js"),
@@ -142,6 +144,7 @@ Left out (HTML pages, redirects and assets, not JSON): ";
         crate::proxy::forward::token,
         crate::proxy::forward::authorize,
         crate::alexa::doctor::skill_api::api_doctor_skill,
+        crate::alexa::doctor::page::api_doctor,
     ),
     components(schemas(
         crate::provider::docs::OAuthErrorBody,

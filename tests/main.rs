@@ -26,6 +26,8 @@ mod browser_support;
 mod cli;
 mod compose;
 mod config_keys;
+mod doctor_fake;
+mod doctor_provider;
 mod doctor_skill;
 mod durability;
 mod explorer;

@@ -59,6 +59,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/alexa/users/{id}/talk", web::post().to(pages::talk_form))
         .route("/alexa/flows/{flow}", web::get().to(pages::flow_page))
+        .route("/alexa/doctor", web::get().to(doctor::page::doctor_page))
+        .route("/alexa/doctor", web::post().to(doctor::page::doctor_form))
+        .route(
+            "/alexa/api/doctor",
+            web::post().to(doctor::page::api_doctor),
+        )
         .route(
             "/api/skill/link/{vendor}",
             web::get().to(pages::link_callback),

@@ -3,6 +3,7 @@
 
 pub mod demo;
 pub mod doctor_skill;
+pub mod doctor;
 
 use crate::cli::{
     Cli, ClientAdd, ClientCommand, Command, KeysCommand, QuotaMode, ScenarioAdd, ScenarioCommand,
@@ -46,12 +47,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&settings.effective())?);
             Ok(())
         }
-        // The demo ignores the loaded settings on purpose: it always runs on
-        // a fresh server with the defaults, so its verdict means the same everywhere.
         Command::Doctor(args) => match args.target {
             Some(crate::cli::DoctorTarget::Skill(a)) => doctor_skill::run(settings, a).await,
-            None => bail!("say what to check: mocklink doctor skill --endpoint URL"),
+            None => doctor::run(args.provider).await,
         },
+        // The demo ignores the loaded settings on purpose: it always runs on
+        // a fresh server with the defaults, so its verdict means the same everywhere.
         Command::Demo => {
             if crate::commands::demo::run(&mut std::io::stdout()).await? {
                 Ok(())

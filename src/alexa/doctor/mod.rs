@@ -1,8 +1,26 @@
-//! The account-linking doctor: Amazon's checks run against a provider or a
-//! skill, as a report of steps and findings (`linkcheck`).
+//! The account-linking doctor: Alexa's exact client run against any
+//! provider (`provider`) or skill, explaining every failure as findings of
+//! `linkcheck`. This file only declares the parts and the helpers they share.
+
+mod authorization;
+pub mod html;
+mod login;
+pub(crate) mod page;
+pub mod provider;
+mod record;
+mod tls;
 
 pub mod skill;
 pub mod skill_answers;
 pub mod skill_api;
 pub mod skill_probe;
 pub mod skill_schema;
+
+pub use provider::{Authorize, ProviderInput};
+
+/// Now, as a report's `started_at`.
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

@@ -100,18 +100,18 @@ const FORMS: FormGuard = FormGuard {
 };
 
 /// The CSRF token of this browser, and the cookie to set if new.
-fn csrf(req: &HttpRequest, state: &SimulatorState) -> (String, Option<Cookie<'static>>) {
+pub(crate) fn csrf(req: &HttpRequest, state: &SimulatorState) -> (String, Option<Cookie<'static>>) {
     FORMS.token(req, access::https(req, &state.settings))
 }
 
-fn check_csrf(req: &HttpRequest, presented: Option<&str>) -> Result<(), AlexaError> {
+pub(crate) fn check_csrf(req: &HttpRequest, presented: Option<&str>) -> Result<(), AlexaError> {
     let rule = access::of(req).ok_or(AlexaError::Csrf)?;
     FORMS
         .check(req, presented, rule)
         .map_err(|_| AlexaError::Csrf)
 }
 
-fn with_cookie(mut res: HttpResponse, cookie: Option<Cookie<'static>>) -> HttpResponse {
+pub(crate) fn with_cookie(mut res: HttpResponse, cookie: Option<Cookie<'static>>) -> HttpResponse {
     if let Some(c) = cookie {
         let _ = res.add_cookie(&c);
     }
