@@ -8,10 +8,12 @@
 pub mod diagram;
 pub mod report;
 mod rules;
+mod token;
 
 pub use diagram::{sequence_svg, sequence_svg_from};
 pub use report::{Exchange, Lane, Report, Step};
-pub use rules::{check_callback, check_token_answer, check_uri, Grant, TokenAnswer, UriKind};
+pub use rules::{check_callback, check_uri, UriKind};
+pub use token::{check_token_answer, Grant, TokenAnswer};
 
 use serde::Serialize;
 use std::time::Duration;
