@@ -12,7 +12,7 @@ mod token;
 
 pub use diagram::{sequence_svg, sequence_svg_from};
 pub use report::{Exchange, Lane, Report, Step};
-pub use rules::{check_callback, check_uri, UriKind};
+pub use rules::{check_callback, check_uri, is_loopback, UriKind};
 pub use token::{check_token_answer, Grant, TokenAnswer};
 
 use serde::Serialize;

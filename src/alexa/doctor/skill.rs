@@ -88,15 +88,6 @@ pub fn parse_endpoint(endpoint: &str) -> Result<url::Url, String> {
     Ok(url)
 }
 
-fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
 /// Runs every check; `now` is the clock request timestamps come from.
 pub async fn run(
     check: &SkillCheck,
@@ -179,7 +170,7 @@ async fn endpoint_step(
     signed: bool,
     now: i64,
 ) -> (Step, bool) {
-    let local = is_loopback(url);
+    let local = crate::linkcheck::is_loopback(url);
     let mut findings = Vec::new();
     let refuse = |evidence: String, advice: &str| {
         if local {

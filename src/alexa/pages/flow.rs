@@ -107,8 +107,13 @@ pub(crate) async fn link_callback(
     query: web::Query<Callback>,
 ) -> Result<HttpResponse, SimulatorPageError> {
     let linked = link::callback(&state, &vendor, req.query_string(), &query).await?;
+    Ok(linked_page(&state, &linked))
+}
+
+/// "Account linked", with the link's findings.
+pub(crate) fn linked_page(state: &SimulatorState, linked: &link::Linked) -> HttpResponse {
     let back = user_path(&linked.user_id);
-    Ok(html(
+    html(
         StatusCode::OK,
         &MessagePage {
             title: "Account linked",
@@ -116,7 +121,7 @@ pub(crate) async fn link_callback(
             is_error: false,
             back: &back,
             findings: &linked.findings,
-            strict: crate::alexa::rules::strict(&state),
+            strict: crate::alexa::rules::strict(state),
         },
-    ))
+    )
 }

@@ -35,20 +35,7 @@ pub(crate) async fn paste_form(
 ) -> Result<HttpResponse, SimulatorPageError> {
     check_csrf(&req, form.csrf_token.as_deref())?;
     match crate::alexa::callback::paste(&state, &id, &form.address).await {
-        Ok(linked) => {
-            let back = user_path(&linked.user_id);
-            Ok(html(
-                StatusCode::OK,
-                &MessagePage {
-                    title: "Account linked",
-                    message: "mock music has been successfully linked.",
-                    is_error: false,
-                    back: &back,
-                    findings: &linked.findings,
-                    strict: crate::alexa::rules::strict(&state),
-                },
-            ))
-        }
+        Ok(linked) => Ok(super::flow::linked_page(&state, &linked)),
         Err(AlexaError::BadRequest(msg)) => {
             render_user(&req, &state, &id, StatusCode::BAD_REQUEST, None, Some(&msg)).await
         }
