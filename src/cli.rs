@@ -207,6 +207,10 @@ pub struct DoctorSkillArgs {
     /// Print only the report as JSON on stdout
     #[arg(long)]
     pub json: bool,
+    /// Also write the report as one self-contained HTML page (with its
+    /// sequence diagram)
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Default)]

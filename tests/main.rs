@@ -28,6 +28,7 @@ mod compose;
 mod config_keys;
 mod doctor_fake;
 mod doctor_provider;
+mod doctor_report;
 mod doctor_skill;
 mod durability;
 mod explorer;

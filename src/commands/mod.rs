@@ -2,8 +2,8 @@
 //! `anyhow` here and nowhere else.
 
 pub mod demo;
-pub mod doctor_skill;
 pub mod doctor;
+pub mod doctor_skill;
 
 use crate::cli::{
     Cli, ClientAdd, ClientCommand, Command, KeysCommand, QuotaMode, ScenarioAdd, ScenarioCommand,

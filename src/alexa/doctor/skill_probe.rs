@@ -4,10 +4,10 @@
 //! each exchange recorded for the report.
 
 use crate::alexa::deliver::{iso_timestamp, new_account_id, new_request_id};
-use crate::wire::alexa::region::Region;
 use crate::alexa::RequestSigner;
 use crate::linkcheck::{Exchange, Lane};
 use crate::wire::alexa::envelope::*;
+use crate::wire::alexa::region::Region;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

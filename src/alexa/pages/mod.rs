@@ -19,8 +19,8 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
 mod flow;
-mod linking;
 mod flow_diagram;
+mod linking;
 
 pub(crate) use flow::{flow_entries, flow_page, link_callback};
 pub(crate) use linking::{disable_form, enable_form, paste_form};
