@@ -10,13 +10,14 @@ use sha2::{Digest, Sha256};
 /// The page's only stylesheet, inline so a saved report stands alone. When
 /// the simulator serves it, its CSP allows exactly this text by hash.
 const STYLE: &str = "
-body { font: 15px/1.5 system-ui, sans-serif; max-width: 60rem; margin: 1.5rem auto; padding: 0 1rem; color: #1b1b1b; }
+body { font: 15px/1.5 system-ui, sans-serif; max-width: 60rem; margin: 1.5rem auto; padding: 0 1rem; color: #1b1b1b; overflow-wrap: anywhere; }
 h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin: 1.6rem 0 .3rem; } h3 { font-size: 1rem; margin: .8rem 0 .2rem; }
 .pass { color: #176c2e; } .warn { color: #8a5a00; } .fail { color: #b00020; }
 .verdict { font-weight: 700; text-transform: uppercase; }
 table { border-collapse: collapse; width: 100%; margin: .4rem 0; }
 th, td { border: 1px solid #ccc; padding: .3rem .45rem; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
+th, td.verdict { overflow-wrap: normal; }
 pre { white-space: pre-wrap; word-break: break-all; background: #f6f6f6; padding: .5rem; border: 1px solid #ddd; font-size: 13px; margin: .2rem 0; }
 .step { border-top: 2px solid #ddd; page-break-inside: avoid; }
 .assumption { font-style: italic; color: #555; }
@@ -91,11 +92,7 @@ pub fn title_of(report: &Report) -> &'static str {
 
 /// The report page; `back` is a link to show above it.
 pub fn render(report: &Report, back: Option<&str>) -> Result<String, askama::Error> {
-    let exchanges: Vec<Exchange> = report
-        .steps
-        .iter()
-        .flat_map(|s| s.exchanges.iter().cloned())
-        .collect();
+    let exchanges: Vec<Exchange> = report.steps.iter().flat_map(drawn).collect();
     ReportPage {
         report,
         style: STYLE,
@@ -103,6 +100,25 @@ pub fn render(report: &Report, back: Option<&str>) -> Result<String, askama::Err
         back,
     }
     .render()
+}
+
+/// A step's exchanges as the diagram draws them. A rule can fail on an
+/// answer that came (a 200 with a 120 s token): the step's last exchange,
+/// the answer the rule judged, carries the failing rules so it is drawn red.
+fn drawn(step: &crate::linkcheck::Step) -> Vec<Exchange> {
+    let mut exchanges = step.exchanges.clone();
+    let failing: Vec<&str> = step
+        .findings
+        .iter()
+        .filter(|f| f.verdict == Verdict::Fail)
+        .map(|f| f.rule.id())
+        .collect();
+    if let Some(last) = exchanges.last_mut().filter(|_| !failing.is_empty()) {
+        if last.error.is_none() && !last.failed() {
+            last.error = Some(format!("fails {}", failing.join(", ")));
+        }
+    }
+    exchanges
 }
 
 /// The Content-Security-Policy to serve the page with: mocklink's strict
@@ -146,8 +162,8 @@ mod tests {
             "refused",
             vec![Finding::fail(Rule::Lifetime, "120 s", "longer")],
             vec![
-                exchange("https://id.example/token?a=1", Some(400)),
-                exchange("https://id.example/token?a=2", None),
+                exchange("https://id.example/token?a=1", None),
+                exchange("https://id.example/token?a=2", Some(200)),
             ],
         ));
         let page = render(&r, None).unwrap();
@@ -172,6 +188,14 @@ mod tests {
             let url = ["", "token", "token?a=1", "token?a=2"][n];
             assert!(target.text().collect::<String>().contains(url));
         }
+        // The failing rule marks the step's last answer in the diagram.
+        let svg = doc.select(&sel(".diagram svg")).next().unwrap().html();
+        assert!(svg.contains("✘ FAILED no answer<"), "{svg}");
+        assert!(svg.contains("✘ FAILED 200: fails lifetime"), "{svg}");
+        assert!(
+            svg.contains(">200<"),
+            "the passing step's answer stays as it came"
+        );
         // The page's own stylesheet is the one the CSP hash allows.
         assert!(page.contains(&format!("<style>{STYLE}</style>")));
         assert!(content_security_policy().contains("style-src 'sha256-"));
