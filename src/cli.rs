@@ -180,7 +180,7 @@ fn parse_region(text: &str) -> Result<crate::wire::alexa::region::Region, String
 pub enum DoctorTarget {
     /// Check a skill endpoint the way Amazon's certification does
     #[command(after_help = crate::alexa::doctor::skill::CLI_NOTE)]
-    Skill(DoctorSkillArgs),
+    Skill(Box<DoctorSkillArgs>),
 }
 
 #[derive(Debug, Args)]

@@ -22,6 +22,7 @@ mod api_scopes;
 mod api_support;
 mod architecture;
 mod browser;
+mod browser_doctor;
 mod browser_support;
 mod cli;
 mod compose;
