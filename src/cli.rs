@@ -180,7 +180,7 @@ fn parse_region(text: &str) -> Result<crate::wire::alexa::region::Region, String
 pub enum DoctorTarget {
     /// Check a skill endpoint the way Amazon's certification does
     #[command(after_help = crate::alexa::doctor::skill::CLI_NOTE)]
-    Skill(DoctorSkillArgs),
+    Skill(Box<DoctorSkillArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -207,6 +207,10 @@ pub struct DoctorSkillArgs {
     /// Print only the report as JSON on stdout
     #[arg(long)]
     pub json: bool,
+    /// Also write the report as one self-contained HTML page (with its
+    /// sequence diagram)
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Default)]

@@ -31,6 +31,7 @@ pub const NOT_DOCUMENTED: &[(&str, &str)] = &[
     ("GET", "/alexa/flows/{flow}"),
     ("GET", "/alexa/doctor"),
     ("POST", "/alexa/doctor"),
+    ("POST", "/alexa/doctor/skill"),
     ("GET", "/api/skill/link/{vendor}"),
     ("GET", "/admin"),
     ("GET", "/admin/assets/admin.js"),

@@ -215,6 +215,57 @@ async fn the_bundled_skill_verifying_against_the_test_root_passes_from_the_cli()
 }
 
 #[tokio::test]
+async fn the_cli_writes_the_html_report_of_a_failing_skill() {
+    let root = TestRoot::new().await;
+    let app = root.app(false).await;
+    let endpoint = format!("{}/alexa/skill", app.url);
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("skill-report.html");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mocklink"));
+    cmd.current_dir(dir.path())
+        .env("MOCKLINK_ALEXA_SIGNING_KEY_FILE", root.key.path())
+        .env("MOCKLINK_ALEXA_SIGNATURE_CERT_CHAIN_URL", root.cert_url())
+        .args(["doctor", "skill", "--endpoint", &endpoint])
+        .args(["--skill-id", SKILL_ID, "--html"])
+        .arg(&html);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    // Unverified signatures fail the check; the report is written anyway.
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("HTML report: "), "{text}");
+    let page = std::fs::read_to_string(&html).expect("the report file");
+    let doc = scraper::Html::parse_document(&page);
+    let sel = |css: &str| scraper::Selector::parse(css).unwrap();
+    let h1: String = doc.select(&sel("h1")).next().unwrap().text().collect();
+    assert!(h1.starts_with("Skill check: fail"), "{h1}");
+    assert!(!page.contains("<script"));
+    let arrows: Vec<&str> = doc
+        .select(&sel("figure.diagram svg a"))
+        .map(|a| a.value().attr("href").unwrap())
+        .collect();
+    assert!(arrows.len() >= 10, "{arrows:?}");
+    for href in arrows {
+        let id = href.trim_start_matches('#');
+        assert!(
+            doc.select(&sel(&format!(".exchange[id='{id}']")))
+                .next()
+                .is_some(),
+            "{href} lands nowhere"
+        );
+    }
+    let failing: Vec<String> = doc
+        .select(&sel("td.fail + td code"))
+        .map(|c| c.text().collect())
+        .collect();
+    assert!(
+        failing.contains(&"signature_required".to_owned()),
+        "{failing:?}"
+    );
+}
+
+#[tokio::test]
 async fn the_bundled_skill_without_verification_fails_each_signature_check() {
     let root = TestRoot::new().await;
     let app = root.app(false).await;

@@ -62,6 +62,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/alexa/doctor", web::get().to(doctor::page::doctor_page))
         .route("/alexa/doctor", web::post().to(doctor::page::doctor_form))
         .route(
+            "/alexa/doctor/skill",
+            web::post().to(doctor::skill_page::doctor_skill_form),
+        )
+        .route(
             "/alexa/api/doctor",
             web::post().to(doctor::page::api_doctor),
         )

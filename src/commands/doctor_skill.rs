@@ -1,6 +1,6 @@
 //! `mocklink doctor skill`: runs the skill-side doctor against an endpoint,
-//! prints each step as it finishes (or only the JSON report with `--json`)
-//! and fails when any rule fails.
+//! prints each step as it finishes (or only the JSON report with `--json`),
+//! writes the HTML report with `--html FILE`, and fails when any rule fails.
 
 use crate::alexa::doctor::skill::{self, SkillCheck};
 use crate::alexa::RequestSigner;
@@ -78,6 +78,15 @@ pub async fn run(settings: Settings, args: DoctorSkillArgs) -> anyhow::Result<()
     let report = skill::run(&check, signer, &now, &mut print)
         .await
         .map_err(anyhow::Error::msg)?;
+    if let Some(path) = &args.html {
+        let page = crate::alexa::doctor::html::render(&report, None)
+            .context("could not render the HTML report")?;
+        std::fs::write(path, page)
+            .with_context(|| format!("could not write {}", path.display()))?;
+        if !json {
+            println!("HTML report: {}", path.display());
+        }
+    }
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -45,7 +45,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Doctor(args) => match args.target {
-            Some(crate::cli::DoctorTarget::Skill(a)) => doctor_skill::run(settings, a).await,
+            Some(crate::cli::DoctorTarget::Skill(a)) => doctor_skill::run(settings, *a).await,
             None => doctor::run(args.provider).await,
         },
         // The demo ignores the loaded settings on purpose: it always runs on

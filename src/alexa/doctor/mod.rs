@@ -8,6 +8,7 @@ mod login;
 pub(crate) mod page;
 pub mod provider;
 mod record;
+pub(crate) mod skill_page;
 mod tls;
 
 pub mod skill;

@@ -2,7 +2,8 @@
 //! `POST /alexa/doctor` (runs the check, renders the report; without a
 //! login, first shows the URL to open and a paste box, the pending run
 //! carried in hidden fields), and `POST /alexa/api/doctor` (the report as
-//! JSON). All behind the simulator's access rule.
+//! JSON). The page's second form, the skill check, is `skill_page`. All
+//! behind the simulator's access rule.
 
 use super::{html, provider, Authorize, ProviderInput};
 use crate::alexa::oauth::LinkingConfig;
@@ -195,14 +196,30 @@ struct DoctorPage<'a> {
     /// The paste flow: the URL to open, and the fields to carry.
     open_url: Option<String>,
     carried: Vec<(String, String)>,
+    /// The second form: a skill endpoint to check.
+    skill: super::skill_page::SkillForm,
+    skill_error: Option<String>,
 }
 
-fn form_page(
+pub(crate) fn form_page(
     req: &HttpRequest,
     state: &SimulatorState,
     form: DoctorForm,
     error: Option<String>,
     open_url: Option<String>,
+) -> HttpResponse {
+    page_with(req, state, form, error, open_url, Default::default(), None)
+}
+
+/// The page with both forms, each with its values and error.
+pub(crate) fn page_with(
+    req: &HttpRequest,
+    state: &SimulatorState,
+    form: DoctorForm,
+    error: Option<String>,
+    open_url: Option<String>,
+    skill: super::skill_page::SkillForm,
+    skill_error: Option<String>,
 ) -> HttpResponse {
     let (token, cookie) = csrf(req, state);
     let carried = if open_url.is_some() {
@@ -220,7 +237,7 @@ fn form_page(
     } else {
         Vec::new()
     };
-    let status = if error.is_some() {
+    let status = if error.is_some() || skill_error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
@@ -235,20 +252,18 @@ fn form_page(
                 error,
                 open_url,
                 carried,
+                skill,
+                skill_error,
             },
         ),
         cookie,
     )
 }
 
-/// `GET /alexa/doctor`
-pub(crate) async fn doctor_page(
-    _: SimulatorUser,
-    req: HttpRequest,
-    state: web::Data<SimulatorState>,
-) -> Result<HttpResponse, SimulatorPageError> {
+/// The provider form as the simulator's settings fill it.
+pub(crate) fn default_form(state: &SimulatorState) -> DoctorForm {
     let d = LinkingConfig::from_settings(&state.settings);
-    let form = DoctorForm {
+    DoctorForm {
         authorization_url: d.authorization_url,
         token_url: d.token_url,
         client_id: d.client_id,
@@ -261,8 +276,32 @@ pub(crate) async fn doctor_page(
         vendor_id: d.vendor_id,
         pkce: d.pkce.then(|| "on".into()),
         ..DoctorForm::default()
-    };
-    Ok(form_page(&req, &state, form, None, None))
+    }
+}
+
+/// The report page, served with a CSP that allows its inline stylesheet.
+pub(crate) fn report_response(
+    report: &crate::linkcheck::Report,
+) -> Result<HttpResponse, AlexaError> {
+    let body = html::render(report, Some("/alexa/doctor"))
+        .map_err(|e| AlexaError::Config(format!("the report could not be rendered: {e}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            actix_web::http::header::CONTENT_SECURITY_POLICY,
+            html::content_security_policy(),
+        ))
+        .body(body))
+}
+
+/// `GET /alexa/doctor`
+pub(crate) async fn doctor_page(
+    _: SimulatorUser,
+    req: HttpRequest,
+    state: web::Data<SimulatorState>,
+) -> Result<HttpResponse, SimulatorPageError> {
+    Ok(form_page(&req, &state, default_form(&state), None, None))
 }
 
 /// `POST /alexa/doctor`
@@ -293,12 +332,7 @@ pub(crate) async fn doctor_form(
         return Ok(form_page(&req, &state, form, None, Some(url)));
     };
     let report = provider::run(&input, authorize, &mut |_| {}).await;
-    let body = html::render(&report, Some("/alexa/doctor"))
-        .map_err(|e| AlexaError::Config(format!("the report could not be rendered: {e}")))?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .body(body))
+    report_response(&report).map_err(Into::into)
 }
 
 /// Runs the provider check with Alexa's own client and returns the report.
