@@ -134,7 +134,12 @@ fn input_of(
         "" => Region::Na,
         text => Region::parse(text).ok_or_else(|| bad("The region is NA, EU or FE."))?,
     };
-    let own = r.token_url.trim().is_empty() && r.authorization_url.trim().is_empty();
+    // The simulator's own provider, as the form comes prefilled (or empty):
+    // its secret and demo user need not be typed in.
+    let same = |given: &str, default: &str| given.trim().is_empty() || given.trim() == default;
+    let own = same(&r.token_url, &d.token_url)
+        && same(&r.authorization_url, &d.authorization_url)
+        && same(&r.client_id, &d.client_id);
     let linking = LinkingConfig {
         authorization_url: or(&r.authorization_url, &d.authorization_url),
         token_url: or(&r.token_url, &d.token_url),
