@@ -317,6 +317,26 @@ async fn the_doctor_page_and_json_api_report_on_the_simulators_provider() {
     }
     assert!(!report.contains(">fail<"), "{report}");
 
+    // As the form comes prefilled (the own provider's URLs and client id),
+    // its secret need not be typed.
+    let res = app
+        .browser
+        .post(format!("{}/alexa/doctor", app.url))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("authorization_url", &format!("{}/authorize", app.url)),
+            ("token_url", &format!("{}/api/token", app.url)),
+            ("client_id", DEMO_CLIENT),
+            ("login", "demo:demo"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let report = res.text().await.unwrap();
+    assert!(report.contains("code exchange"), "{report}");
+    assert!(!report.contains("invalid_client"), "{report}");
+
     // The paste flow: the page shows the URL; a person follows it.
     let res = app
         .browser

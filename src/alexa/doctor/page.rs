@@ -134,17 +134,21 @@ fn input_of(
         "" => Region::Na,
         text => Region::parse(text).ok_or_else(|| bad("The region is NA, EU or FE."))?,
     };
-    // The simulator's own provider, as the form comes prefilled (or empty):
-    // its secret and demo user need not be typed in.
+    // Empty URLs: the simulator's own provider, logged in as its demo user.
+    let own = r.token_url.trim().is_empty() && r.authorization_url.trim().is_empty();
+    // As the form comes prefilled, the own provider's secret need not be typed.
     let same = |given: &str, default: &str| given.trim().is_empty() || given.trim() == default;
-    let own = same(&r.token_url, &d.token_url)
+    let own_client = same(&r.token_url, &d.token_url)
         && same(&r.authorization_url, &d.authorization_url)
         && same(&r.client_id, &d.client_id);
     let linking = LinkingConfig {
         authorization_url: or(&r.authorization_url, &d.authorization_url),
         token_url: or(&r.token_url, &d.token_url),
         client_id: or(&r.client_id, &d.client_id),
-        client_secret: or(&r.client_secret, if own { &d.client_secret } else { "" }),
+        client_secret: or(
+            &r.client_secret,
+            if own_client { &d.client_secret } else { "" },
+        ),
         scheme,
         scopes: match r.scope.trim() {
             "" => d.scopes.clone(),
