@@ -1,7 +1,7 @@
 //! The music catalog: artists, albums, tracks, and their lookups (word
 //! search is in `search`).
 
-use super::search::count;
+use super::search::Page;
 use super::{Store, StoreError};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -357,31 +357,14 @@ impl Store {
         );
         let mut binds = vec![artist_id.to_owned()];
         binds.extend(types.iter().map(|t| t.to_string()));
-        let total = count(
-            self,
-            &format!("SELECT COUNT(*) FROM albums a {filter}"),
-            &binds,
-        )
-        .await?;
-        let n = binds.len();
-        let sql = format!(
-            "{ALBUM_SELECT} {filter} ORDER BY a.release_date DESC, a.id LIMIT ${} OFFSET ${}",
-            n + 1,
-            n + 2
-        );
-        let mut q = sqlx::query(&sql);
-        for b in &binds {
-            q = q.bind(b);
-        }
-        let items = q
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(album_from_row)
-            .collect::<Result<_, _>>()?;
-        Ok(Slice { items, total })
+        let page = Page {
+            select: ALBUM_SELECT,
+            from: "albums a",
+            filter: &filter,
+            order: "a.release_date DESC, a.id",
+        };
+        self.paged(&page, &binds, limit, offset, album_from_row)
+            .await
     }
 
     pub async fn artist(&self, id: &str) -> Result<Option<ArtistRecord>, StoreError> {

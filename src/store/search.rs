@@ -107,21 +107,46 @@ impl Store {
             order,
         } = search;
         let (filter, patterns) = word_filter(text_column, words, 1);
+        let page = Page {
+            select,
+            from,
+            filter: &format!("WHERE {condition}{filter}"),
+            order,
+        };
+        self.paged(&page, &patterns, limit, offset, from_row).await
+    }
+
+    /// One page of `select filter ORDER BY order` and how many rows match in
+    /// all; `binds` are `$1…$n` of `filter`.
+    pub(crate) async fn paged<T>(
+        &self,
+        page: &Page<'_>,
+        binds: &[String],
+        limit: i64,
+        offset: i64,
+        from_row: fn(&AnyRow) -> Result<T, StoreError>,
+    ) -> Result<Slice<T>, StoreError> {
+        let Page {
+            select,
+            from,
+            filter,
+            order,
+        } = page;
         let total = count(
             self,
-            &format!("SELECT COUNT(*) FROM {from} WHERE {condition}{filter}"),
-            &patterns,
+            &format!("SELECT COUNT(*) FROM {from} {filter}"),
+            binds,
         )
         .await?;
-        let n = patterns.len();
+        let n = binds.len();
         let sql = format!(
-            "{select} WHERE {condition}{filter} ORDER BY {order} LIMIT ${} OFFSET ${}",
+            "{select} {filter} ORDER BY {order} LIMIT ${} OFFSET ${}",
             n + 1,
             n + 2
         );
         let mut q = sqlx::query(&sql);
-        for p in &patterns {
-            q = q.bind(p);
+        for b in binds {
+            q = q.bind(b);
         }
         let items = q
             .bind(limit)
@@ -133,6 +158,15 @@ impl Store {
             .collect::<Result<_, _>>()?;
         Ok(Slice { items, total })
     }
+}
+
+/// A paged query: `SELECT … FROM t a` (no WHERE), the table to count over,
+/// the `WHERE …` clause and the order.
+pub(crate) struct Page<'a> {
+    pub select: &'a str,
+    pub from: &'a str,
+    pub filter: &'a str,
+    pub order: &'a str,
 }
 
 pub(crate) async fn count(store: &Store, sql: &str, binds: &[String]) -> Result<i64, StoreError> {
