@@ -190,15 +190,7 @@ pub async fn several_tracks(
         .collect();
     let found = state.store.tracks_by_ids(&ids).await?;
     let links = Links::new(&state.settings.public_url());
-    let tracks = ids
-        .iter()
-        .map(|id| {
-            found
-                .iter()
-                .find(|t| &t.id == id)
-                .map(|t| FullTrack::new(&links, t))
-        })
-        .collect();
+    let tracks = in_request_order(&ids, &found, |t| &t.id, |t| FullTrack::new(&links, t));
     Ok(HttpResponse::Ok().json(Tracks { tracks }))
 }
 
@@ -224,16 +216,21 @@ pub async fn several_artists(
         .collect();
     let found = state.store.artists_by_ids(&ids).await?;
     let links = Links::new(&state.settings.public_url());
-    let artists = ids
-        .iter()
-        .map(|id| {
-            found
-                .iter()
-                .find(|a| &a.id == id)
-                .map(|a| FullArtist::new(&links, a))
-        })
-        .collect();
+    let artists = in_request_order(&ids, &found, |a| &a.id, |a| FullArtist::new(&links, a));
     Ok(HttpResponse::Ok().json(Artists { artists }))
+}
+
+/// What several-ids calls answer: one entry per requested id, in the
+/// request's order, `null` for an unknown one (as Spotify does).
+fn in_request_order<R, T>(
+    ids: &[String],
+    found: &[R],
+    id_of: impl Fn(&R) -> &String,
+    make: impl Fn(&R) -> T,
+) -> Vec<Option<T>> {
+    ids.iter()
+        .map(|id| found.iter().find(|r| id_of(r) == id).map(&make))
+        .collect()
 }
 
 /// Tracks listed by GET /v1/artists/{id}/top-tracks.

@@ -1,15 +1,13 @@
 //! `POST /api/introspect` (RFC 7662), client-authenticated.
 
-use super::client_auth;
 use super::error::OAuthError;
-use super::token::oauth_form;
 use crate::oauth::access_token::VerifyError;
 use crate::provider::ProviderState;
 use crate::store::{digest, RefreshPolicy};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
-use super::revocation::{no_store, note_claims, note_grant};
+use super::revocation::{no_store, note_claims, note_grant, token_request};
 
 /// `POST /api/introspect`: inactive tokens say only `{"active": false}`.
 #[utoipa::path(
@@ -25,20 +23,8 @@ pub async fn introspect(
     payload: web::Payload,
     state: web::Data<ProviderState>,
 ) -> Result<HttpResponse, OAuthError> {
-    let params = oauth_form(&req, payload).await?;
-    crate::inspector::note(&req, |n| n.form = params.pairs());
-    let caller = client_auth::authenticate(
-        &state,
-        client_auth::presented(req.headers(), &params)?,
-        false,
-        crate::web::client::client_ip(&req, state.settings.trust_forwarded_headers),
-    )
-    .await?;
-    let client = caller.client.id.to_string();
-    crate::inspector::note(&req, |n| n.client_id = Some(client));
-    let token = params
-        .get("token")
-        .ok_or_else(|| OAuthError::InvalidRequest("token is required".into()))?;
+    let (_caller, token) = token_request(&req, payload, &state, false).await?;
+    let token = token.as_str();
     let inactive = || Ok(no_store().json(json!({"active": false})));
     match state.tokens.verify(token).await {
         Ok(c) => {

@@ -46,20 +46,8 @@ pub async fn revoke(
     payload: web::Payload,
     state: web::Data<ProviderState>,
 ) -> Result<HttpResponse, OAuthError> {
-    let params = oauth_form(&req, payload).await?;
-    crate::inspector::note(&req, |n| n.form = params.pairs());
-    let caller = client_auth::authenticate(
-        &state,
-        client_auth::presented(req.headers(), &params)?,
-        true,
-        crate::web::client::client_ip(&req, state.settings.trust_forwarded_headers),
-    )
-    .await?;
-    let client = caller.client.id.to_string();
-    crate::inspector::note(&req, |n| n.client_id = Some(client));
-    let token = params
-        .get("token")
-        .ok_or_else(|| OAuthError::InvalidRequest("token is required".into()))?;
+    let (caller, token) = token_request(&req, payload, &state, true).await?;
+    let token = token.as_str();
     let now = state.clock.now();
     let not_yours =
         || OAuthError::UnauthorizedClient("this token was issued to another client".into());
@@ -94,4 +82,30 @@ pub async fn revoke(
     }
     // `{}` rather than nothing: simple-oauth2 parses the answer as JSON.
     Ok(no_store().json(serde_json::json!({})))
+}
+
+/// What revocation and introspection both start with: the form, the
+/// authenticated caller (both noted for the inspector) and `token`.
+/// `allow_public`: a public client may call (revocation, RFC 7009 §2.1).
+pub(super) async fn token_request(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &ProviderState,
+    allow_public: bool,
+) -> Result<(client_auth::Authenticated, String), OAuthError> {
+    let params = oauth_form(req, payload).await?;
+    crate::inspector::note(req, |n| n.form = params.pairs());
+    let caller = client_auth::authenticate(
+        state,
+        client_auth::presented(req.headers(), &params)?,
+        allow_public,
+        crate::web::client::client_ip(req, state.settings.trust_forwarded_headers),
+    )
+    .await?;
+    let client = caller.client.id.to_string();
+    crate::inspector::note(req, |n| n.client_id = Some(client));
+    let token = params
+        .get("token")
+        .ok_or_else(|| OAuthError::InvalidRequest("token is required".into()))?;
+    Ok((caller, token.to_owned()))
 }
