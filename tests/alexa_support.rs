@@ -108,5 +108,5 @@ pub async fn findings_of(app: &TestApp, flow: &str, rule: &str) -> Vec<Value> {
 
 /// The link's stored tokens (the simulator is Alexa: it keeps them).
 pub async fn stored_link(app: &TestApp, id: &str) -> Option<mocklink::store::AlexaLink> {
-    app.state.store.alexa_link(id).await.unwrap()
+    app.state.store.alexa_link(id, "default").await.unwrap()
 }

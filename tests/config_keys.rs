@@ -37,6 +37,11 @@ const SAMPLES: &[(&str, &str, u8)] = &[
         r#"{myskill={token_url="https://id.example/oauth/token"}}"#,
         0,
     ),
+    (
+        "alexa_skills",
+        r#"{music-uk={locale="en-GB",client_secret="uk-secret"}}"#,
+        0,
+    ),
     ("admin_password", "hunter2", 0),
     ("inspector", "false", 0),
     ("inspector_max_per_client", "42", 0),
@@ -131,6 +136,12 @@ fn expected(key: &str, raw: &str) -> Value {
     {
         let digest = mocklink::store::digest(raw);
         return json!(format!("(secret, sha256 {})", &digest[..8]));
+    }
+    if key == "alexa_skills" {
+        // The secret shown as a digest, like every secret.
+        let digest = mocklink::store::digest("uk-secret");
+        return json!({"music-uk": {"locale": "en-GB", "skip_on_enablement": false,
+            "client_secret": format!("(secret, sha256 {})", &digest[..8])}});
     }
     if key == "proxy_upstreams" {
         return json!({"myskill": {"token_url": "https://id.example/oauth/token"}});

@@ -11,6 +11,7 @@ mod alexa_link;
 mod alexa_node_sdk;
 mod alexa_refresh;
 mod alexa_rules;
+mod alexa_skills;
 mod alexa_support;
 mod alexa_talk;
 mod alexa_web;

@@ -119,7 +119,13 @@ async fn finding1_the_simulator_is_a_control_surface_too() {
             .unwrap();
         assert_eq!(res.status(), 403, "{method} {path}");
     }
-    assert!(app.state.store.alexa_users().await.unwrap().is_empty());
+    assert!(app
+        .state
+        .store
+        .alexa_users("default")
+        .await
+        .unwrap()
+        .is_empty());
     // The account-linking redirect is not a control surface: the browser
     // comes back there through the tunnel, and it is checked by its state.
     let res = tunnelled(
@@ -241,7 +247,12 @@ async fn a_tunnel_shaped_request_gets_no_toolbox_answer_on_any_route() {
         }
         // Nothing happened.
         assert!(
-            app.state.store.alexa_users().await.unwrap().is_empty(),
+            app.state
+                .store
+                .alexa_users("default")
+                .await
+                .unwrap()
+                .is_empty(),
             "{setup}"
         );
         assert_eq!(app.state.clock.shared_offset(), 0, "{setup}");
@@ -370,7 +381,13 @@ async fn finding2_another_web_page_cannot_call_the_simulator_json_api() {
         .await
         .unwrap();
     assert_eq!(res.status(), 400);
-    assert!(app.state.store.alexa_users().await.unwrap().is_empty());
+    assert!(app
+        .state
+        .store
+        .alexa_users("default")
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 // ---------- finding 3 (medium): DNS rebinding ----------
@@ -746,7 +763,13 @@ async fn finding4_an_unparsable_json_body_creates_no_simulator_user() {
     assert_eq!(res.status(), 400);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"], "bad_request");
-    assert!(app.state.store.alexa_users().await.unwrap().is_empty());
+    assert!(app
+        .state
+        .store
+        .alexa_users("default")
+        .await
+        .unwrap()
+        .is_empty());
     // No body at all is still `{}`.
     let res = app
         .http

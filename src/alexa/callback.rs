@@ -5,7 +5,7 @@
 
 use super::deliver::{self, SentRequest};
 use super::link::{describe, link_now, store_token};
-use super::oauth::{self, FlowCtx, LinkingConfig, Measured};
+use super::oauth::{self, FlowCtx, Measured};
 use super::rules;
 use super::{AlexaError, LinkFailure};
 use crate::alexa::SimulatorState;
@@ -27,6 +27,9 @@ pub struct Callback {
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Linked {
     pub user_id: String,
+    /// The simulated skill linked (its key), and its name.
+    pub skill: String,
+    pub skill_name: String,
     pub flow_id: String,
     /// The redirect URL sent to the authorization and token URIs.
     pub redirect_uri: String,
@@ -45,10 +48,11 @@ pub async fn callback(
     cb: &Callback,
 ) -> Result<Linked, AlexaError> {
     check_vendor(state, vendor_id)?;
-    let now = link_now(state);
-    let attempt = take_attempt(state, cb, now).await?;
+    let attempt = take_attempt(state, cb, link_now(state)).await?;
+    // The state names the linking, and so the simulated skill it is for.
+    let state = &state.with_skill(Some(&attempt.skill_key)).await?;
     let landed = format!("{}?{raw_query}", attempt.redirect_uri);
-    complete(state, attempt, &landed, cb, now).await
+    complete(state, attempt, &landed, cb, link_now(state)).await
 }
 
 fn check_vendor(state: &SimulatorState, vendor_id: &str) -> Result<(), AlexaError> {
@@ -115,11 +119,12 @@ pub async fn paste(
         error: param("error"),
         error_description: param("error_description"),
     };
-    let now = link_now(state);
-    let attempt = take_attempt(state, &cb, now).await?;
+    let attempt = take_attempt(state, &cb, link_now(state)).await?;
     if attempt.user_id != user_id {
         return Err(AlexaError::StateMismatch);
     }
+    let state = &state.with_skill(Some(&attempt.skill_key)).await?;
+    let now = link_now(state);
     let mut base = url.clone();
     base.set_query(None);
     base.set_fragment(None);
@@ -190,7 +195,7 @@ async fn complete(
             "The redirect carried neither a code nor an error.".into(),
         ));
     };
-    let cfg = LinkingConfig::from_settings(&state.settings);
+    let cfg = &state.skill.linking;
     // The token request carries the redirect URL the authorization request did.
     let client = cfg
         .client(&attempt.redirect_uri)
@@ -211,6 +216,7 @@ async fn complete(
     let findings = state.store.flow_findings(&attempt.flow_id).await?;
     let fail = |code: &'static str, reason: String, findings: Vec<FlowFinding>| {
         AlexaError::Unlinked(Box::new(LinkFailure {
+            skill_name: state.skill.name.clone(),
             code,
             reason,
             flow_id: attempt.flow_id.clone(),
@@ -280,6 +286,8 @@ async fn complete(
     )
     .await?;
     Ok(Linked {
+        skill: state.skill.key.clone(),
+        skill_name: state.skill.name.clone(),
         user_id: attempt.user_id,
         flow_id: attempt.flow_id,
         redirect_uri: attempt.redirect_uri,

@@ -52,7 +52,7 @@ pub async fn skill_user_id(state: &SimulatorState, user: &AlexaUser) -> Result<S
         Some(id) => Ok(id.clone()),
         None => Ok(state
             .store
-            .ensure_skill_user_id(&user.id, &new_account_id())
+            .ensure_skill_user_id(&user.id, &user.skill_key, &new_account_id())
             .await?),
     }
 }
@@ -71,7 +71,7 @@ fn api_access_token(
     let claims = serde_json::json!({
         "aud": endpoint,
         "iss": "AlexaSkillKit",
-        "sub": state.settings.simulator.skill_id,
+        "sub": state.skill.skill_id,
         "exp": now + 3600,
         "iat": now,
         "nbf": now,
@@ -108,7 +108,7 @@ pub fn system_state(
     });
     SystemState {
         application: Application {
-            application_id: state.settings.simulator.skill_id.clone(),
+            application_id: state.skill.skill_id.clone(),
         },
         user: User {
             user_id: skill_user_id.to_owned(),
@@ -167,8 +167,12 @@ pub struct Delivery {
 }
 
 /// Signs and POSTs `envelope` with Alexa's deadline; checks the answer.
-pub async fn deliver(state: &SimulatorState, envelope: &RequestEnvelope) -> Delivery {
-    let endpoint = state.settings.alexa_skill_endpoint();
+pub async fn deliver(
+    state: &SimulatorState,
+    user: &AlexaUser,
+    envelope: &RequestEnvelope,
+) -> Delivery {
+    let endpoint = state.skill.endpoint_for(region_of(user)).to_owned();
     let deadline = Duration::from_millis(state.settings.simulator.skill_timeout_ms);
     let body = serde_json::to_vec(envelope).expect("envelopes serialise");
     let mut post = state
@@ -306,7 +310,7 @@ pub async fn session_ended(
         request: Request::Known(KnownRequest::SessionEndedRequest(SessionEndedRequest {
             request_id: new_request_id(),
             timestamp: iso_timestamp(now),
-            locale: Some("en-US".into()),
+            locale: Some(state.skill.locale.clone()),
             reason: Some(reason.to_owned()),
             error: error.as_ref().map(|(kind, message)| SessionEndedError {
                 kind: (*kind).to_owned(),
@@ -314,7 +318,7 @@ pub async fn session_ended(
             }),
         })),
     };
-    let d = deliver(state, &envelope).await;
+    let d = deliver(state, user, &envelope).await;
     let sent = SentRequest {
         request_type: "SessionEndedRequest".into(),
         reason: Some(reason.to_owned()),
@@ -328,7 +332,10 @@ pub async fn session_ended(
         None => format!("SessionEndedRequest reason {reason}"),
     };
     log_sent(state, &user.id, "session_ended", summary, &sent, &d).await;
-    state.store.set_alexa_session(&user.id, None).await?;
+    state
+        .store
+        .set_alexa_session(&user.id, &user.skill_key, None)
+        .await?;
     Ok(sent)
 }
 
@@ -361,7 +368,7 @@ pub async fn skill_event(
             body,
         )),
     };
-    let d = deliver(state, &envelope).await;
+    let d = deliver(state, user, &envelope).await;
     let sent = SentRequest {
         request_type: kind.to_owned(),
         reason: None,
@@ -391,6 +398,7 @@ async fn log_sent(
         state,
         AlexaEvent {
             user_id: user_id.to_owned(),
+            skill_key: state.skill.key.clone(),
             at: state.clock.now(),
             kind: kind.to_owned(),
             summary,
@@ -421,6 +429,7 @@ pub async fn note_plain(
         state,
         AlexaEvent {
             user_id: user_id.to_owned(),
+            skill_key: state.skill.key.clone(),
             at,
             kind: kind.to_owned(),
             summary,

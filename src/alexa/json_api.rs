@@ -16,6 +16,9 @@ use serde::Deserialize;
 pub(crate) struct UserJson {
     id: String,
     name: String,
+    /// The simulated skill this view is for (`?skill=`; `default` unless
+    /// given): everything below but `region` is per skill.
+    skill: String,
     linked: bool,
     scopes: Option<String>,
     expires_in: Option<i64>,
@@ -41,9 +44,10 @@ pub(crate) struct UserJson {
 
 async fn user_json(state: &SimulatorState, u: AlexaUser) -> Result<UserJson, AlexaError> {
     let now = link::link_now(state);
-    let link = state.store.alexa_link(&u.id).await?;
+    let link = state.store.alexa_link(&u.id, &u.skill_key).await?;
     let relink_requested = link.is_none() && relink_requested(state, &u.id).await?;
     Ok(UserJson {
+        skill: u.skill_key.clone(),
         relink_requested,
         region: u.region.clone(),
         api_endpoint: super::deliver::region_of(&u).api_endpoint().to_owned(),
@@ -59,7 +63,10 @@ async fn user_json(state: &SimulatorState, u: AlexaUser) -> Result<UserJson, Ale
         scopes: link.as_ref().map(|l| l.scopes.clone()),
         expires_in: link.as_ref().map(|l| l.expires_at - now),
         link_flow_id: link.map(|l| l.flow_id),
-        pending_flow_id: state.store.pending_link_flow(&u.id, now).await?,
+        pending_flow_id: state
+            .store
+            .pending_link_flow(&u.id, &u.skill_key, now)
+            .await?,
         session_open: u.session_id.is_some(),
         id: u.id,
         name: u.name,
@@ -71,7 +78,10 @@ pub(crate) async fn relink_requested(
     state: &SimulatorState,
     user_id: &str,
 ) -> Result<bool, AlexaError> {
-    let events = state.store.alexa_events(user_id, 200).await?;
+    let events = state
+        .store
+        .alexa_events(user_id, &state.skill.key, 200)
+        .await?;
     Ok(events
         .iter()
         .rev()
@@ -84,17 +94,29 @@ pub(crate) async fn relink_requested(
     get,
     path = "/alexa/api/users",
     tag = "alexa",
+    params(crate::alexa::json_api::SkillQuery),
     responses((status = 200, description = "Simulated users", body = Vec<crate::alexa::json_api::UserJson>), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
 pub(crate) async fn api_users(
     _: SimulatorCaller,
     state: web::Data<SimulatorState>,
+    q: web::Query<SkillQuery>,
 ) -> Result<HttpResponse, AlexaError> {
     let mut out = Vec::new();
-    for u in state.store.alexa_users().await? {
+    let state = state.with_skill(q.skill.as_deref()).await?;
+    for u in state.store.alexa_users(&state.skill.key).await? {
         out.push(user_json(&state, u).await?);
     }
     Ok(HttpResponse::Ok().json(out))
+}
+
+/// `?skill=<key>`: the simulated skill an action or view is for (`default`
+/// when absent: the skill of the `alexa_*` settings).
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct SkillQuery {
+    /// A simulated skill's key (`GET /alexa/api/skills`).
+    pub(crate) skill: Option<String>,
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -115,14 +137,17 @@ pub(crate) struct UserChangeJson {
     post,
     path = "/alexa/api/users",
     tag = "alexa",
+    params(crate::alexa::json_api::SkillQuery),
     request_body(content = Option<crate::alexa::json_api::NewUserJson>, content_type = "application/json"),
     responses((status = 201, description = "The new user", body = crate::alexa::json_api::UserJson), (status = 400, description = "bad_request (including a missing `Content-Type: application/json`)", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
 pub(crate) async fn api_create_user(
     _: SimulatorCaller,
     state: web::Data<SimulatorState>,
+    q: web::Query<SkillQuery>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AlexaError> {
+    let state = state.with_skill(q.skill.as_deref()).await?;
     // No body is `{}`; a body that is not the JSON object is refused, never
     // taken as "no body".
     let body: NewUserJson = optional_json(&body)?;
@@ -135,14 +160,16 @@ pub(crate) async fn api_create_user(
     get,
     path = "/alexa/api/users/{id}",
     tag = "alexa",
-    params(("id" = String, Path, description = "Simulated user id `amzn1.ask.account.…`")),
+    params(("id" = String, Path, description = "Simulated user id `amzn1.ask.account.…`"), crate::alexa::json_api::SkillQuery),
     responses((status = 200, description = "A simulated user", body = crate::alexa::json_api::UserJson), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
 pub(crate) async fn api_user(
     _: SimulatorCaller,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
+    q: web::Query<SkillQuery>,
 ) -> Result<HttpResponse, AlexaError> {
+    let state = state.with_skill(q.skill.as_deref()).await?;
     let u = super::user(&state, &id).await?;
     Ok(HttpResponse::Ok().json(user_json(&state, u).await?))
 }
@@ -152,7 +179,7 @@ pub(crate) async fn api_user(
     patch,
     path = "/alexa/api/users/{id}",
     tag = "alexa",
-    params(("id" = String, Path, description = "Simulated user id `amzn1.ask.account.…`")),
+    params(("id" = String, Path, description = "Simulated user id `amzn1.ask.account.…`"), crate::alexa::json_api::SkillQuery),
     request_body(content = crate::alexa::json_api::UserChangeJson, content_type = "application/json"),
     responses((status = 200, description = "The user as changed", body = crate::alexa::json_api::UserJson), (status = 400, description = "bad_request (including a missing `Content-Type: application/json`)", body = crate::alexa::docs::AlexaErrorBody), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
@@ -160,8 +187,10 @@ pub(crate) async fn api_change_user(
     _: SimulatorCaller,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
+    q: web::Query<SkillQuery>,
     body: web::Json<UserChangeJson>,
 ) -> Result<HttpResponse, AlexaError> {
+    let state = state.with_skill(q.skill.as_deref()).await?;
     let mut u = super::user(&state, &id).await?;
     if let Some(region) = &body.region {
         u = super::set_region(&state, &id, region).await?;
@@ -174,16 +203,18 @@ pub(crate) async fn api_change_user(
     get,
     path = "/alexa/api/users/{id}/events",
     tag = "alexa",
-    params(("id" = String, Path, description = "Simulated user id `amzn1.ask.account.…`")),
+    params(("id" = String, Path, description = "Simulated user id `amzn1.ask.account.…`"), crate::alexa::json_api::SkillQuery),
     responses((status = 200, description = "What Alexa did for this user outside the talk itself, oldest first (the last 200): skill events sent (SkillEnabled, SkillAccountLinked, SkillDisabled) and the skill's answers, SessionEndedRequests, enable/link/disable, refresh failures and the relink notification", body = Vec<crate::store::AlexaEvent>), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
 pub(crate) async fn api_events(
     _: SimulatorCaller,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
+    q: web::Query<SkillQuery>,
 ) -> Result<HttpResponse, AlexaError> {
+    let state = state.with_skill(q.skill.as_deref()).await?;
     super::user(&state, &id).await?;
-    Ok(HttpResponse::Ok().json(state.store.alexa_events(&id, 200).await?))
+    Ok(HttpResponse::Ok().json(state.store.alexa_events(&id, &state.skill.key, 200).await?))
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -193,6 +224,10 @@ pub(crate) struct EnableJson {
     /// user's region, as Alexa sends it; finish with `/paste`) or `local`.
     #[schema(value_type = Option<String>, example = "regional")]
     redirect: Option<String>,
+    /// Start account linking (default: yes, unless the skill allows enabling
+    /// without it, `skip_on_enablement`). `false` only enables; `true` links
+    /// a skill that is already enabled, as the app's "Link account" does.
+    link: Option<bool>,
 }
 
 /// A JSON body that may be empty (`{}`); anything else must be `T`.
@@ -209,18 +244,23 @@ fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Resul
     post,
     path = "/alexa/api/users/{id}/enable",
     tag = "alexa",
-    params(("id" = String, Path, description = "Simulated user id `amzn1.ask.account.…`")),
+    params(("id" = String, Path, description = "Simulated user id `amzn1.ask.account.…`"), crate::alexa::json_api::SkillQuery),
     request_body(content = Option<crate::alexa::json_api::EnableJson>, content_type = "application/json", description = "`{}` or `{\"redirect\": \"regional\"}`"),
-    responses((status = 200, description = "Open `authorize_url` in a browser to link; `findings` are the rules checked so far (the console's URIs, the preflight of the region's redirect URL)", body = crate::alexa::link::Enabled), (status = 400, description = "bad_request (including a missing `Content-Type: application/json`), or `link_refused` in strict mode with `flow_id` and `findings`", body = crate::alexa::docs::AlexaErrorBody), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
+    responses((status = 200, description = "Open `authorize_url` in a browser to link; `findings` are the rules checked so far (the console's URIs, the preflight of the region's redirect URL). Without linking (`\"link\": false`, or a skill with `skip_on_enablement`) the answer is an `EnabledOnly`", body = crate::alexa::link::Enabled), (status = 400, description = "bad_request (including a missing `Content-Type: application/json`), or `link_refused` in strict mode with `flow_id` and `findings`", body = crate::alexa::docs::AlexaErrorBody), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
 pub(crate) async fn api_enable(
     _: SimulatorCaller,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
+    q: web::Query<SkillQuery>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AlexaError> {
+    let state = state.with_skill(q.skill.as_deref()).await?;
     let body: EnableJson = optional_json(&body)?;
     let choice = redirect_choice(body.redirect.as_deref())?;
+    if !body.link.unwrap_or(!state.skill.skip_on_enablement) {
+        return Ok(HttpResponse::Ok().json(link::enable_without_linking(&state, &id).await?));
+    }
     Ok(HttpResponse::Ok().json(link::enable(&state, &id, choice).await?))
 }
 
@@ -234,7 +274,7 @@ pub(crate) fn redirect_choice(text: Option<&str>) -> Result<RedirectChoice, Alex
     post,
     path = "/alexa/api/users/{id}/refresh",
     tag = "alexa",
-    params(("id" = String, Path, description = "Simulated user id `amzn1.ask.account.…`")),
+    params(("id" = String, Path, description = "Simulated user id `amzn1.ask.account.…`"), crate::alexa::json_api::SkillQuery),
     request_body(content = Option<Object>, content_type = "application/json", description = "`{}`"),
     responses((status = 200, description = "The refresh, with the findings of its answer (a refused refresh unlinks, as on Alexa)", body = crate::alexa::refresh::Refreshed), (status = 400, description = "bad_request: not linked, or a missing `Content-Type: application/json`", body = crate::alexa::docs::AlexaErrorBody), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
@@ -242,7 +282,9 @@ pub(crate) async fn api_refresh(
     _: SimulatorCaller,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
+    q: web::Query<SkillQuery>,
 ) -> Result<HttpResponse, AlexaError> {
+    let state = state.with_skill(q.skill.as_deref()).await?;
     Ok(HttpResponse::Ok().json(super::refresh::refresh_now(&state, &id).await?))
 }
 
@@ -259,7 +301,7 @@ pub(crate) struct PasteJson {
     post,
     path = "/alexa/api/users/{id}/paste",
     tag = "alexa",
-    params(("id" = String, Path, description = "Simulated user id `amzn1.ask.account.…`")),
+    params(("id" = String, Path, description = "Simulated user id `amzn1.ask.account.…`"), crate::alexa::json_api::SkillQuery),
     request_body(content = crate::alexa::json_api::PasteJson, content_type = "application/json"),
     responses((status = 200, description = "Linked, with every finding of the flow", body = crate::alexa::link::Linked), (status = 400, description = "bad_request, state_mismatch, provider_error, token_exchange_failed or link_refused (the last two with `flow_id` and `findings`)", body = crate::alexa::docs::AlexaErrorBody), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
@@ -267,8 +309,10 @@ pub(crate) async fn api_paste(
     _: SimulatorCaller,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
+    q: web::Query<SkillQuery>,
     body: web::Json<PasteJson>,
 ) -> Result<HttpResponse, AlexaError> {
+    let state = state.with_skill(q.skill.as_deref()).await?;
     Ok(HttpResponse::Ok().json(super::callback::paste(&state, &id, &body.address).await?))
 }
 
@@ -277,7 +321,7 @@ pub(crate) async fn api_paste(
     post,
     path = "/alexa/api/users/{id}/disable",
     tag = "alexa",
-    params(("id" = String, Path, description = "Simulated user id `amzn1.ask.account.…`")),
+    params(("id" = String, Path, description = "Simulated user id `amzn1.ask.account.…`"), crate::alexa::json_api::SkillQuery),
     request_body(content = Option<Object>, content_type = "application/json", description = "`{}`"),
     responses((status = 200, description = "Whether a link was removed", body = crate::alexa::docs::Unlinked), (status = 400, description = "bad_request (including a missing `Content-Type: application/json`)", body = crate::alexa::docs::AlexaErrorBody), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
@@ -285,7 +329,9 @@ pub(crate) async fn api_disable(
     _: SimulatorCaller,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
+    q: web::Query<SkillQuery>,
 ) -> Result<HttpResponse, AlexaError> {
+    let state = state.with_skill(q.skill.as_deref()).await?;
     let removed = link::disable(&state, &id).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"unlinked": removed})))
 }
@@ -295,7 +341,7 @@ pub(crate) async fn api_disable(
     post,
     path = "/alexa/api/users/{id}/talk",
     tag = "alexa",
-    params(("id" = String, Path, description = "Simulated user id `amzn1.ask.account.…`")),
+    params(("id" = String, Path, description = "Simulated user id `amzn1.ask.account.…`"), crate::alexa::json_api::SkillQuery),
     request_body(content = crate::alexa::talk::TalkInput, content_type = "application/json"),
     responses((status = 200, description = "What was sent to the skill and what it answered", body = crate::alexa::talk::TalkResult), (status = 400, description = "bad_request (including a missing `Content-Type: application/json`)", body = crate::alexa::docs::AlexaErrorBody), (status = 404, description = "not_found", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
 )]
@@ -303,8 +349,10 @@ pub(crate) async fn api_talk(
     _: SimulatorCaller,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
+    q: web::Query<SkillQuery>,
     body: web::Json<TalkInput>,
 ) -> Result<HttpResponse, AlexaError> {
+    let state = state.with_skill(q.skill.as_deref()).await?;
     Ok(HttpResponse::Ok().json(talk::talk(&state, &id, &body).await?))
 }
 

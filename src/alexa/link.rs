@@ -3,7 +3,7 @@
 //! lazy refresh near expiry, unlink on refresh failure or "Disable skill".
 
 use super::deliver::{self, SentRequest};
-use super::oauth::{self, FlowCtx, LinkingConfig};
+use super::oauth::{self, FlowCtx};
 use super::rules::{self, RedirectChoice};
 use super::{AlexaError, LinkFailure};
 use crate::alexa::SimulatorState;
@@ -37,7 +37,7 @@ pub struct Enabled {
 /// links as, so advancing that client's virtual clock makes its stored
 /// tokens expire here too and the next request refreshes them.
 pub(crate) fn link_now(state: &SimulatorState) -> i64 {
-    state.clock.now_for(&state.settings.alexa_client_id())
+    state.clock.now_for(&state.skill.linking.client_id)
 }
 
 /// "Enable skill": the authorize URL to send the browser to, after checking
@@ -50,26 +50,9 @@ pub async fn enable(
 ) -> Result<Enabled, AlexaError> {
     let user = super::user(state, user_id).await?;
     // Enabling comes first (a new userId after a disable), then linking.
-    let skill_event = if user.skill_enabled {
-        None
-    } else {
-        let skill_user = deliver::skill_user_id(state, &user).await?;
-        state
-            .store
-            .set_alexa_enablement(user_id, true, Some(&skill_user))
-            .await?;
-        deliver::note_plain(
-            state,
-            user_id,
-            state.clock.now(),
-            "enable",
-            format!("skill enabled; the skill sees userId {skill_user}"),
-        )
-        .await;
-        deliver::skill_event(state, &user, &skill_user, SKILL_ENABLED, None).await?
-    };
+    let skill_event = enable_only(state, &user).await?;
     let s = &state.settings;
-    let cfg = LinkingConfig::from_settings(s);
+    let cfg = &state.skill.linking;
     let strict = rules::strict(state);
     let region = deliver::region_of(&user);
     let regional = region.redirect_uri(&cfg.vendor_id);
@@ -111,7 +94,7 @@ pub async fn enable(
     )
     .await;
     let mut findings =
-        rules::record(&flow, "enable skill", &rules::uri_findings(&cfg, strict)).await;
+        rules::record(&flow, "enable skill", &rules::uri_findings(cfg, strict)).await;
     let http = &state.runtime.http;
     let preflight = rules::preflight(http, &regional_url, &regional, region).await;
     flow.note(
@@ -132,6 +115,7 @@ pub async fn enable(
             );
             flow.note("result", format!("{reason}; not linked")).await;
             return Err(AlexaError::Unlinked(Box::new(LinkFailure {
+                skill_name: state.skill.name.clone(),
                 code: "link_refused",
                 reason,
                 flow_id,
@@ -174,6 +158,7 @@ pub async fn enable(
                 flow_id: flow_id.clone(),
                 state_hash: digest(csrf.secret()),
                 user_id: user_id.to_owned(),
+                skill_key: state.skill.key.clone(),
                 pkce_verifier: pkce.map(|(_, v)| v.secret().to_owned()),
                 redirect_uri: redirect_uri.clone(),
                 expires_at: now + ATTEMPT_TTL_SECONDS,
@@ -201,6 +186,64 @@ pub async fn enable(
     })
 }
 
+/// "Enable skill" of a skill that allows enabling without account linking
+/// (`skip_on_enablement`): enabled, not linked; the user links later.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct EnabledOnly {
+    pub skill: String,
+    /// The userId the skill sees.
+    pub skill_user_id: String,
+    /// Always false: no linking was started.
+    pub linking_started: bool,
+    /// The `AlexaSkillEvent.SkillEnabled` sent, when the skill was not enabled yet.
+    pub skill_event: Option<SentRequest>,
+}
+
+/// Enables without linking, as Alexa does for a skill whose account linking
+/// is optional at enablement.
+pub async fn enable_without_linking(
+    state: &SimulatorState,
+    user_id: &str,
+) -> Result<EnabledOnly, AlexaError> {
+    let user = super::user(state, user_id).await?;
+    let skill_event = enable_only(state, &user).await?;
+    let user = super::user(state, user_id).await?;
+    Ok(EnabledOnly {
+        skill: state.skill.key.clone(),
+        skill_user_id: deliver::skill_user_id(state, &user).await?,
+        linking_started: false,
+        skill_event,
+    })
+}
+
+/// Enables the skill for the user without linking (a new userId after a
+/// disable, and `SkillEnabled`); nothing if it is enabled already.
+pub async fn enable_only(
+    state: &SimulatorState,
+    user: &crate::store::AlexaUser,
+) -> Result<Option<SentRequest>, AlexaError> {
+    if user.skill_enabled {
+        return Ok(None);
+    }
+    let skill_user = deliver::skill_user_id(state, user).await?;
+    state
+        .store
+        .set_alexa_enablement(&user.id, &state.skill.key, true, Some(&skill_user))
+        .await?;
+    deliver::note_plain(
+        state,
+        &user.id,
+        state.clock.now(),
+        "enable",
+        format!(
+            "skill {} enabled; the skill sees userId {skill_user}",
+            state.skill.key
+        ),
+    )
+    .await;
+    deliver::skill_event(state, user, &skill_user, SKILL_ENABLED, None).await
+}
+
 pub(super) fn store_token(
     state: &SimulatorState,
     user_id: &str,
@@ -209,14 +252,15 @@ pub(super) fn store_token(
     old_refresh: Option<&str>,
     now: i64,
 ) -> AlexaLink {
-    let s = &state.settings;
+    let cfg = &state.skill.linking;
     let lifetime = token
         .expires_in()
         // Any provider may answer anything: keep huge values from wrapping.
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(s.simulator.default_token_expiration_seconds);
+        .unwrap_or(cfg.default_expiration_seconds);
     AlexaLink {
         user_id: user_id.to_owned(),
+        skill_key: state.skill.key.clone(),
         flow_id: flow_id.to_owned(),
         access_token: token.access_token().secret().to_owned(),
         // A refresh response without a refresh token keeps the old one.
@@ -228,7 +272,7 @@ pub(super) fn store_token(
         scopes: token
             .scopes()
             .map(|v| v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "))
-            .unwrap_or_else(|| s.simulator.scopes.clone()),
+            .unwrap_or_else(|| cfg.scopes.join(" ")),
         linked_at: now,
         refreshed_at: None,
         refresh_failures: 0,
@@ -268,9 +312,10 @@ pub async fn disable(state: &SimulatorState, user_id: &str) -> Result<bool, Alex
     let user = super::user(state, user_id).await?;
     // Not while a refresh is saving a new token: it would bring the link back.
     let guard = state.runtime.refresh_lock.lock().await;
-    let link = state.store.alexa_link(user_id).await?;
-    let removed = state.store.delete_alexa_link(user_id).await?;
-    state.store.set_alexa_session(user_id, None).await?;
+    let key = &state.skill.key;
+    let link = state.store.alexa_link(user_id, key).await?;
+    let removed = state.store.delete_alexa_link(user_id, key).await?;
+    state.store.set_alexa_session(user_id, key, None).await?;
     drop(guard);
     if user.skill_enabled || link.is_some() {
         // The skill hears of it under the userId it knew; the next enable
@@ -278,14 +323,14 @@ pub async fn disable(state: &SimulatorState, user_id: &str) -> Result<bool, Alex
         let skill_user = deliver::skill_user_id(state, &user).await?;
         state
             .store
-            .set_alexa_enablement(user_id, false, None)
+            .set_alexa_enablement(user_id, key, false, None)
             .await?;
         deliver::note_plain(
             state,
             user_id,
             state.clock.now(),
             "disable",
-            format!("skill disabled; tokens deleted; userId {skill_user} is retired"),
+            format!("skill {key} disabled; tokens deleted; userId {skill_user} is retired"),
         )
         .await;
         deliver::skill_event(state, &user, &skill_user, SKILL_DISABLED, None).await?;

@@ -18,6 +18,8 @@ pub mod oauth;
 pub mod pages;
 pub mod refresh;
 pub mod rules;
+pub mod skills;
+pub mod skills_api;
 pub mod talk;
 
 use crate::clock::Clock;
@@ -48,6 +50,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .app_data(query_config)
         .route("/alexa", web::get().to(pages::home_page))
         .route("/alexa/users", web::post().to(pages::create_user_form))
+        .route("/alexa/skills", web::post().to(pages::create_skill_form))
+        .route(
+            "/alexa/skills/{key}/delete",
+            web::post().to(pages::delete_skill_form),
+        )
+        .route("/alexa/api/skills", web::get().to(skills_api::api_skills))
+        .route(
+            "/alexa/api/skills/{key}",
+            web::get().to(skills_api::api_skill),
+        )
+        .route(
+            "/alexa/api/skills/{key}",
+            web::put().to(skills_api::api_put_skill),
+        )
+        .route(
+            "/alexa/api/skills/{key}",
+            web::delete().to(skills_api::api_delete_skill),
+        )
         .route("/alexa/users/{id}", web::get().to(pages::user_page))
         .route(
             "/alexa/users/{id}/enable",
@@ -126,6 +146,9 @@ pub struct SimulatorState {
     pub store: Store,
     pub clock: Clock,
     pub runtime: SimulatorRuntime,
+    /// The simulated skill in play (`skills::SimulatedSkill`): the default
+    /// one unless a handler picked another with `with_skill`.
+    pub skill: Arc<skills::SimulatedSkill>,
 }
 
 /// The simulator's own parts, built once at start.
@@ -238,6 +261,8 @@ impl SimulatorRuntime {
 pub struct LinkFailure {
     /// `token_exchange_failed` or `link_refused` (strict mode).
     pub code: &'static str,
+    /// The simulated skill's name, as Alexa's message says it.
+    pub skill_name: String,
     pub reason: String,
     pub flow_id: String,
     pub findings: Vec<crate::store::FlowFinding>,
@@ -267,7 +292,7 @@ pub enum AlexaError {
     Provider { error: String, description: String },
     /// The link failed as Alexa would fail it: the code exchange, or (in
     /// strict mode) one of Alexa's rules.
-    #[error("We were unable to link mock music at this time. {}", .0.reason)]
+    #[error("We were unable to link {} at this time. {}", .0.skill_name, .0.reason)]
     Unlinked(Box<LinkFailure>),
     #[error("The simulator is misconfigured: {0}")]
     Config(String),
@@ -412,7 +437,11 @@ pub async fn user(state: &SimulatorState, id: &str) -> Result<AlexaUser, AlexaEr
     if !id.starts_with("amzn1.ask.account.") || id.len() > 200 || !is_plain_id(id) {
         return Err(not_found());
     }
-    state.store.alexa_user(id).await?.ok_or_else(not_found)
+    state
+        .store
+        .alexa_user(id, &state.skill.key)
+        .await?
+        .ok_or_else(not_found)
 }
 
 /// Ids this simulator hands out are ASCII letters, digits, `.`, `-` and `_`;
@@ -441,7 +470,7 @@ pub async fn create_user(
             "A name cannot contain control characters.".into(),
         ));
     }
-    let count = state.store.alexa_users().await?.len();
+    let count = state.store.alexa_users(&state.skill.key).await?.len();
     let name = name
         .map(str::to_owned)
         .unwrap_or_else(|| format!("Alexa user {}", count + 1));
@@ -451,17 +480,7 @@ pub async fn create_user(
         .store
         .insert_alexa_user(&id, &name, region, now)
         .await?;
-    Ok(AlexaUser {
-        skill_user_id: Some(id.clone()),
-        id,
-        name,
-        session_id: None,
-        session_attributes: None,
-        created_at: now,
-        region: region.to_owned(),
-        skill_enabled: false,
-        session_state: None,
-    })
+    user(state, &id).await
 }
 
 /// One of Alexa's regions, NA, EU or FE (case-insensitive).

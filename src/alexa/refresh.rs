@@ -4,7 +4,7 @@
 
 use super::deliver;
 use super::link::{describe, link_now, store_token};
-use super::oauth::{self, FlowCtx, LinkingConfig, Measured};
+use super::oauth::{self, FlowCtx, Measured};
 use super::rules;
 use super::AlexaError;
 use crate::alexa::SimulatorState;
@@ -45,14 +45,14 @@ pub struct Refreshed {
 /// whatever its expiry, as Alexa would at expiry.
 pub async fn refresh_now(state: &SimulatorState, user_id: &str) -> Result<Refreshed, AlexaError> {
     super::user(state, user_id).await?;
-    let Some(before) = state.store.alexa_link(user_id).await? else {
+    let Some(before) = state.store.alexa_link(user_id, &state.skill.key).await? else {
         return Err(AlexaError::BadRequest(
             "The user is not linked: there is nothing to refresh.".into(),
         ));
     };
     let seen = state.store.flow_findings(&before.flow_id).await?.len();
     token(state, user_id, true).await?;
-    let after = state.store.alexa_link(user_id).await?;
+    let after = state.store.alexa_link(user_id, &state.skill.key).await?;
     let mut findings = state.store.flow_findings(&before.flow_id).await?;
     Ok(Refreshed {
         user_id: user_id.to_owned(),
@@ -74,7 +74,7 @@ async fn token(
 ) -> Result<Option<String>, AlexaError> {
     let margin = state.settings.simulator.refresh_margin_seconds;
     let fresh = |l: &AlexaLink, now: i64| !force && l.expires_at - margin > now;
-    match state.store.alexa_link(user_id).await? {
+    match state.store.alexa_link(user_id, &state.skill.key).await? {
         None => return Ok(None),
         Some(l) if fresh(&l, link_now(state)) => return Ok(Some(l.access_token)),
         Some(_) => {}
@@ -83,7 +83,7 @@ async fn token(
     // refresh would present a spent token and break the link.
     let _guard = state.runtime.refresh_lock.lock().await;
     let now = link_now(state);
-    let Some(link) = state.store.alexa_link(user_id).await? else {
+    let Some(link) = state.store.alexa_link(user_id, &state.skill.key).await? else {
         return Ok(None);
     };
     if fresh(&link, now) {
@@ -109,7 +109,10 @@ async fn token(
             return Ok(Some(link.access_token));
         }
         if policy == StaleToken::Drop {
-            state.store.delete_alexa_link(user_id).await?;
+            state
+                .store
+                .delete_alexa_link(user_id, &state.skill.key)
+                .await?;
             flow.note(
                 "refresh",
                 "the access token expired and there is no refresh token; unlinked (alexa_stale_token = drop)",
@@ -127,7 +130,7 @@ async fn token(
             // Said once, not on every request.
             state
                 .store
-                .note_refresh_failure(user_id, 1, i64::MAX)
+                .note_refresh_failure(user_id, &state.skill.key, 1, i64::MAX)
                 .await?;
             flow.note(
                 "refresh",
@@ -137,7 +140,7 @@ async fn token(
         }
         return Ok(Some(link.access_token));
     };
-    let cfg = LinkingConfig::from_settings(&state.settings);
+    let cfg = &state.skill.linking;
     // A refresh carries no redirect URL; the client is the linking's.
     let client = cfg
         .client(&state.settings.alexa_redirect_url())
@@ -199,7 +202,7 @@ async fn token(
                     .min(MAX_BACKOFF_SECONDS);
                 state
                     .store
-                    .note_refresh_failure(user_id, failures, now + wait)
+                    .note_refresh_failure(user_id, &state.skill.key, failures, now + wait)
                     .await?;
                 let sent = match stale(&link) {
                     Some(_) if link.expires_at > now => "the token, still valid, is sent",
@@ -214,7 +217,10 @@ async fn token(
                 tracing::warn!(event = "alexa_refresh_retry", user = %user_id, reason = %why, wait, "refresh failed; will retry");
                 return Ok(stale(&link));
             }
-            state.store.delete_alexa_link(user_id).await?;
+            state
+                .store
+                .delete_alexa_link(user_id, &state.skill.key)
+                .await?;
             flow.note("refresh", format!("refresh failed: {why}; unlinked"))
                 .await;
             tracing::warn!(event = "alexa_refresh_failed", user = %user_id, reason = %why, "refresh failed; unlinked");

@@ -192,7 +192,10 @@ pub async fn talk(
         slots: BTreeMap::new(),
         linked: token.is_some(),
         user_id: skill_user.clone(),
-        skill_endpoint: state.settings.alexa_skill_endpoint(),
+        skill_endpoint: state
+            .skill
+            .endpoint_for(deliver::region_of(&user))
+            .to_owned(),
         request: serde_json::Value::Null,
         status: None,
         response: None,
@@ -222,7 +225,7 @@ pub async fn talk(
                 };
                 state
                     .store
-                    .set_alexa_session_state(user_id, Some(&serde_json::to_string(&next).unwrap_or_default()))
+                    .set_alexa_session_state(user_id, &user.skill_key, Some(&serde_json::to_string(&next).unwrap_or_default()))
                     .await?;
                 result.request_type = "(none: Alexa played the reprompt)".into();
                 result.speech = Some(reprompt.clone());
@@ -255,7 +258,7 @@ pub async fn talk(
         return Ok(result);
     }
 
-    let locale = Some("en-US".to_owned());
+    let locale = Some(state.skill.locale.clone());
     let timestamp = iso_timestamp(now);
     let request = match spoken {
         Spoken::Launch => KnownRequest::LaunchRequest(LaunchRequest {
@@ -309,7 +312,7 @@ pub async fn talk(
     result.request_type = envelope.request.type_name().to_owned();
     result.request = deliver::redacted(&envelope);
 
-    let d = deliver::deliver(state, &envelope).await;
+    let d = deliver::deliver(state, &user, &envelope).await;
     result.status = d.status;
     match d.outcome {
         Ok(response) => {
@@ -330,7 +333,7 @@ pub async fn talk(
                 .to_string();
                 state
                     .store
-                    .set_alexa_session(user_id, Some((&session_id, &attrs)))
+                    .set_alexa_session(user_id, &user.skill_key, Some((&session_id, &attrs)))
                     .await?;
                 let next = SessionState {
                     reprompt: result.reprompt.clone(),
@@ -341,11 +344,15 @@ pub async fn talk(
                     .store
                     .set_alexa_session_state(
                         user_id,
+                        &user.skill_key,
                         Some(&serde_json::to_string(&next).unwrap_or_default()),
                     )
                     .await?;
             } else {
-                state.store.set_alexa_session(user_id, None).await?;
+                state
+                    .store
+                    .set_alexa_session(user_id, &user.skill_key, None)
+                    .await?;
             }
             result.response = Some(response);
         }
@@ -369,7 +376,12 @@ pub async fn talk(
                         .await?,
                     );
                 }
-                None => state.store.set_alexa_session(user_id, None).await?,
+                None => {
+                    state
+                        .store
+                        .set_alexa_session(user_id, &user.skill_key, None)
+                        .await?
+                }
             }
         }
     }
@@ -422,9 +434,9 @@ fn slot_objects(
             .and_then(|k| Some((k, model.resolve(k, value)?)))
             .map(|(k, r)| match r {
                 Resolved::Match { name, id } => {
-                    resolutions(&state.settings.simulator.skill_id, k, Some((&name, &id)))
+                    resolutions(&state.skill.skill_id, k, Some((&name, &id)))
                 }
-                Resolved::NoMatch => resolutions(&state.settings.simulator.skill_id, k, None),
+                Resolved::NoMatch => resolutions(&state.skill.skill_id, k, None),
             });
         out.insert(
             name.clone(),

@@ -7,11 +7,13 @@ mod load;
 mod proxy;
 mod sections;
 mod seeds;
+mod skills;
 
 use lists::{hosts_list, roles_list};
 pub use proxy::{valid_upstream_name, ProxyUpstream};
 pub use sections::{SimulatorSettings, SkillSettings, StaleToken, ToolboxSettings};
 pub use seeds::{ClientSeed, UserSeed};
+pub use skills::{valid_skill_key, SkillSpec, DEFAULT_SKILL_KEY};
 
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -261,6 +263,7 @@ impl Settings {
             )));
         }
         proxy::validate(&self.proxy_upstreams)?;
+        skills::validate(&self.simulator.skills)?;
         if self.roles.is_empty() {
             return Err(ConfigError::Invalid(
                 "roles must name at least one role".into(),
@@ -323,12 +326,21 @@ impl Settings {
     pub fn effective(&self) -> serde_json::Value {
         let mut value = serde_json::to_value(self).unwrap_or_default();
         if let Some(map) = value.as_object_mut() {
+            let hide = |v: &mut serde_json::Value| {
+                if let Some(text) = v.as_str() {
+                    let digest = crate::store::digest(text);
+                    *v = serde_json::Value::String(format!("(secret, sha256 {})", &digest[..8]));
+                }
+            };
             for key in SECRET_KEYS {
                 if let Some(v) = map.get_mut(*key) {
-                    if let Some(text) = v.as_str() {
-                        let digest = crate::store::digest(text);
-                        *v =
-                            serde_json::Value::String(format!("(secret, sha256 {})", &digest[..8]));
+                    hide(v);
+                }
+            }
+            if let Some(skills) = map.get_mut("alexa_skills").and_then(|s| s.as_object_mut()) {
+                for skill in skills.values_mut() {
+                    if let Some(v) = skill.get_mut("client_secret") {
+                        hide(v);
                     }
                 }
             }

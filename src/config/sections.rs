@@ -122,6 +122,10 @@ pub struct SimulatorSettings {
     /// failure, not a warning.
     #[serde(rename = "alexa_strict")]
     pub strict: bool,
+    /// More simulated skills, by key, each its own console form; the
+    /// `alexa_*` settings above are the skill `default`.
+    #[serde(rename = "alexa_skills")]
+    pub skills: std::collections::BTreeMap<String, super::SkillSpec>,
 }
 
 /// What Alexa sends when the access token has expired and no fresh one can
@@ -159,6 +163,7 @@ impl Default for SimulatorSettings {
             stale_token: StaleToken::Send,
             refresh_backoff_seconds: 60,
             strict: false,
+            skills: Default::default(),
         }
     }
 }

@@ -222,6 +222,9 @@ pub async fn prepare(settings: Settings, clock: Clock) -> Result<Services, Start
         store: store.clone(),
         clock: clock.clone(),
         runtime,
+        skill: Arc::new(crate::alexa::skills::SimulatedSkill::default_skill(
+            &settings,
+        )),
     };
     let admin = AdminState {
         settings: settings.clone(),

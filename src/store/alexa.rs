@@ -8,6 +8,9 @@ use sqlx::Row;
 pub struct AlexaUser {
     pub id: String,
     pub name: String,
+    /// The simulated skill this view of the user is for (`default`: the
+    /// skill of the `alexa_*` settings); the fields below are per skill.
+    pub skill_key: String,
     pub session_id: Option<String>,
     /// JSON object text.
     pub session_attributes: Option<String>,
@@ -25,6 +28,7 @@ pub struct AlexaUser {
 #[derive(Clone)]
 pub struct AlexaLink {
     pub user_id: String,
+    pub skill_key: String,
     pub flow_id: String,
     pub access_token: String,
     pub refresh_token: Option<String>,
@@ -41,6 +45,7 @@ impl std::fmt::Debug for AlexaLink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AlexaLink")
             .field("user_id", &self.user_id)
+            .field("skill_key", &self.skill_key)
             .field("flow_id", &self.flow_id)
             .field("expires_at", &self.expires_at)
             .field("scopes", &self.scopes)
@@ -54,6 +59,7 @@ pub struct LinkAttempt {
     pub flow_id: String,
     pub state_hash: String,
     pub user_id: String,
+    pub skill_key: String,
     pub pkce_verifier: Option<String>,
     pub redirect_uri: String,
     pub expires_at: i64,
@@ -76,10 +82,11 @@ pub struct FlowEntry {
     pub body: String,
 }
 
-fn user_from_row(row: &sqlx::any::AnyRow) -> Result<AlexaUser, StoreError> {
+fn user_from_row(row: &sqlx::any::AnyRow, skill_key: &str) -> Result<AlexaUser, StoreError> {
     Ok(AlexaUser {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
+        skill_key: skill_key.to_owned(),
         session_id: row.try_get("session_id")?,
         session_attributes: row.try_get("session_attributes")?,
         created_at: row.try_get("created_at")?,
@@ -90,13 +97,18 @@ fn user_from_row(row: &sqlx::any::AnyRow) -> Result<AlexaUser, StoreError> {
     })
 }
 
-const USER_COLUMNS: &str = "id, name, session_id, session_attributes, created_at, region, \
-     skill_user_id, skill_enabled, session_state";
+/// A user as one skill sees it: the user row and its enablement row, if any.
+const USER_SELECT: &str = "SELECT u.id, u.name, u.created_at, u.region, e.session_id, \
+     e.session_attributes, e.skill_user_id, COALESCE(e.enabled, 0) AS skill_enabled, \
+     e.session_state FROM alexa_users u \
+     LEFT JOIN alexa_enablements e ON e.user_id = u.id AND e.skill_key = $1";
 
 /// One entry of a simulated user's event log (`alexa_events`).
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct AlexaEvent {
     pub user_id: String,
+    /// The simulated skill it concerns.
+    pub skill_key: String,
     pub at: i64,
     /// skill_event | session_ended | refresh | relink
     pub kind: String,
@@ -118,16 +130,25 @@ impl Store {
         region: &str,
         now: i64,
     ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO alexa_users (id, name, created_at, region, skill_user_id) \
-             VALUES ($1, $2, $3, $4, $1)",
+            "INSERT INTO alexa_users (id, name, created_at, region) VALUES ($1, $2, $3, $4)",
         )
         .bind(id)
         .bind(name)
         .bind(now)
         .bind(region)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        // The default skill sees the account id itself until a disable.
+        sqlx::query(
+            "INSERT INTO alexa_enablements (user_id, skill_key, skill_user_id) \
+             VALUES ($1, 'default', $1)",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -145,32 +166,48 @@ impl Store {
     pub async fn set_alexa_enablement(
         &self,
         id: &str,
+        skill_key: &str,
         enabled: bool,
         skill_user_id: Option<&str>,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE alexa_users SET skill_enabled = $1, skill_user_id = $2 WHERE id = $3")
-            .bind(i64::from(enabled))
-            .bind(skill_user_id)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO alexa_enablements (user_id, skill_key, enabled, skill_user_id) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, skill_key) DO UPDATE SET \
+             enabled = excluded.enabled, skill_user_id = excluded.skill_user_id",
+        )
+        .bind(id)
+        .bind(skill_key)
+        .bind(i64::from(enabled))
+        .bind(skill_user_id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     /// Sets the userId the skill sees if none is set yet; returns the one in force.
-    pub async fn ensure_skill_user_id(&self, id: &str, fresh: &str) -> Result<String, StoreError> {
+    pub async fn ensure_skill_user_id(
+        &self,
+        id: &str,
+        skill_key: &str,
+        fresh: &str,
+    ) -> Result<String, StoreError> {
         sqlx::query(
-            "UPDATE alexa_users SET skill_user_id = $1 WHERE id = $2 AND skill_user_id IS NULL",
+            "INSERT INTO alexa_enablements (user_id, skill_key, skill_user_id) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id, skill_key) DO UPDATE SET skill_user_id = \
+             COALESCE(alexa_enablements.skill_user_id, excluded.skill_user_id)",
         )
-        .bind(fresh)
         .bind(id)
+        .bind(skill_key)
+        .bind(fresh)
         .execute(&self.pool)
         .await?;
-        let current: Option<String> =
-            sqlx::query_scalar("SELECT skill_user_id FROM alexa_users WHERE id = $1")
-                .bind(id)
-                .fetch_one(&self.pool)
-                .await?;
+        let current: Option<String> = sqlx::query_scalar(
+            "SELECT skill_user_id FROM alexa_enablements WHERE user_id = $1 AND skill_key = $2",
+        )
+        .bind(id)
+        .bind(skill_key)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(current.unwrap_or_else(|| fresh.to_owned()))
     }
 
@@ -178,14 +215,28 @@ impl Store {
     pub async fn set_alexa_session_state(
         &self,
         id: &str,
+        skill_key: &str,
         state: Option<&str>,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE alexa_users SET session_state = $1 WHERE id = $2")
-            .bind(state)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE alexa_enablements SET session_state = $1 WHERE user_id = $2 AND skill_key = $3",
+        )
+        .bind(state)
+        .bind(id)
+        .bind(skill_key)
+        .execute(&self.pool)
+        .await?;
         Ok(())
+    }
+
+    /// The (user, skill) pairs with a row: the skills each user has used.
+    pub async fn alexa_enablement_keys(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT skill_key FROM alexa_enablements WHERE user_id = $1 ORDER BY skill_key",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// Appends to a user's event log.
@@ -196,7 +247,7 @@ impl Store {
             .unwrap_or(0);
         sqlx::query(
             "INSERT INTO alexa_events (id, user_id, seq, at, kind, summary, request, status, \
-             response) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             response, skill_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(uuid::Uuid::new_v4().to_string())
         .bind(&e.user_id)
@@ -211,22 +262,26 @@ impl Store {
         })
         .bind(e.status)
         .bind(&e.response)
+        .bind(&e.skill_key)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    /// A user's event log, oldest first (the last `limit`).
+    /// A user's event log with one skill, oldest first (the last `limit`).
     pub async fn alexa_events(
         &self,
         user_id: &str,
+        skill_key: &str,
         limit: i64,
     ) -> Result<Vec<AlexaEvent>, StoreError> {
         let mut out = sqlx::query(
-            "SELECT user_id, at, kind, summary, request, status, response FROM alexa_events \
-             WHERE user_id = $1 ORDER BY seq DESC, id LIMIT $2",
+            "SELECT user_id, skill_key, at, kind, summary, request, status, response \
+             FROM alexa_events WHERE user_id = $1 AND skill_key = $2 \
+             ORDER BY seq DESC, id LIMIT $3",
         )
         .bind(user_id)
+        .bind(skill_key)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?
@@ -235,6 +290,7 @@ impl Store {
             let request: String = row.try_get("request")?;
             Ok(AlexaEvent {
                 user_id: row.try_get("user_id")?,
+                skill_key: row.try_get("skill_key")?,
                 at: row.try_get("at")?,
                 kind: row.try_get("kind")?,
                 summary: row.try_get("summary")?,
@@ -253,191 +309,55 @@ impl Store {
         Ok(out)
     }
 
-    pub async fn alexa_users(&self) -> Result<Vec<AlexaUser>, StoreError> {
-        sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM alexa_users ORDER BY created_at, id"
-        ))
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(user_from_row)
-        .collect()
+    /// Every simulated user, as `skill_key` sees them.
+    pub async fn alexa_users(&self, skill_key: &str) -> Result<Vec<AlexaUser>, StoreError> {
+        sqlx::query(&format!("{USER_SELECT} ORDER BY u.created_at, u.id"))
+            .bind(skill_key)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| user_from_row(row, skill_key))
+            .collect()
     }
 
-    pub async fn alexa_user(&self, id: &str) -> Result<Option<AlexaUser>, StoreError> {
-        sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM alexa_users WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(user_from_row)
-        .transpose()
+    /// A simulated user as `skill_key` sees them.
+    pub async fn alexa_user(
+        &self,
+        id: &str,
+        skill_key: &str,
+    ) -> Result<Option<AlexaUser>, StoreError> {
+        sqlx::query(&format!("{USER_SELECT} WHERE u.id = $2"))
+            .bind(skill_key)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(|row| user_from_row(row, skill_key))
+            .transpose()
     }
 
-    /// Opens, continues (`Some`) or closes (`None`) the user's skill session.
+    /// Opens, continues (`Some`) or closes (`None`) the user's session with a skill.
     pub async fn set_alexa_session(
         &self,
         user_id: &str,
+        skill_key: &str,
         session: Option<(&str, &str)>,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE alexa_users SET session_id = $1, session_attributes = $2, \
-             session_state = CASE WHEN $1 IS NULL THEN NULL ELSE session_state END WHERE id = $3",
+            "INSERT INTO alexa_enablements (user_id, skill_key, session_id, session_attributes) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, skill_key) DO UPDATE SET \
+             session_id = excluded.session_id, \
+             session_attributes = excluded.session_attributes, \
+             session_state = CASE WHEN excluded.session_id IS NULL THEN NULL \
+             ELSE alexa_enablements.session_state END",
         )
+        .bind(user_id)
+        .bind(skill_key)
         .bind(session.map(|s| s.0))
         .bind(session.map(|s| s.1))
-        .bind(user_id)
         .execute(&self.pool)
         .await?;
         Ok(())
-    }
-
-    pub async fn insert_link_attempt(&self, a: &LinkAttempt, now: i64) -> Result<(), StoreError> {
-        // One pending attempt per user: a new "Enable" replaces the old one.
-        sqlx::query("DELETE FROM alexa_link_attempts WHERE user_id = $1 OR expires_at <= $2")
-            .bind(&a.user_id)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        sqlx::query(
-            "INSERT INTO alexa_link_attempts \
-             (flow_id, state_hash, user_id, pkce_verifier, redirect_uri, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&a.flow_id)
-        .bind(&a.state_hash)
-        .bind(&a.user_id)
-        .bind(a.pkce_verifier.as_deref())
-        .bind(&a.redirect_uri)
-        .bind(now)
-        .bind(a.expires_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Removes and returns the live attempt with this state, so a state is
-    /// usable once.
-    pub async fn take_link_attempt(
-        &self,
-        state_hash: &str,
-        now: i64,
-    ) -> Result<Option<LinkAttempt>, StoreError> {
-        let row = sqlx::query(
-            "DELETE FROM alexa_link_attempts WHERE state_hash = $1 \
-             RETURNING flow_id, state_hash, user_id, pkce_verifier, redirect_uri, expires_at",
-        )
-        .bind(state_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|row| {
-            Ok(LinkAttempt {
-                flow_id: row.try_get("flow_id")?,
-                state_hash: row.try_get("state_hash")?,
-                user_id: row.try_get("user_id")?,
-                pkce_verifier: row.try_get("pkce_verifier")?,
-                redirect_uri: row.try_get("redirect_uri")?,
-                expires_at: row.try_get("expires_at")?,
-            })
-        })
-        .transpose()
-        .map(|a: Option<LinkAttempt>| a.filter(|a| a.expires_at > now))
-    }
-
-    /// The flow id of the user's pending attempt, if any.
-    pub async fn pending_link_flow(
-        &self,
-        user_id: &str,
-        now: i64,
-    ) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT flow_id FROM alexa_link_attempts WHERE user_id = $1 AND expires_at > $2",
-        )
-        .bind(user_id)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?)
-    }
-
-    pub async fn alexa_link(&self, user_id: &str) -> Result<Option<AlexaLink>, StoreError> {
-        let row = sqlx::query(
-            "SELECT user_id, flow_id, access_token, refresh_token, expires_at, scopes, linked_at, \
-             refreshed_at, refresh_failures, next_refresh_at FROM alexa_links WHERE user_id = $1",
-        )
-        .bind(user_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|row| {
-            Ok(AlexaLink {
-                user_id: row.try_get("user_id")?,
-                flow_id: row.try_get("flow_id")?,
-                access_token: row.try_get("access_token")?,
-                refresh_token: row.try_get("refresh_token")?,
-                expires_at: row.try_get("expires_at")?,
-                scopes: row.try_get("scopes")?,
-                linked_at: row.try_get("linked_at")?,
-                refreshed_at: row.try_get("refreshed_at")?,
-                refresh_failures: row.try_get("refresh_failures")?,
-                next_refresh_at: row.try_get("next_refresh_at")?,
-            })
-        })
-        .transpose()
-    }
-
-    pub async fn save_alexa_link(&self, l: &AlexaLink) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO alexa_links (user_id, flow_id, access_token, refresh_token, expires_at, \
-             scopes, linked_at, refreshed_at, refresh_failures, next_refresh_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             ON CONFLICT (user_id) DO UPDATE SET flow_id = excluded.flow_id, \
-             access_token = excluded.access_token, refresh_token = excluded.refresh_token, \
-             expires_at = excluded.expires_at, scopes = excluded.scopes, \
-             linked_at = excluded.linked_at, refreshed_at = excluded.refreshed_at, \
-             refresh_failures = excluded.refresh_failures, \
-             next_refresh_at = excluded.next_refresh_at",
-        )
-        .bind(&l.user_id)
-        .bind(&l.flow_id)
-        .bind(&l.access_token)
-        .bind(l.refresh_token.as_deref())
-        .bind(l.expires_at)
-        .bind(&l.scopes)
-        .bind(l.linked_at)
-        .bind(l.refreshed_at)
-        .bind(l.refresh_failures)
-        .bind(l.next_refresh_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Records a failed refresh that kept the link: the count and the backoff.
-    pub async fn note_refresh_failure(
-        &self,
-        user_id: &str,
-        failures: i64,
-        next_refresh_at: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE alexa_links SET refresh_failures = $1, next_refresh_at = $2 WHERE user_id = $3",
-        )
-        .bind(failures)
-        .bind(next_refresh_at)
-        .bind(user_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Unlinks; true if there was a link.
-    pub async fn delete_alexa_link(&self, user_id: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM alexa_links WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
     }
 
     /// Appends to a flow log; `seq` is assigned here.

@@ -8,6 +8,8 @@
 //! keeps the build independent of a live database.
 
 mod alexa;
+mod alexa_links;
+mod alexa_skills;
 mod cache;
 mod catalog;
 mod clients;
@@ -26,6 +28,7 @@ mod users;
 mod writer;
 
 pub use alexa::{AlexaEvent, AlexaLink, AlexaUser, FlowEntry, LinkAttempt};
+pub use alexa_skills::StoredSkill;
 pub use catalog::{
     AlbumRecord, ArtistRecord, NewAlbum, NewArtist, NewCatalog, NewTrack, Slice, TrackRecord,
 };

@@ -112,12 +112,13 @@ pub(crate) async fn link_callback(
 
 /// "Account linked", with the link's findings.
 pub(crate) fn linked_page(state: &SimulatorState, linked: &link::Linked) -> HttpResponse {
-    let back = user_path(&linked.user_id);
+    let back = user_path_for(&linked.skill, &linked.user_id);
+    let message = format!("{} has been successfully linked.", linked.skill_name);
     html(
         StatusCode::OK,
         &MessagePage {
             title: "Account linked",
-            message: "mock music has been successfully linked.",
+            message: &message,
             is_error: false,
             back: &back,
             findings: &linked.findings,

@@ -10,10 +10,19 @@ pub(crate) async fn enable_form(
     req: HttpRequest,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
+    q: web::Query<SkillQuery>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, SimulatorPageError> {
     check_csrf(&req, form.csrf_token.as_deref())?;
+    let state = state.with_skill(q.skill.as_deref()).await?;
     let choice = crate::alexa::json_api::redirect_choice(form.redirect.as_deref())?;
+    // A skill that may be enabled without linking only enables, unless the
+    // button was "Link account".
+    if state.skill.skip_on_enablement && form.link.is_none() {
+        link::enable_without_linking(&state, &id).await?;
+        let notice = "Skill enabled without account linking (the skill allows it); use \"Link account\" to link.";
+        return render_user(&req, &state, &id, StatusCode::OK, None, Some(notice)).await;
+    }
     let enabled = link::enable(&state, &id, choice).await?;
     Ok(redirect(StatusCode::SEE_OTHER, &enabled.authorize_url))
 }
@@ -31,9 +40,11 @@ pub(crate) async fn paste_form(
     req: HttpRequest,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
+    q: web::Query<SkillQuery>,
     form: web::Form<PasteForm>,
 ) -> Result<HttpResponse, SimulatorPageError> {
     check_csrf(&req, form.csrf_token.as_deref())?;
+    let state = state.with_skill(q.skill.as_deref()).await?;
     match crate::alexa::callback::paste(&state, &id, &form.address).await {
         Ok(linked) => Ok(super::flow::linked_page(&state, &linked)),
         Err(AlexaError::BadRequest(msg)) => {
@@ -49,9 +60,11 @@ pub(crate) async fn disable_form(
     req: HttpRequest,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
+    q: web::Query<SkillQuery>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, SimulatorPageError> {
     check_csrf(&req, form.csrf_token.as_deref())?;
+    let state = state.with_skill(q.skill.as_deref()).await?;
     let removed = link::disable(&state, &id).await?;
     let notice = if removed {
         "Skill disabled: the account link was deleted."

@@ -5,6 +5,7 @@
 use super::link::{self, Callback};
 use super::talk::{self, TalkInput, TalkResult};
 use super::AlexaError;
+use crate::alexa::json_api::SkillQuery;
 use crate::alexa::{SimulatorState, SimulatorUser};
 use crate::store::{AlexaUser, FlowEntry, FlowFinding};
 use crate::web::access;
@@ -20,9 +21,14 @@ use std::collections::{BTreeMap, HashMap};
 
 mod flow;
 mod flow_diagram;
+mod home;
 mod linking;
 
 pub(crate) use flow::{flow_entries, flow_page, link_callback};
+pub(crate) use home::{
+    create_skill_form, create_user_form, delete_skill_form, home_page, CsrfForm,
+};
+use home::{provider_view, ProviderView};
 pub(crate) use linking::{disable_form, enable_form, paste_form};
 
 /// An `AlexaError` shown to a person as a page.
@@ -118,106 +124,23 @@ pub(crate) fn with_cookie(mut res: HttpResponse, cookie: Option<Cookie<'static>>
     res
 }
 
-#[derive(Template)]
-#[template(path = "alexa_home.html")]
-struct HomePage<'a> {
-    users: Vec<UserRow>,
-    csrf_token: &'a str,
-    provider: ProviderView,
+/// A user's page for the skill in play (the default skill's has no query).
+pub(crate) fn user_path(state: &SimulatorState, id: &str) -> String {
+    user_path_for(&state.skill.key, id)
 }
 
-struct UserRow {
-    id: String,
-    name: String,
-    linked: bool,
+pub(crate) fn user_path_for(skill_key: &str, id: &str) -> String {
+    format!("/alexa/users/{id}{}", skill_query(skill_key))
 }
 
-struct ProviderView {
-    authorization_url: String,
-    token_url: String,
-    client_id: String,
-    scheme: String,
-    scopes: String,
-    pkce: bool,
-    skill_endpoint: String,
-    redirect_url: String,
-}
-
-fn provider_view(state: &SimulatorState) -> ProviderView {
-    let s = &state.settings;
-    ProviderView {
-        authorization_url: s.alexa_authorization_url(),
-        token_url: s.alexa_token_url(),
-        client_id: s.alexa_client_id(),
-        scheme: match s.simulator.access_token_scheme {
-            crate::config::AccessTokenScheme::HttpBasic => "HTTP_BASIC".into(),
-            crate::config::AccessTokenScheme::RequestBodyCredentials => {
-                "REQUEST_BODY_CREDENTIALS".into()
-            }
-        },
-        scopes: s.simulator.scopes.clone(),
-        pkce: s.simulator.pkce,
-        skill_endpoint: s.alexa_skill_endpoint(),
-        redirect_url: s.alexa_redirect_url(),
+/// `?skill=<key>` for a skill other than the default one, else nothing: the
+/// default skill's URLs stay what they always were.
+pub(crate) fn skill_query(skill_key: &str) -> String {
+    if skill_key == crate::config::DEFAULT_SKILL_KEY {
+        String::new()
+    } else {
+        format!("?skill={skill_key}")
     }
-}
-
-/// `GET /alexa`
-pub(super) async fn home_page(
-    _: SimulatorUser,
-    req: HttpRequest,
-    state: web::Data<SimulatorState>,
-) -> Result<HttpResponse, SimulatorPageError> {
-    let mut users = state.store.alexa_users().await?;
-    if users.is_empty() {
-        // A first visit gets a user to play with straight away.
-        users.push(super::create_user(&state, None, None).await?);
-    }
-    let mut rows = Vec::new();
-    for u in users {
-        let linked = state.store.alexa_link(&u.id).await?.is_some();
-        rows.push(UserRow {
-            id: u.id,
-            name: u.name,
-            linked,
-        });
-    }
-    let (token, cookie) = csrf(&req, &state);
-    Ok(with_cookie(
-        html(
-            StatusCode::OK,
-            &HomePage {
-                users: rows,
-                csrf_token: &token,
-                provider: provider_view(&state),
-            },
-        ),
-        cookie,
-    ))
-}
-
-#[derive(Deserialize)]
-pub(crate) struct CsrfForm {
-    csrf_token: Option<String>,
-    name: Option<String>,
-    /// "Enable skill": `regional`, `local`, or absent for `auto`.
-    redirect: Option<String>,
-}
-
-/// `POST /alexa/users`
-pub(super) async fn create_user_form(
-    _: SimulatorUser,
-    req: HttpRequest,
-    state: web::Data<SimulatorState>,
-    form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, SimulatorPageError> {
-    check_csrf(&req, form.csrf_token.as_deref())?;
-    let user = super::create_user(&state, form.name.as_deref(), None).await?;
-    Ok(redirect(StatusCode::SEE_OTHER, &user_path(&user.id)))
-}
-
-fn user_path(id: &str) -> String {
-    format!("/alexa/users/{id}")
 }
 
 #[derive(Template)]
@@ -242,6 +165,10 @@ struct UserPage<'a> {
     findings: Vec<FlowFinding>,
     strict: bool,
     regional_redirect_uri: String,
+    /// `?skill=…` for the form actions (empty for the default skill).
+    skill_q: String,
+    /// Every skill, for the switcher: key, name, the one shown.
+    skills: Vec<(String, String, bool)>,
 }
 
 struct LinkView {
@@ -337,21 +264,33 @@ async fn render_user(
 ) -> Result<HttpResponse, SimulatorPageError> {
     let user = super::user(state, id).await?;
     let now = link::link_now(state);
-    let link = state.store.alexa_link(id).await?.map(|l| LinkView {
-        flow_id: l.flow_id,
-        scopes: l.scopes,
-        expires_in: l.expires_at - now,
-        refreshed: l.refreshed_at.is_some(),
-        refresh_failures: l.refresh_failures,
-        next_refresh_in: l
-            .next_refresh_at
-            .filter(|at| *at != i64::MAX && *at > now)
-            .map(|at| at - now),
-    });
+    let skills = crate::alexa::skills::all(state)
+        .await?
+        .into_iter()
+        .map(|s| {
+            let shown = s.key == state.skill.key;
+            (s.key, s.name, shown)
+        })
+        .collect();
+    let link = state
+        .store
+        .alexa_link(id, &state.skill.key)
+        .await?
+        .map(|l| LinkView {
+            flow_id: l.flow_id,
+            scopes: l.scopes,
+            expires_in: l.expires_at - now,
+            refreshed: l.refreshed_at.is_some(),
+            refresh_failures: l.refresh_failures,
+            next_refresh_in: l
+                .next_refresh_at
+                .filter(|at| *at != i64::MAX && *at > now)
+                .map(|at| at - now),
+        });
     let relink_requested = link.is_none() && super::json_api::relink_requested(state, id).await?;
     let events = state
         .store
-        .alexa_events(id, 30)
+        .alexa_events(id, &state.skill.key, 30)
         .await?
         .iter()
         .rev()
@@ -368,7 +307,10 @@ async fn render_user(
             response: e.response.clone(),
         })
         .collect();
-    let pending_flow = state.store.pending_link_flow(id, now).await?;
+    let pending_flow = state
+        .store
+        .pending_link_flow(id, &state.skill.key, now)
+        .await?;
     let findings = match link.as_ref().map(|l| &l.flow_id).or(pending_flow.as_ref()) {
         Some(flow) => state.store.flow_findings(flow).await?,
         None => Vec::new(),
@@ -414,6 +356,8 @@ async fn render_user(
                 strict: super::rules::strict(state),
                 regional_redirect_uri: super::deliver::region_of(&user)
                     .redirect_uri(&state.settings.alexa_vendor_id),
+                skill_q: skill_query(&state.skill.key),
+                skills,
             },
         ),
         cookie,
@@ -432,11 +376,13 @@ pub(super) async fn region_form(
     req: HttpRequest,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
+    q: web::Query<SkillQuery>,
     form: web::Form<RegionForm>,
 ) -> Result<HttpResponse, SimulatorPageError> {
     check_csrf(&req, form.csrf_token.as_deref())?;
+    let state = state.with_skill(q.skill.as_deref()).await?;
     super::set_region(&state, &id, &form.region).await?;
-    Ok(redirect(StatusCode::SEE_OTHER, &user_path(&id)))
+    Ok(redirect(StatusCode::SEE_OTHER, &user_path(&state, &id)))
 }
 
 /// `GET /alexa/users/{id}`
@@ -445,7 +391,9 @@ pub(super) async fn user_page(
     req: HttpRequest,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
+    q: web::Query<SkillQuery>,
 ) -> Result<HttpResponse, SimulatorPageError> {
+    let state = state.with_skill(q.skill.as_deref()).await?;
     render_user(&req, &state, &id, StatusCode::OK, None, None).await
 }
 
@@ -456,9 +404,11 @@ pub(crate) async fn talk_form(
     req: HttpRequest,
     state: web::Data<SimulatorState>,
     id: web::Path<String>,
+    q: web::Query<SkillQuery>,
     form: web::Form<HashMap<String, String>>,
 ) -> Result<HttpResponse, SimulatorPageError> {
     check_csrf(&req, form.get("csrf_token").map(String::as_str))?;
+    let state = state.with_skill(q.skill.as_deref()).await?;
     let input = TalkInput {
         utterance: form.get("utterance").cloned(),
         intent: if form.contains_key("pick") {

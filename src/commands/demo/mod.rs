@@ -367,7 +367,7 @@ async fn story(state: &crate::startup::Services, out: &mut impl Write) -> Result
     //    skill sends the LinkAccount card again.
     let token = state
         .store
-        .alexa_link(&id)
+        .alexa_link(&id, crate::config::DEFAULT_SKILL_KEY)
         .await
         .ok()
         .flatten()
