@@ -377,15 +377,8 @@ async fn the_manifest_type_checks_as_ask_smapi_models_skill_manifest() {
 }
 
 async fn api_patch(app: &TestApp, id: &str, body: Value) -> (u16, Value) {
-    let res = app
-        .http
-        .patch(format!("{}/alexa/api/users/{id}", app.url))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
+    let path = format!("/alexa/api/users/{id}");
+    api_send(app, reqwest::Method::PATCH, &path, body).await
 }
 
 const ASK_CLI_JS: &str = r#"

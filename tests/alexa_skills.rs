@@ -7,15 +7,8 @@ use crate::helpers::*;
 use serde_json::{json, Value};
 
 async fn put_skill(app: &TestApp, key: &str, body: Value) -> (u16, Value) {
-    let res = app
-        .http
-        .put(format!("{}/alexa/api/skills/{key}", app.url))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
+    let path = format!("/alexa/api/skills/{key}");
+    api_send(app, reqwest::Method::PUT, &path, body).await
 }
 
 /// Enable `skill` for the user and link it as the demo user.

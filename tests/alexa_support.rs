@@ -6,9 +6,19 @@ use crate::helpers::*;
 use serde_json::{json, Value};
 
 pub async fn api_post(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
+    api_send(app, reqwest::Method::POST, path, body).await
+}
+
+/// A JSON call with any method; the status and the JSON answer (or null).
+pub async fn api_send(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
     let res = app
         .http
-        .post(format!("{}{}", app.url, path))
+        .request(method, format!("{}{}", app.url, path))
         .json(&body)
         .send()
         .await
