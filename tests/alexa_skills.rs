@@ -329,3 +329,38 @@ async fn the_pages_add_a_skill_switch_to_it_and_link_it() {
     let home = app.get("/alexa").await.text().await.unwrap();
     assert!(home.contains("linked: mock radio"), "{home}");
 }
+
+#[tokio::test]
+async fn the_doctor_starts_from_a_simulated_skills_form() {
+    let app = spawn_app().await;
+    let (status, _) = put_skill(
+        &app,
+        "body-creds",
+        json!({"client_id": "other-client", "access_token_scheme": "REQUEST_BODY_CREDENTIALS",
+               "scopes": "user-read-private"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let page = app
+        .get("/alexa/doctor?skill=body-creds")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("value=\"other-client\""), "{page}");
+    assert!(page.contains("action=\"/alexa/doctor?skill=body-creds\""));
+    let home = app.get("/alexa").await.text().await.unwrap();
+    assert!(home.contains("href=\"/alexa/doctor?skill=body-creds\""));
+    // The JSON doctor with the skill's form: its client is not registered
+    // at this provider, which the report says.
+    let (status, report) = api_post(
+        &app,
+        "/alexa/api/doctor?skill=body-creds",
+        json!({"login": "demo:demo"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["verdict"], "fail", "{report}");
+    assert!(report.to_string().contains("other-client"), "{report}");
+    assert_eq!(api_get(&app, "/alexa/doctor?skill=nope").await.0, 404);
+}

@@ -6,6 +6,7 @@
 //! behind the simulator's access rule.
 
 use super::{html, provider, Authorize, ProviderInput};
+use crate::alexa::json_api::SkillQuery;
 use crate::alexa::oauth::LinkingConfig;
 use crate::alexa::pages::{check_csrf, csrf, with_cookie, SimulatorPageError};
 use crate::alexa::{AlexaError, SimulatorCaller, SimulatorState, SimulatorUser};
@@ -123,7 +124,7 @@ fn input_of(
     state: &SimulatorState,
     r: &DoctorRequest,
 ) -> Result<(ProviderInput, Option<Authorize>), AlexaError> {
-    let d = LinkingConfig::from_settings(&state.settings);
+    let d = state.skill.linking.clone();
     let bad = |m: &str| AlexaError::BadRequest(m.to_owned());
     let scheme = match r.scheme.trim() {
         "" | "http-basic" | "HTTP_BASIC" => AccessTokenScheme::HttpBasic,
@@ -135,7 +136,9 @@ fn input_of(
         text => Region::parse(text).ok_or_else(|| bad("The region is NA, EU or FE."))?,
     };
     // Empty URLs: the simulator's own provider, logged in as its demo user.
-    let own = r.token_url.trim().is_empty() && r.authorization_url.trim().is_empty();
+    let own = r.token_url.trim().is_empty()
+        && r.authorization_url.trim().is_empty()
+        && d.token_url == state.settings.alexa_token_url();
     // As the form comes prefilled, the own provider's secret need not be typed.
     let same = |given: &str, default: &str| given.trim().is_empty() || given.trim() == default;
     let own_client = same(&r.token_url, &d.token_url)
@@ -208,6 +211,9 @@ struct DoctorPage<'a> {
     /// The second form: a skill endpoint to check.
     skill: super::skill_page::SkillForm,
     skill_error: Option<String>,
+    /// The simulated skill whose form fills the fields: `?skill=…`, or empty.
+    skill_q: String,
+    skill_name: String,
 }
 
 pub(crate) fn form_page(
@@ -263,6 +269,8 @@ pub(crate) fn page_with(
                 carried,
                 skill,
                 skill_error,
+                skill_q: crate::alexa::pages::skill_query(&state.skill.key),
+                skill_name: state.skill.name.clone(),
             },
         ),
         cookie,
@@ -271,7 +279,7 @@ pub(crate) fn page_with(
 
 /// The provider form as the simulator's settings fill it.
 pub(crate) fn default_form(state: &SimulatorState) -> DoctorForm {
-    let d = LinkingConfig::from_settings(&state.settings);
+    let d = state.skill.linking.clone();
     DoctorForm {
         authorization_url: d.authorization_url,
         token_url: d.token_url,
@@ -309,7 +317,9 @@ pub(crate) async fn doctor_page(
     _: SimulatorUser,
     req: HttpRequest,
     state: web::Data<SimulatorState>,
+    q: web::Query<SkillQuery>,
 ) -> Result<HttpResponse, SimulatorPageError> {
+    let state = state.with_skill(q.skill.as_deref()).await?;
     Ok(form_page(&req, &state, default_form(&state), None, None))
 }
 
@@ -318,9 +328,11 @@ pub(crate) async fn doctor_form(
     _: SimulatorUser,
     req: HttpRequest,
     state: web::Data<SimulatorState>,
+    q: web::Query<SkillQuery>,
     form: web::Form<DoctorForm>,
 ) -> Result<HttpResponse, SimulatorPageError> {
     check_csrf(&req, form.csrf_token.as_deref())?;
+    let state = state.with_skill(q.skill.as_deref()).await?;
     let mut form = form.into_inner();
     let checked = form.request().and_then(|r| input_of(&state, &r));
     let (input, authorize) = match checked {
@@ -349,6 +361,7 @@ pub(crate) async fn doctor_form(
     post,
     path = "/alexa/api/doctor",
     tag = "alexa",
+    params(crate::alexa::json_api::SkillQuery),
     request_body(content = crate::alexa::doctor::page::DoctorRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "The report; `verdict` is `fail` when a rule fails", body = crate::linkcheck::Report),
@@ -358,8 +371,10 @@ pub(crate) async fn doctor_form(
 pub(crate) async fn api_doctor(
     _: SimulatorCaller,
     state: web::Data<SimulatorState>,
+    q: web::Query<SkillQuery>,
     body: web::Json<DoctorRequest>,
 ) -> Result<HttpResponse, AlexaError> {
+    let state = state.with_skill(q.skill.as_deref()).await?;
     let (input, authorize) = input_of(&state, &body)?;
     let authorize = authorize.ok_or_else(|| {
         AlexaError::BadRequest(
