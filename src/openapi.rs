@@ -145,6 +145,7 @@ Left out (HTML pages, redirects and assets, not JSON): ";
         crate::alexa::json_api::api_talk,
         crate::alexa::json_api::api_flow,
         crate::alexa::skills_api::api_skills,
+        crate::alexa::skills_api::api_create_skill,
         crate::alexa::skills_api::api_skill,
         crate::alexa::skills_api::api_put_skill,
         crate::alexa::skills_api::api_delete_skill,

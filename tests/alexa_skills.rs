@@ -223,6 +223,22 @@ async fn bad_skill_forms_and_unknown_skills_get_clear_errors() {
             "{body}: {e}"
         );
     }
+    // POST creates with the key in the body, once.
+    let (status, s) = api_post(
+        &app,
+        "/alexa/api/skills",
+        json!({"key": "posted", "locale": "fr-FR"}),
+    )
+    .await;
+    assert_eq!((status, s["locale"].as_str()), (201, Some("fr-FR")), "{s}");
+    let (status, e) = api_post(&app, "/alexa/api/skills", json!({"key": "posted"})).await;
+    assert_eq!(status, 400, "{e}");
+    assert!(
+        e["error_description"].as_str().unwrap().contains("PUT"),
+        "{e}"
+    );
+    let (status, e) = api_post(&app, "/alexa/api/skills", json!({"locale": "fr-FR"})).await;
+    assert_eq!(status, 400, "{e}");
     let id = new_user(&app).await;
     let (status, e) = api_get(&app, &format!("/alexa/api/users/{id}?skill=nope")).await;
     assert_eq!(status, 404, "{e}");

@@ -57,6 +57,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/alexa/api/skills", web::get().to(skills_api::api_skills))
         .route(
+            "/alexa/api/skills",
+            web::post().to(skills_api::api_create_skill),
+        )
+        .route(
             "/alexa/api/skills/{key}",
             web::get().to(skills_api::api_skill),
         )

@@ -20,6 +20,38 @@ pub(crate) async fn api_skills(
     Ok(HttpResponse::Ok().json(skills::all(&state).await?))
 }
 
+/// `POST /alexa/api/skills` with `key` and the console's form: creates.
+#[utoipa::path(
+    post,
+    path = "/alexa/api/skills",
+    tag = "alexa",
+    request_body(content = Object, content_type = "application/json", description = "`{\"key\": \"music-uk\", …}`: the key, and the fields of `PUT /alexa/api/skills/{key}`"),
+    responses((status = 201, description = "Created", body = crate::alexa::skills::SimulatedSkill), (status = 400, description = "bad_request: no or a bad key, a key in use (`PUT` replaces), a field, or a missing `Content-Type: application/json`", body = crate::alexa::docs::AlexaErrorBody), (status = 503, description = "unavailable", body = crate::alexa::docs::AlexaErrorBody))
+)]
+pub(crate) async fn api_create_skill(
+    _: SimulatorCaller,
+    state: web::Data<SimulatorState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AlexaError> {
+    let bad = |m: String| AlexaError::BadRequest(m);
+    let mut value: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| bad(format!("The skill form could not be read: {e}")))?;
+    let key = value
+        .as_object_mut()
+        .and_then(|o| o.remove("key"))
+        .and_then(|k| k.as_str().map(str::to_owned))
+        .ok_or_else(|| bad("Give the skill's key: {\"key\": \"music-uk\", …}.".into()))?;
+    let spec: SkillSpec = serde_json::from_value(value)
+        .map_err(|e| bad(format!("The skill form could not be read: {e}")))?;
+    if skills::find(&state, &key).await.is_ok() {
+        return Err(bad(format!(
+            "There is a skill {key} already; PUT /alexa/api/skills/{key} replaces it."
+        )));
+    }
+    let (skill, _) = skills::save(&state, &key, &spec).await?;
+    Ok(HttpResponse::Created().json(skill))
+}
+
 /// `GET /alexa/api/skills/{key}`
 #[utoipa::path(
     get,
