@@ -119,13 +119,7 @@ async fn finding1_the_simulator_is_a_control_surface_too() {
             .unwrap();
         assert_eq!(res.status(), 403, "{method} {path}");
     }
-    assert!(app
-        .state
-        .store
-        .alexa_users("default")
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(no_simulator_users(&app).await);
     // The account-linking redirect is not a control surface: the browser
     // comes back there through the tunnel, and it is checked by its state.
     let res = tunnelled(
@@ -225,6 +219,8 @@ async fn a_tunnel_shaped_request_gets_no_toolbox_answer_on_any_route() {
             "/admin/clock/advance",
             "/admin/inspector/clear",
             "/alexa/users",
+            "/alexa/skills",
+            "/alexa/skills/s/delete",
         ] {
             routes.push(("POST".into(), form.to_owned()));
         }
@@ -246,15 +242,7 @@ async fn a_tunnel_shaped_request_gets_no_toolbox_answer_on_any_route() {
             );
         }
         // Nothing happened.
-        assert!(
-            app.state
-                .store
-                .alexa_users("default")
-                .await
-                .unwrap()
-                .is_empty(),
-            "{setup}"
-        );
+        assert!(no_simulator_users(&app).await, "{setup}");
         assert_eq!(app.state.clock.shared_offset(), 0, "{setup}");
     }
 }
@@ -381,13 +369,7 @@ async fn finding2_another_web_page_cannot_call_the_simulator_json_api() {
         .await
         .unwrap();
     assert_eq!(res.status(), 400);
-    assert!(app
-        .state
-        .store
-        .alexa_users("default")
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(no_simulator_users(&app).await);
 }
 
 // ---------- finding 3 (medium): DNS rebinding ----------
@@ -763,13 +745,7 @@ async fn finding4_an_unparsable_json_body_creates_no_simulator_user() {
     assert_eq!(res.status(), 400);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"], "bad_request");
-    assert!(app
-        .state
-        .store
-        .alexa_users("default")
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(no_simulator_users(&app).await);
     // No body at all is still `{}`.
     let res = app
         .http
@@ -779,4 +755,14 @@ async fn finding4_an_unparsable_json_body_creates_no_simulator_user() {
         .await
         .unwrap();
     assert_eq!(res.status(), 201);
+}
+
+/// Nothing the simulator keeps was created.
+async fn no_simulator_users(app: &TestApp) -> bool {
+    app.state
+        .store
+        .alexa_users("default")
+        .await
+        .unwrap()
+        .is_empty()
 }

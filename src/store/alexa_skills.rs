@@ -77,14 +77,15 @@ impl Store {
         Ok(!existed)
     }
 
-    /// Deletes a stored skill with every user's enablement, session, link
-    /// and pending linking for it; true if it existed.
+    /// Deletes a stored skill with every user's enablement, session, link,
+    /// pending linking and events for it; true if it existed.
     pub async fn delete_alexa_skill(&self, key: &str) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         for table in [
             "alexa_skill_links",
             "alexa_enablements",
             "alexa_link_attempts",
+            "alexa_events",
         ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE skill_key = $1"))
                 .bind(key)
