@@ -204,7 +204,10 @@ impl Store {
         &self.pool
     }
 
+    /// Closes the store: the grouped writer first (it commits and answers
+    /// what is queued, then its thread ends), then the pool.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await
     }
 }
