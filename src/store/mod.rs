@@ -37,7 +37,7 @@ pub use inspector::{InspectorFilter, InspectorRecord};
 pub use keys::StoredKey;
 pub use library::{LibrarySeed, NewPlaylist, PlaylistEntry, PlaylistRecord};
 pub use player::{DeviceRecord, HistoryWindow, NewDevice, NewPlay, PlayRecord, PlaybackRecord};
-pub use sessions::Session;
+pub use sessions::{Session, SignedIn};
 pub use toolbox::{LiveGrant, ScenarioRecord};
 pub use users::{NewUser, User};
 
