@@ -4,8 +4,11 @@
 #
 #   bench/ab.sh OLD_BINARY NEW_BINARY [CASE…]
 #
-# Cases: healthz, me, introspect, cc, refresh, pressure (GET /v1/me while
-# BENCH_LOGIN_WORKERS workers log in). Default: healthz me refresh pressure.
+# Cases: healthz, me, introspect, cc, refresh, code (redemption), flow (the
+# linking flow), mixed (flows, /v1/me and client_credentials at once,
+# BENCH_MIXED_CONNECTIONS workers each; one line per stream, CPU per request of
+# all three), pressure (GET /v1/me while BENCH_LOGIN_WORKERS workers log in).
+# Default: healthz me refresh pressure.
 # Each round runs every case on A, then on B, each on a fresh SQLite database
 # (the order alternates between rounds), so both see the same minute's load.
 # Prints one line per measurement and, at the end, the median of each. Besides
@@ -26,6 +29,7 @@ SECS=${BENCH_SECONDS:-5}
 CONNS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-$(nproc)}
 LOGIN_WORKERS=${BENCH_LOGIN_WORKERS:-8}
+MIXED_CONNS=${BENCH_MIXED_CONNECTIONS:-16}
 LOADGEN=${LOADGEN:-${CARGO_TARGET_DIR:-target}/release/examples/loadgen}
 [ -x "$LOADGEN" ] || { echo "no load driver at $LOADGEN" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk is required" >&2; exit 1; }
@@ -101,7 +105,8 @@ run_cases() {
             me) json=$(wrk_case "$BASE/v1/me" "$bearer") ;;
             introspect) json=$(wrk_case "$BASE/api/introspect" "$(printf 'wrk.method="POST"\nwrk.body="token=%s"\nwrk.headers["Content-Type"]="application/x-www-form-urlencoded"\nwrk.headers["Authorization"]="%s"' "$access" "$BASIC")") ;;
             cc) json=$(wrk_case "$BASE/api/token" "$(printf 'wrk.method="POST"\nwrk.body="grant_type=client_credentials"\nwrk.headers["Content-Type"]="application/x-www-form-urlencoded"\nwrk.headers["Authorization"]="%s"' "$BASIC")") ;;
-            refresh) json=$("$LOADGEN" refresh --url "$BASE" --conns "$CONNS" --seconds "$SECS") ;;
+            refresh | code | flow) json=$("$LOADGEN" "$case" --url "$BASE" --conns "$CONNS" --seconds "$SECS") ;;
+            mixed) json=$("$LOADGEN" mixed --url "$BASE" --conns "$MIXED_CONNS" --seconds "$SECS") ;;
             pressure)
                 "$LOADGEN" login --url "$BASE" --conns "$LOGIN_WORKERS" --seconds "$SECS" >/dev/null 2>&1 &
                 local lg=$!
@@ -114,11 +119,14 @@ run_cases() {
         python3 - "$label" "$case" "$json" "$before" "$after" "$SECS" "$(getconf CLK_TCK)" <<'PY' | tee -a "$WORK/results.jsonl"
 import json, sys
 label, case, d, before, after, secs, hz = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4].split(), sys.argv[5].split(), float(sys.argv[6]), int(sys.argv[7])
-reqs = max(1.0, d["rps"] * secs)
-print(json.dumps({"bin": label, "case": case, "rps": round(d["rps"]), "p50_ms": round(d["p50_ms"], 2),
-    "p99_ms": round(d["p99_ms"], 2), "errors": d["errors"],
-    "cpu_us": round((int(after[0]) - int(before[0])) / hz * 1e6 / reqs, 1),
-    "cs": round((int(after[1]) - int(before[1])) / reqs, 2)}))
+# The mixed case has one result per stream; CPU and switches are per request of all of them.
+streams = [(f"{case}.{k}", v) for k, v in d.items() if isinstance(v, dict) and "rps" in v] or [(case, d)]
+reqs = max(1.0, sum(v["rps"] for _, v in streams) * secs)
+for name, v in streams:
+    print(json.dumps({"bin": label, "case": name, "rps": round(v["rps"]), "p50_ms": round(v["p50_ms"], 2),
+        "p99_ms": round(v["p99_ms"], 2), "errors": v["errors"],
+        "cpu_us": round((int(after[0]) - int(before[0])) / hz * 1e6 / reqs, 1),
+        "cs": round((int(after[1]) - int(before[1])) / reqs, 2)}))
 PY
     done
     stop

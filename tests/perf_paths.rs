@@ -471,3 +471,84 @@ async fn a_spent_code_is_forgotten_after_a_day_and_its_grant_stays() {
     let (status, json) = app.refresh_demo(&refresh).await;
     assert_eq!(status, 200, "the grant lives on: {json}");
 }
+
+/// Issue 16: the SQLite writer runs on its own thread; closing the store
+/// lets it commit and answer what was queued, and refuses what comes after.
+/// Every rotation it acknowledged is in the database, seen from a new
+/// connection after the close.
+#[tokio::test]
+async fn closing_the_store_commits_every_acknowledged_write_and_refuses_later_ones() {
+    let app = spawn_app().await;
+    let store = app.state.store.clone();
+    if store.kind() != mocklink::store::DatabaseKind::Sqlite {
+        return; // the grouped writer is SQLite's
+    }
+    let mut olds = Vec::new();
+    for _ in 0..3 {
+        let (_, refresh) = app.demo_tokens("user-read-private").await;
+        let old = mocklink::store::digest(&refresh);
+        let grant: String =
+            sqlx::query_scalar("SELECT grant_id FROM refresh_tokens WHERE token_hash = $1")
+                .bind(&old)
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        olds.push((old, grant));
+    }
+    let now = app.clock.now();
+    let tasks: Vec<_> = (0..30)
+        .map(|i| {
+            let (store, (old, grant)) = (store.clone(), olds[i % 3].clone());
+            let new = mocklink::store::digest(&format!("closing-{i}"));
+            tokio::spawn(async move {
+                let r = store.rotate_refresh_token(&old, &new, &grant, now).await;
+                (new, r)
+            })
+        })
+        .collect();
+    tokio::task::yield_now().await;
+    store.close().await;
+    let results: Vec<_> = futures_util::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    // All 30 were queued before the close (the spawned tasks ran at the
+    // yield): each chain has its one winner, none failed.
+    let won = results
+        .iter()
+        .filter(|(_, r)| matches!(r, Ok(true)))
+        .count();
+    assert_eq!(
+        won,
+        3,
+        "{:?}",
+        results
+            .iter()
+            .map(|(_, r)| r.as_ref().ok())
+            .collect::<Vec<_>>()
+    );
+    assert!(store
+        .rotate_refresh_token(&olds[0].0, "after-close", &olds[0].1, now)
+        .await
+        .is_err());
+    let reopened = mocklink::store::Store::connect(&app.state.settings.database_url)
+        .await
+        .unwrap();
+    for (new, r) in &results {
+        if let Ok(true) = r {
+            let found: Option<String> =
+                sqlx::query_scalar("SELECT token_hash FROM refresh_tokens WHERE token_hash = $1")
+                    .bind(new)
+                    .fetch_optional(reopened.pool())
+                    .await
+                    .unwrap();
+            assert_eq!(
+                found.as_ref(),
+                Some(new),
+                "an acknowledged rotation was lost"
+            );
+        }
+    }
+    reopened.close().await;
+}

@@ -95,7 +95,17 @@ async fn serve(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     print_banner(app.state());
-    app.run_until_stopped().await.context("server failed")
+    let store = app.state().store.clone();
+    let served = app.run_until_stopped().await;
+    // The SQLite writer's thread commits what is queued before the pool
+    // closes; bounded, so a stuck connection cannot hold the exit.
+    if tokio::time::timeout(startup::SHUTDOWN_TIMEOUT, store.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("the database did not close within the shutdown timeout");
+    }
+    served.context("server failed")
 }
 
 fn print_banner(state: &crate::startup::Services) {

@@ -8,7 +8,7 @@ use super::session;
 use crate::domain::{ClientId, RedirectUri, Scope, Scopes, Secret, Username};
 
 use crate::provider::ProviderState;
-use crate::store::{digest, Client, NewCode};
+use crate::store::{digest, Client, NewCode, SignedIn};
 use crate::web::pages::{html, redirect};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -204,13 +204,15 @@ pub async fn authorize(
     let mut request = validate(&state, req.query_string()).await?;
     follow(&req, &mut request);
     let return_to = format!("/authorize?{}", request.query);
-    let session = session::current(&req, &state).await?;
-    let user = match session.as_ref().and_then(|s| s.user_id.as_ref()) {
-        Some(id) => state.store.user(id).await?,
-        None => None,
-    };
+    // Session, user and consent in one read.
+    let signed_in = session::signed_in(&req, &state, &request.client.id).await?;
     // Not logged in, or the user was deleted meanwhile: the login page.
-    let (Some(session), Some(user)) = (session, user) else {
+    let Some(SignedIn {
+        session,
+        user,
+        consent,
+    }) = signed_in
+    else {
         crate::inspector::note(&req, |n| n.outcome = Some("login_page"));
         let csrf = session::anonymous_csrf(&req, &state);
         return Ok(login_page(
@@ -232,11 +234,7 @@ pub async fn authorize(
         crate::inspector::note(&req, |n| n.outcome = Some("consent_denied_by_scenario"));
         return Err(access_denied(&state, &request));
     }
-    let remembered = state
-        .store
-        .consent(&user.id, &request.client.id)
-        .await?
-        .is_some_and(|granted| request.scopes.is_subset(&granted));
+    let remembered = consent.is_some_and(|granted| request.scopes.is_subset(&granted));
     if remembered && !request.show_dialog {
         return issue_code(&req, &state, &request, &user.id, StatusCode::FOUND).await;
     }

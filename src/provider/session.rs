@@ -11,9 +11,9 @@
 //! A flood of anonymous page views therefore writes nothing.
 
 use super::error::PageError;
-use crate::domain::{Secret, Username};
+use crate::domain::{ClientId, Secret, Username};
 use crate::provider::ProviderState;
-use crate::store::{digest, Session, Store, StoreError};
+use crate::store::{digest, Session, SignedIn, Store, StoreError};
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::HttpRequest;
 use aws_lc_rs::hmac;
@@ -75,6 +75,24 @@ pub async fn current(
     // Anonymous rows are no longer written; one left by an older version is
     // no session at all.
     Ok(session.filter(|s| s.user_id.is_some()))
+}
+
+/// The live, logged-in session of this request with its user and the
+/// user's consent to `client`, in one query (`GET /authorize`).
+pub async fn signed_in(
+    req: &HttpRequest,
+    state: &ProviderState,
+    client: &ClientId,
+) -> Result<Option<SignedIn>, StoreError> {
+    match req.cookie(cookie_name(state)) {
+        Some(c) if !c.value().is_empty() && c.value().len() <= 128 => {
+            state
+                .store
+                .signed_in(&digest(c.value()), state.clock.now(), client)
+                .await
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Creates a logged-in session for `user` and its cookie.

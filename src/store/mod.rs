@@ -40,7 +40,7 @@ pub use inspector::{InspectorFilter, InspectorRecord};
 pub use keys::StoredKey;
 pub use library::{LibrarySeed, NewPlaylist, PlaylistEntry, PlaylistRecord};
 pub use player::{DeviceRecord, HistoryWindow, NewDevice, NewPlay, PlayRecord, PlaybackRecord};
-pub use sessions::Session;
+pub use sessions::{Session, SignedIn};
 pub use toolbox::{LiveGrant, ScenarioRecord};
 pub use users::{NewUser, User};
 
@@ -207,7 +207,10 @@ impl Store {
         &self.pool
     }
 
+    /// Closes the store: the grouped writer first (it commits and answers
+    /// what is queued, then its thread ends), then the pool.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await
     }
 }

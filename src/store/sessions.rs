@@ -1,5 +1,5 @@
-use super::{Store, StoreError};
-use crate::domain::Username;
+use super::{users, Store, StoreError, User};
+use crate::domain::{ClientId, Scopes, Username};
 use sqlx::Row;
 
 /// A browser session, bound to a user at login. (`user_id` is optional in
@@ -12,7 +12,58 @@ pub struct Session {
     pub expires_at: i64,
 }
 
+/// What `GET /authorize` needs of a logged-in browser (`Store::signed_in`).
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub session: Session,
+    pub user: User,
+    /// The scopes the user consented to for the client, if ever.
+    pub consent: Option<Scopes>,
+}
+
 impl Store {
+    /// The live session with this id hash, its user and the user's consent
+    /// to `client`, in one read: `GET /authorize` with a session made three
+    /// round trips for these (issue 16). None if there is no such session,
+    /// it is anonymous, or its user is gone.
+    pub async fn signed_in(
+        &self,
+        id_hash: &str,
+        now: i64,
+        client: &ClientId,
+    ) -> Result<Option<SignedIn>, StoreError> {
+        let row = sqlx::query(
+            "SELECT s.id_hash, s.csrf_token, s.expires_at AS session_expires_at, u.id, \
+             u.password_hash, u.display_name, u.email, u.country, u.product, u.created_at, \
+             u.persona, u.locked_at, c.scopes AS consent_scopes \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             LEFT JOIN consents c ON c.user_id = s.user_id AND c.client_id = $3 \
+             WHERE s.id_hash = $1 AND s.expires_at > $2",
+        )
+        .bind(id_hash)
+        .bind(now)
+        .bind(client.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let user = users::from_row(&row)?;
+        let consent: Option<String> = row.try_get("consent_scopes")?;
+        Ok(Some(SignedIn {
+            session: Session {
+                id_hash: row.try_get("id_hash")?,
+                user_id: Some(user.id.clone()),
+                csrf_token: row.try_get("csrf_token")?,
+                expires_at: row.try_get("session_expires_at")?,
+            },
+            consent: consent
+                .map(|s| {
+                    Scopes::parse(&s).map_err(|e| StoreError::Corrupt(format!("consent: {e}")))
+                })
+                .transpose()?,
+            user,
+        }))
+    }
+
     pub async fn insert_session(&self, s: &Session, now: i64) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) \

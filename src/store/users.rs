@@ -30,7 +30,7 @@ pub struct NewUser {
 const COLUMNS: &str =
     "id, password_hash, display_name, email, country, product, created_at, persona, locked_at";
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
+pub(super) fn from_row(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
     let id: String = row.try_get("id")?;
     Ok(User {
         id: Username::parse(&id).map_err(|e| StoreError::Corrupt(format!("user id {id}: {e}")))?,
