@@ -120,7 +120,7 @@ run_cases() {
 import json, sys
 label, case, d, before, after, secs, hz = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4].split(), sys.argv[5].split(), float(sys.argv[6]), int(sys.argv[7])
 # The mixed case has one result per stream; CPU and switches are per request of all of them.
-streams = [(f"{case}.{k}", v) for k, v in d.items() if isinstance(v, dict) and "rps" in v] or [(case, d)]
+streams = [(case, d)] if "rps" in d else [(f"{case}.{k}", v) for k, v in d.items() if isinstance(v, dict) and "rps" in v]
 reqs = max(1.0, sum(v["rps"] for _, v in streams) * secs)
 for name, v in streams:
     print(json.dumps({"bin": label, "case": name, "rps": round(v["rps"]), "p50_ms": round(v["p50_ms"], 2),

@@ -188,6 +188,7 @@ impl Writer {
         let mut job = Job { op, reply };
         {
             let mut queue = self.inner.queue.lock().expect("writer queue poisoned");
+            let queue = &mut *queue;
             loop {
                 if queue.closed {
                     return Err(sqlx::Error::PoolClosed.into());
@@ -197,14 +198,16 @@ impl Writer {
                     queue.sender = Some(sender);
                     queue.finished = Some(finished);
                 }
-                match queue.sender.as_ref().map(|s| s.send(job)) {
-                    Some(Ok(())) => break,
+                let Some(sender) = &queue.sender else {
+                    unreachable!("a sender was just set")
+                };
+                match sender.send(job) {
+                    Ok(()) => break,
                     // The thread is gone (it panicked): start another.
-                    Some(Err(mpsc::error::SendError(back))) => {
+                    Err(mpsc::error::SendError(back)) => {
                         job = back;
                         queue.sender = None;
                     }
-                    None => unreachable!("a sender was just set"),
                 }
             }
         }
