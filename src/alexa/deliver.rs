@@ -84,7 +84,7 @@ fn api_access_token(
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
         &claims,
-        &jsonwebtoken::EncodingKey::from_secret(&state.runtime.api_token_key[..]),
+        &jsonwebtoken::EncodingKey::from_secret(state.runtime.api_token_key()),
     )
     .unwrap_or_default()
 }

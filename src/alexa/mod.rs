@@ -166,7 +166,7 @@ pub struct SimulatorRuntime {
     /// Intents with a dialog model (Alexa sets `dialogState` for them).
     pub dialog_intents: Arc<Vec<String>>,
     /// Signs the `apiAccessToken`s (made at start; nothing else knows it).
-    pub api_token_key: Arc<[u8; 32]>,
+    pub api_token_key: Arc<std::sync::OnceLock<[u8; 32]>>,
     /// Signs skill requests like Alexa, when configured.
     pub signer: Option<Arc<RequestSigner>>,
 }
@@ -213,6 +213,17 @@ impl RequestSigner {
 }
 
 impl SimulatorRuntime {
+    /// The key of the `apiAccessToken`s, made on first use: the process's
+    /// first random bytes are slow (aws-lc's jitter seeding), and start-up
+    /// need not wait for them.
+    pub fn api_token_key(&self) -> &[u8; 32] {
+        self.api_token_key.get_or_init(|| {
+            let mut key = [0u8; 32];
+            aws_lc_rs::rand::fill(&mut key).expect("the OS random source is available");
+            key
+        })
+    }
+
     pub fn new(settings: &Settings) -> Result<Self, String> {
         // Fail at start, not at the first "Enable skill", on a bad provider URL.
         oauth::client(settings)?;
@@ -246,15 +257,12 @@ impl SimulatorRuntime {
             .iter()
             .flat_map(|d| d.intents.iter().map(|i| i.name.clone()))
             .collect();
-        let mut api_token_key = [0u8; 32];
-        aws_lc_rs::rand::fill(&mut api_token_key)
-            .map_err(|_| "the OS random source is unavailable".to_owned())?;
         Ok(Self {
             http,
             refresh_lock: Arc::default(),
             model: Arc::new(model.language_model),
             dialog_intents: Arc::new(dialog_intents),
-            api_token_key: Arc::new(api_token_key),
+            api_token_key: Arc::default(),
             signer,
         })
     }

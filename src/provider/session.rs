@@ -141,10 +141,8 @@ pub struct CsrfKey(Arc<hmac::Key>);
 impl CsrfKey {
     /// Reads the server's CSRF secret, creating it on the first start.
     pub async fn load_or_create(store: &Store, now: i64) -> Result<Self, StoreError> {
-        let fresh = Secret::generate(32);
-        let secret = store
-            .server_secret("csrf_hmac", fresh.expose(), now)
-            .await?;
+        let fresh = || Secret::generate(32).expose().to_owned();
+        let secret = store.server_secret("csrf_hmac", fresh, now).await?;
         Ok(Self(Arc::new(hmac::Key::new(
             hmac::HMAC_SHA256,
             secret.as_bytes(),

@@ -166,6 +166,23 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
 
+/// aws-lc seeds its random generator from CPU jitter the first time random
+/// bytes are asked for, which takes tens of milliseconds of CPU. Done on a
+/// thread of its own at start, it overlaps the database work instead of
+/// delaying the first signature (and, on an empty database, the first key).
+fn warm_random_generator() {
+    let warm = || {
+        let _ = aws_lc_rs::rand::fill(&mut [0u8; 1]);
+    };
+    if std::thread::Builder::new()
+        .name("rng-warm-up".into())
+        .spawn(warm)
+        .is_err()
+    {
+        tracing::debug!("no thread for the random generator's warm-up; it seeds on first use");
+    }
+}
+
 /// Milliseconds since `started`, to one decimal, for the start-up lines.
 fn ms_since(started: Instant) -> f64 {
     (started.elapsed().as_secs_f64() * 1e4).round() / 10.0
@@ -176,6 +193,7 @@ fn ms_since(started: Instant) -> f64 {
 /// (`ms`): the migrations, a new signing key, the seed data.
 pub async fn prepare(settings: Settings, clock: Clock) -> Result<Services, StartupError> {
     install_crypto_provider();
+    warm_random_generator();
     let started = Instant::now();
     let store = Store::connect(&settings.database_url).await?;
     let applied = store.migrate().await?;

@@ -104,14 +104,24 @@ impl Store {
         .transpose()
     }
 
-    /// The server secret called `name`, stored as `fresh` if there is none
-    /// yet. Every instance on the database reads back the same one.
+    /// The server secret called `name`, stored as `fresh()` if there is none
+    /// yet. Every instance on the database reads back the same one. `fresh`
+    /// runs only when the secret is missing: the first random bytes of the
+    /// process cost tens of milliseconds (aws-lc seeds its generator with CPU
+    /// jitter), which a restart on an existing database need not pay.
     pub async fn server_secret(
         &self,
         name: &str,
-        fresh: &str,
+        fresh: impl FnOnce() -> String,
         now: i64,
     ) -> Result<String, StoreError> {
+        let read = || {
+            sqlx::query_scalar::<_, String>("SELECT value FROM server_secrets WHERE name = $1")
+                .bind(name)
+        };
+        if let Some(value) = read().fetch_optional(&self.pool).await? {
+            return Ok(value);
+        }
         {
             let _gate = self.write_gate().await;
             sqlx::query(
@@ -119,17 +129,12 @@ impl Store {
                  ON CONFLICT (name) DO NOTHING",
             )
             .bind(name)
-            .bind(fresh)
+            .bind(fresh())
             .bind(now)
             .execute(&self.pool)
             .await?;
         }
-        Ok(
-            sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1")
-                .bind(name)
-                .fetch_one(&self.pool)
-                .await?,
-        )
+        Ok(read().fetch_one(&self.pool).await?)
     }
 
     /// Deletes expired sessions, spent or expired codes and grants that were
