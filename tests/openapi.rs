@@ -26,7 +26,10 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("../src/admin/pages/mod.rs"),
     ),
     ("src/skill/mod.rs", include_str!("../src/skill/mod.rs")),
-    ("src/alexa/mod.rs", include_str!("../src/alexa/mod.rs")),
+    (
+        "src/alexa/routes.rs",
+        include_str!("../src/alexa/routes.rs"),
+    ),
     ("src/proxy/mod.rs", include_str!("../src/proxy/mod.rs")),
 ];
 
