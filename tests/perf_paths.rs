@@ -285,18 +285,7 @@ async fn a_rotation_abandoned_half_way_is_all_or_nothing_and_blocks_nothing() {
 async fn rotations_committed_together_give_each_token_exactly_one_successor() {
     let app = spawn_app().await;
     let store = &app.state.store;
-    let mut olds = Vec::new();
-    for _ in 0..3 {
-        let (_, refresh) = app.demo_tokens("user-read-private").await;
-        let old = mocklink::store::digest(&refresh);
-        let grant: String =
-            sqlx::query_scalar("SELECT grant_id FROM refresh_tokens WHERE token_hash = $1")
-                .bind(&old)
-                .fetch_one(store.pool())
-                .await
-                .unwrap();
-        olds.push((old, grant));
-    }
+    let olds = refresh_tokens_with_grants(&app, 3).await;
     let now = app.clock.now();
     // Five rivals per token, interleaved, all queued before any is answered.
     let attempts: Vec<(usize, String)> = (0..15)
@@ -483,18 +472,7 @@ async fn closing_the_store_commits_every_acknowledged_write_and_refuses_later_on
     if store.kind() != mocklink::store::DatabaseKind::Sqlite {
         return; // the grouped writer is SQLite's
     }
-    let mut olds = Vec::new();
-    for _ in 0..3 {
-        let (_, refresh) = app.demo_tokens("user-read-private").await;
-        let old = mocklink::store::digest(&refresh);
-        let grant: String =
-            sqlx::query_scalar("SELECT grant_id FROM refresh_tokens WHERE token_hash = $1")
-                .bind(&old)
-                .fetch_one(store.pool())
-                .await
-                .unwrap();
-        olds.push((old, grant));
-    }
+    let olds = refresh_tokens_with_grants(&app, 3).await;
     let now = app.clock.now();
     let tasks: Vec<_> = (0..30)
         .map(|i| {
@@ -551,4 +529,21 @@ async fn closing_the_store_commits_every_acknowledged_write_and_refuses_later_on
         }
     }
     reopened.close().await;
+}
+
+/// `n` fresh refresh tokens of the demo user: each token's digest and grant.
+async fn refresh_tokens_with_grants(app: &TestApp, n: usize) -> Vec<(String, String)> {
+    let mut olds = Vec::new();
+    for _ in 0..n {
+        let (_, refresh) = app.demo_tokens("user-read-private").await;
+        let old = mocklink::store::digest(&refresh);
+        let grant: String =
+            sqlx::query_scalar("SELECT grant_id FROM refresh_tokens WHERE token_hash = $1")
+                .bind(&old)
+                .fetch_one(app.state.store.pool())
+                .await
+                .unwrap();
+        olds.push((old, grant));
+    }
+    olds
 }
