@@ -102,7 +102,7 @@ out(f"- **Machine:** {cores} cores, {cpu}, {platform.system()} {platform.release
     f"load average at report time {' '.join(load)}")
 out(f"- **Commit:** {commit}; **date:** {now}")
 out(f"- **Load:** {secs} s per case, {conns} connections (wrk with {threads} threads, or "
-    f"{conns} workers of `examples/loadgen.rs` for the stateful cases), on loopback; the load "
+    f"{conns} workers of `examples/loadgen` for the stateful cases, each on one keep-alive connection of its lean HTTP/1.1 client), on loopback; the load "
     f"generator shares the machine's cores with the server.")
 backends = ["SQLite (temporary file, WAL)"]
 if "postgres.cc" in R:

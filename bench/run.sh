@@ -4,7 +4,7 @@
 #   bench/run.sh                     # 5 s per case, 64 connections (and 16)
 #   BENCH_SECONDS=2 bench/run.sh     # a quick run
 #
-# Builds the release binary and the load driver (examples/loadgen.rs), runs the
+# Builds the release binary and the load driver (examples/loadgen), runs the
 # criterion signing micro-benchmark (benches/signing.rs) for the ceilings,
 # installs wrk (Debian) and the peers oauth2-mock-server and oidc-provider
 # (npm, into a temp dir) if missing, starts mocklink on fresh temporary databases (SQLite; PostgreSQL

@@ -27,13 +27,16 @@ use std::net::TcpStream;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use wire::{Conn, Reply, Target};
+
+mod wire;
 
 const CLIENT: &str = "alexa-skill";
 const SECRET: &str = "alexa-skill-secret";
 const REDIRECT: &str = "https://pitangui.amazon.com/api/skill/link/M2AB3CD4EF5GHI";
 const SCOPE: &str = "user-read-private user-read-email user-read-playback-state";
 
-type Res<T> = Result<T, String>;
+use wire::Res;
 
 struct Opts {
     mode: String,
@@ -281,6 +284,7 @@ async fn authorize_code(http: &reqwest::Client, o: &Opts, cookie: &str, n: u64) 
         .ok_or_else(|| format!("no code in redirect: {}", url.query().unwrap_or("")))
 }
 
+/// The token endpoint through reqwest, for the set-up steps.
 async fn token(http: &reqwest::Client, o: &Opts, form: &[(&str, &str)]) -> Res<serde_json::Value> {
     let res = http
         .post(format!("{}/api/token", o.url))
@@ -317,11 +321,12 @@ fn field(v: &serde_json::Value, name: &str) -> Res<String> {
         .ok_or_else(|| format!("no {name} in token response"))
 }
 
-/// Runs `conns` workers until the deadline or `max` iterations in total.
+/// Runs `conns` workers until the deadline or `max` iterations in total. Each
+/// worker owns one lean connection, lent to every call of `work` in turn.
 async fn run_workers<F, Fut>(o: &Opts, stats: Arc<Stats>, work: F) -> f64
 where
-    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Res<()>> + Send,
+    F: Fn(usize, u64, Conn) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = (Conn, Res<()>)> + Send,
 {
     let work = Arc::new(work);
     let deadline = Instant::now() + Duration::from_secs_f64(o.seconds);
@@ -331,13 +336,15 @@ where
     for w in 0..o.conns {
         let (work, stats, counter, max) = (work.clone(), stats.clone(), counter.clone(), o.max);
         handles.push(tokio::spawn(async move {
+            let mut conn = Conn::default();
             while Instant::now() < deadline {
                 let n = counter.fetch_add(1, Ordering::Relaxed);
                 if n >= max {
                     break;
                 }
                 let t = Instant::now();
-                let r = work(w, n).await;
+                let (back, r) = work(w, n, conn).await;
+                conn = back;
                 stats.record(t, r);
             }
         }));
@@ -348,33 +355,99 @@ where
     started.elapsed().as_secs_f64()
 }
 
+/// What the measured loops share: the lean client's target and a session
+/// whose consent is remembered (`Cookie:` header line).
+struct Lean {
+    target: Target,
+    cookie: String,
+    redirect: String,
+}
+
+impl Lean {
+    async fn new(o: &Opts) -> Res<Arc<Self>> {
+        let cookie = logged_in_with_consent(&http_client(2), o).await?;
+        Ok(Arc::new(Self {
+            target: Target::new(&o.url, CLIENT, SECRET)?,
+            cookie: format!("Cookie: {cookie}\r\n"),
+            redirect: wire::encode(REDIRECT),
+        }))
+    }
+
+    /// `GET /authorize` with the session: the code out of the 302's Location.
+    async fn code(&self, conn: &mut Conn, n: u64) -> Res<String> {
+        let request = self.target.get(&authorize_url("", n), &self.cookie);
+        let reply = conn
+            .send(&self.target, &request)
+            .await?
+            .expect(302, "authorize")?;
+        let location = reply.location.as_deref().ok_or("no Location")?;
+        wire::query_value(location, "code")
+            .map(str::to_owned)
+            .ok_or_else(|| format!("no code in redirect: {location}"))
+    }
+
+    async fn token(&self, conn: &mut Conn, form: &str) -> Res<Reply> {
+        let request = self.target.token_request(form);
+        conn.send(&self.target, &request)
+            .await?
+            .expect(200, "token")
+    }
+
+    async fn redeem(&self, conn: &mut Conn, code: &str) -> Res<Reply> {
+        let form = format!(
+            "grant_type=authorization_code&code={code}&redirect_uri={}",
+            self.redirect
+        );
+        self.token(conn, &form).await
+    }
+
+    /// One linking flow: authorize → 302 → token; the access token is checked.
+    async fn flow(&self, conn: &mut Conn, n: u64) -> Res<()> {
+        let code = self.code(conn, n).await?;
+        self.redeem(conn, &code).await?.json_str("access_token")?;
+        Ok(())
+    }
+
+    async fn cc(&self, conn: &mut Conn) -> Res<()> {
+        self.token(conn, "grant_type=client_credentials")
+            .await?
+            .json_str("access_token")?;
+        Ok(())
+    }
+
+    async fn me(&self, conn: &mut Conn, bearer: &str) -> Res<()> {
+        let request = self.target.get("/v1/me", bearer);
+        conn.send(&self.target, &request)
+            .await?
+            .expect(200, "/v1/me")?;
+        Ok(())
+    }
+}
+
 /// Case 2: each worker owns a refresh-token chain and rotates it.
 async fn refresh(o: Arc<Opts>) -> Res<serde_json::Value> {
-    let http = http_client(o.conns);
-    let cookie = logged_in_with_consent(&http, &o).await?;
+    let lean = Lean::new(&o).await?;
+    let mut conn = Conn::default();
     let mut chains = Vec::new();
     for w in 0..o.conns {
-        let code = authorize_code(&http, &o, &cookie, w as u64).await?;
-        chains.push(Mutex::new(field(
-            &redeem(&http, &o, &code).await?,
-            "refresh_token",
-        )?));
+        let code = lean.code(&mut conn, w as u64).await?;
+        let reply = lean.redeem(&mut conn, &code).await?;
+        chains.push(Mutex::new(reply.json_str("refresh_token")?.to_owned()));
     }
     let chains = Arc::new(chains);
     let stats = Stats::new();
-    let (h, oo) = (http.clone(), o.clone());
-    let secs = run_workers(&o, stats.clone(), move |w, _| {
-        let (http, o, chains) = (h.clone(), oo.clone(), chains.clone());
+    let secs = run_workers(&o, stats.clone(), move |w, _, mut conn| {
+        let (lean, chains) = (lean.clone(), chains.clone());
         async move {
             let current = chains[w].lock().unwrap().clone();
-            let v = token(
-                &http,
-                &o,
-                &[("grant_type", "refresh_token"), ("refresh_token", &current)],
-            )
-            .await?;
-            *chains[w].lock().unwrap() = field(&v, "refresh_token")?;
-            Ok(())
+            let form = format!("grant_type=refresh_token&refresh_token={current}");
+            let r = match lean.token(&mut conn, &form).await {
+                Ok(reply) => reply.json_str("refresh_token").map(|next| {
+                    *chains[w].lock().unwrap() = next.to_owned();
+                }),
+                Err(e) => Err(e),
+            };
+            (conn, r)
         }
     })
     .await;
@@ -383,22 +456,22 @@ async fn refresh(o: Arc<Opts>) -> Res<serde_json::Value> {
 
 /// Case 3: codes minted first (for at most the same time), then each redeemed once.
 async fn code(o: Arc<Opts>) -> Res<serde_json::Value> {
-    let http = http_client(o.conns);
-    let cookie = Arc::new(logged_in_with_consent(&http, &o).await?);
+    let lean = Lean::new(&o).await?;
     let codes = Arc::new(Mutex::new(Vec::new()));
     let mint = Stats::new();
-    let (h, oo, c2, ck) = (http.clone(), o.clone(), codes.clone(), cookie.clone());
-    let mint_secs = run_workers(&o, mint.clone(), move |_, n| {
-        let (http, o, codes, cookie) = (h.clone(), oo.clone(), c2.clone(), ck.clone());
+    let (l, c2) = (lean.clone(), codes.clone());
+    let mint_secs = run_workers(&o, mint.clone(), move |_, n, mut conn| {
+        let (lean, codes) = (l.clone(), c2.clone());
         async move {
-            let code = authorize_code(&http, &o, &cookie, n).await?;
-            codes.lock().unwrap().push(code);
-            Ok(())
+            let r = lean.code(&mut conn, n).await.map(|code| {
+                codes.lock().unwrap().push(code);
+            });
+            (conn, r)
         }
     })
     .await;
     let codes = Arc::new(std::mem::take(&mut *codes.lock().unwrap()));
-    let redeem_opts = Arc::new(Opts {
+    let redeem_opts = Opts {
         max: codes.len() as u64,
         mode: o.mode.clone(),
         url: o.url.clone(),
@@ -406,14 +479,14 @@ async fn code(o: Arc<Opts>) -> Res<serde_json::Value> {
         username: o.username.clone(),
         password: o.password.clone(),
         ..*o
-    });
+    };
     let stats = Stats::new();
-    let (h, oo, cs) = (http.clone(), redeem_opts.clone(), codes.clone());
-    let secs = run_workers(&redeem_opts, stats.clone(), move |_, n| {
-        let (http, o, codes) = (h.clone(), oo.clone(), cs.clone());
+    let cs = codes.clone();
+    let secs = run_workers(&redeem_opts, stats.clone(), move |_, n, mut conn| {
+        let (lean, codes) = (lean.clone(), cs.clone());
         async move {
-            redeem(&http, &o, &codes[n as usize]).await?;
-            Ok(())
+            let r = lean.redeem(&mut conn, &codes[n as usize]).await;
+            (conn, r.map(|_| ()))
         }
     })
     .await;
@@ -428,67 +501,42 @@ async fn code(o: Arc<Opts>) -> Res<serde_json::Value> {
 
 /// Case 7: authorize (session, consent remembered) → 302 with code → token, per flow.
 async fn flow(o: Arc<Opts>) -> Res<serde_json::Value> {
-    let http = http_client(o.conns);
-    let cookie = Arc::new(logged_in_with_consent(&http, &o).await?);
+    let lean = Lean::new(&o).await?;
     let stats = Stats::new();
-    let (h, oo) = (http.clone(), o.clone());
-    let secs = run_workers(&o, stats.clone(), move |_, n| {
-        let (http, o, cookie) = (h.clone(), oo.clone(), cookie.clone());
+    let secs = run_workers(&o, stats.clone(), move |_, n, mut conn| {
+        let lean = lean.clone();
         async move {
-            let code = authorize_code(&http, &o, &cookie, n).await?;
-            let v = redeem(&http, &o, &code).await?;
-            field(&v, "access_token")?;
-            Ok(())
+            let r = lean.flow(&mut conn, n).await;
+            (conn, r)
         }
     })
     .await;
     Ok(stats.report(secs, &[]))
 }
 
-/// `GET /v1/me` with a bearer token, as one stream of `mixed`.
-async fn me_once(http: &reqwest::Client, o: &Opts, access: &str) -> Res<()> {
-    let res = http
-        .get(format!("{}/v1/me", o.url))
-        .bearer_auth(access)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let status = res.status();
-    let _ = res.bytes().await.map_err(|e| e.to_string())?;
-    if !status.is_success() {
-        return Err(format!("/v1/me answered {status}"));
-    }
-    Ok(())
-}
-
-async fn cc_once(http: &reqwest::Client, o: &Opts) -> Res<()> {
-    token(http, o, &[("grant_type", "client_credentials")])
-        .await
-        .and_then(|v| field(&v, "access_token"))
-        .map(|_| ())
+/// A user's access token as the `Authorization:` header line of `/v1/me`.
+async fn bearer(o: &Arc<Opts>) -> Res<Arc<String>> {
+    let v = user_token(o.clone()).await?;
+    Ok(Arc::new(format!(
+        "Authorization: Bearer {}\r\n",
+        field(&v, "access_token")?
+    )))
 }
 
 /// Case `me` or `cc` alone (for the mixed case's "alone" figures).
 async fn single(o: Arc<Opts>, which: &'static str) -> Res<serde_json::Value> {
-    let http = http_client(o.conns);
-    let access = Arc::new(if which == "me" {
-        user_token(o.clone()).await?["access_token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    } else {
-        String::new()
-    });
+    let lean = Lean::new(&o).await?;
+    let bearer = bearer(&o).await?;
     let stats = Stats::new();
-    let (h, oo) = (http.clone(), o.clone());
-    let secs = run_workers(&o, stats.clone(), move |_, _| {
-        let (http, o, access) = (h.clone(), oo.clone(), access.clone());
+    let secs = run_workers(&o, stats.clone(), move |_, _, mut conn| {
+        let (lean, bearer) = (lean.clone(), bearer.clone());
         async move {
-            if which == "me" {
-                me_once(&http, &o, &access).await
+            let r = if which == "me" {
+                lean.me(&mut conn, &bearer).await
             } else {
-                cc_once(&http, &o).await
-            }
+                lean.cc(&mut conn).await
+            };
+            (conn, r)
         }
     })
     .await;
@@ -497,34 +545,31 @@ async fn single(o: Arc<Opts>, which: &'static str) -> Res<serde_json::Value> {
 
 /// Linking flows, `/v1/me` and client_credentials at once, `--conns` each.
 async fn mixed(o: Arc<Opts>) -> Res<serde_json::Value> {
-    let access = Arc::new(
-        user_token(o.clone()).await?["access_token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-    );
-    let flow_http = http_client(o.conns);
-    let cookie = Arc::new(logged_in_with_consent(&flow_http, &o).await?);
+    let lean = Lean::new(&o).await?;
+    let bearer = bearer(&o).await?;
     let (flows, me, cc) = (Stats::new(), Stats::new(), Stats::new());
-    let (h, oo) = (flow_http.clone(), o.clone());
-    let flow_run = run_workers(&o, flows.clone(), move |_, n| {
-        let (http, o, cookie) = (h.clone(), oo.clone(), cookie.clone());
+    let l = lean.clone();
+    let flow_run = run_workers(&o, flows.clone(), move |_, n, mut conn| {
+        let lean = l.clone();
         async move {
-            let code = authorize_code(&http, &o, &cookie, n).await?;
-            field(&redeem(&http, &o, &code).await?, "access_token").map(|_| ())
+            let r = lean.flow(&mut conn, n).await;
+            (conn, r)
         }
     });
-    let me_http = http_client(o.conns);
-    let oo = o.clone();
-    let me_run = run_workers(&o, me.clone(), move |_, _| {
-        let (http, o, access) = (me_http.clone(), oo.clone(), access.clone());
-        async move { me_once(&http, &o, &access).await }
+    let l = lean.clone();
+    let me_run = run_workers(&o, me.clone(), move |_, _, mut conn| {
+        let (lean, bearer) = (l.clone(), bearer.clone());
+        async move {
+            let r = lean.me(&mut conn, &bearer).await;
+            (conn, r)
+        }
     });
-    let cc_http = http_client(o.conns);
-    let oo = o.clone();
-    let cc_run = run_workers(&o, cc.clone(), move |_, _| {
-        let (http, o) = (cc_http.clone(), oo.clone());
-        async move { cc_once(&http, &o).await }
+    let cc_run = run_workers(&o, cc.clone(), move |_, _, mut conn| {
+        let lean = lean.clone();
+        async move {
+            let r = lean.cc(&mut conn).await;
+            (conn, r)
+        }
     });
     let (fs, ms, cs) = tokio::join!(flow_run, me_run, cc_run);
     Ok(serde_json::json!({
@@ -714,9 +759,9 @@ async fn story(o: Arc<Opts>) -> Res<serde_json::Value> {
     let steps: Arc<Vec<Arc<Stats>>> = Arc::new(STORY_STEPS.iter().map(|_| Stats::new()).collect());
     let stats = Stats::new();
     let (h, oo, st) = (http.clone(), o.clone(), steps.clone());
-    let secs = run_workers(&o, stats.clone(), move |_, _| {
+    let secs = run_workers(&o, stats.clone(), move |_, _, conn| {
         let (http, o, steps) = (h.clone(), oo.clone(), st.clone());
-        async move { story_once(&http, &o, &steps).await }
+        async move { (conn, story_once(&http, &o, &steps).await) }
     })
     .await;
     let per_step: serde_json::Map<String, serde_json::Value> = STORY_STEPS
@@ -732,9 +777,9 @@ async fn logins(o: Arc<Opts>) -> Res<serde_json::Value> {
     let http = http_client(o.conns);
     let stats = Stats::new();
     let (h, oo) = (http.clone(), o.clone());
-    let secs = run_workers(&o, stats.clone(), move |_, n| {
+    let secs = run_workers(&o, stats.clone(), move |_, n, conn| {
         let (http, o) = (h.clone(), oo.clone());
-        async move { login(&http, &o, n).await.map(|_| ()) }
+        async move { (conn, login(&http, &o, n).await.map(|_| ())) }
     })
     .await;
     Ok(stats.report(secs, &[]))
