@@ -374,4 +374,6 @@ log "wall time: build $(( BUILT - STARTED )) s, measurement $(( $(date +%s) - BU
 mkdir -p "$(dirname "$REPORT")"
 python3 "$ROOT/bench/report.py" "$RESULTS" "$REPORT" "$SECS" "$CONNS" "$THREADS" "$LOGIN_WORKERS" "${BENCH_NOTE:-}" \
     "$LOW_CONNS" "$MIXED_CONNS" "$STORY_USERS"
-log "report written to $REPORT"
+# The raw measurements beside the report, so it can be rebuilt or re-read.
+cp "$RESULTS" "${REPORT%.md}.jsonl"
+log "report written to $REPORT (raw results: ${REPORT%.md}.jsonl)"
