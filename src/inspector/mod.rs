@@ -383,6 +383,39 @@ mod tests {
         assert!(!inspector.push(captured(&inspector)), "closed: no more");
     }
 
+    #[tokio::test]
+    async fn batches_that_add_up_to_load_within_one_pace_pause_the_writer_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("inspector.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        let inspector = Inspector::new(true, 1024, Clock::default(), Metrics::default());
+        let written = async || -> i64 {
+            let clients = store.inspector_clients().await.unwrap();
+            clients.iter().map(|(_, n, _)| n).sum()
+        };
+        inspector.spawn_writer(store.clone(), 1000);
+        // Two batches, each under the size that meant load on its own.
+        for expected in [40, 80] {
+            for _ in 0..40 {
+                assert!(inspector.push(captured(&inspector)));
+            }
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while written().await < expected {
+                assert!(std::time::Instant::now() < deadline, "batch not written");
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        }
+        // 80 records within one PACE: the writer waits out the rest of it.
+        for _ in 0..10 {
+            assert!(inspector.push(captured(&inspector)));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert_eq!(written().await, 80, "paused: the third batch waits");
+        assert!(inspector.close(std::time::Duration::from_secs(5)).await);
+        assert_eq!(written().await, 90);
+    }
+
     #[test]
     fn sequence_numbers_strictly_increase() {
         let inspector = Inspector::new(true, 1, Clock::default(), Metrics::default());
