@@ -244,12 +244,24 @@ async fn logged_in_with_consent(http: &reqwest::Client, o: &Opts) -> Res<String>
     let page = res.text().await.map_err(|e| e.to_string())?;
     let csrf = hidden(&page, "csrf_token")?;
     let query = authorize_url("", 1).split_once('?').unwrap().1.to_owned();
+    allow(http, o, &cookie, &csrf, &query).await?;
+    Ok(cookie)
+}
+
+/// Posts "allow" on the consent page's form; the 303 it answers.
+async fn allow(
+    http: &reqwest::Client,
+    o: &Opts,
+    cookie: &str,
+    csrf: &str,
+    request: &str,
+) -> Res<reqwest::Response> {
     let res = http
         .post(format!("{}/consent", o.url))
-        .header("Cookie", &cookie)
+        .header("Cookie", cookie)
         .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("authorization_request", query.as_str()),
+            ("csrf_token", csrf),
+            ("authorization_request", request),
             ("decision", "allow"),
         ])
         .send()
@@ -258,7 +270,7 @@ async fn logged_in_with_consent(http: &reqwest::Client, o: &Opts) -> Res<String>
     if res.status().as_u16() != 303 {
         return Err(format!("consent answered {}", res.status()));
     }
-    Ok(cookie)
+    Ok(res)
 }
 
 /// `GET /authorize` with a session whose consent is remembered: the code.
@@ -692,20 +704,7 @@ async fn story_once(http: &reqwest::Client, o: &Opts, steps: &[Arc<Stats>]) -> R
         let page = res.text().await.map_err(|e| e.to_string())?;
         let csrf = unescape(&hidden(&page, "csrf_token")?);
         let request = unescape(&hidden(&page, "authorization_request")?);
-        let res = http
-            .post(format!("{}/consent", o.url))
-            .header("Cookie", &cookie)
-            .form(&[
-                ("csrf_token", csrf.as_str()),
-                ("authorization_request", request.as_str()),
-                ("decision", "allow"),
-            ])
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        if res.status().as_u16() != 303 {
-            return Err(format!("consent answered {}", res.status()));
-        }
+        let res = allow(http, o, &cookie, &csrf, &request).await?;
         res.headers()
             .get(reqwest::header::LOCATION)
             .and_then(|l| l.to_str().ok())

@@ -353,17 +353,25 @@ mod tests {
         assert!(!off.push(captured(&off)));
     }
 
-    #[tokio::test]
-    async fn close_writes_what_is_queued_without_waiting_for_the_writers_pause() {
+    async fn fresh_store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite:{}", dir.path().join("inspector.db").display());
         let store = Store::connect(&url).await.unwrap();
         store.migrate().await.unwrap();
+        (dir, store)
+    }
+
+    /// Records the writer has written, over all clients.
+    async fn written(store: &Store) -> i64 {
+        let clients = store.inspector_clients().await.unwrap();
+        clients.iter().map(|(_, n, _)| n).sum()
+    }
+
+    #[tokio::test]
+    async fn close_writes_what_is_queued_without_waiting_for_the_writers_pause() {
+        let (_dir, store) = fresh_store().await;
         let inspector = Inspector::new(true, 1024, Clock::default(), Metrics::default());
-        let written = async || -> i64 {
-            let clients = store.inspector_clients().await.unwrap();
-            clients.iter().map(|(_, n, _)| n).sum()
-        };
+        let written = async || written(&store).await;
         // One batch of load: the writer writes it, then pauses for `PACE`.
         for _ in 0..100 {
             assert!(inspector.push(captured(&inspector)));
@@ -385,15 +393,9 @@ mod tests {
 
     #[tokio::test]
     async fn batches_that_add_up_to_load_within_one_pace_pause_the_writer_too() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite:{}", dir.path().join("inspector.db").display());
-        let store = Store::connect(&url).await.unwrap();
-        store.migrate().await.unwrap();
+        let (_dir, store) = fresh_store().await;
         let inspector = Inspector::new(true, 1024, Clock::default(), Metrics::default());
-        let written = async || -> i64 {
-            let clients = store.inspector_clients().await.unwrap();
-            clients.iter().map(|(_, n, _)| n).sum()
-        };
+        let written = async || written(&store).await;
         inspector.spawn_writer(store.clone(), 1000);
         // Two batches, each under the size that meant load on its own.
         for expected in [40, 80] {
