@@ -72,7 +72,7 @@ pub(super) async fn run(
         let records = prepare(&state, std::mem::take(&mut batch), max).await;
         let prepared = started.elapsed();
         let written = records.len();
-        match state.store.insert_inspector_records(&records, max).await {
+        match retried(|| state.store.insert_inspector_records(&records, max)).await {
             Ok(()) => {
                 state.metrics.inspector_recorded(written as u64);
                 tracing::debug!(
@@ -100,6 +100,34 @@ pub(super) async fn run(
                 _ = stop.wait_for(|s| *s) => {}
             }
             window = (tokio::time::Instant::now(), 0);
+        }
+    }
+}
+
+/// Attempts at a database call before its records count as dropped.
+const ATTEMPTS: u32 = 4;
+
+/// Runs `call` until it succeeds, up to `ATTEMPTS` times, 50 ms apart. At
+/// shutdown the writer's last batches can meet PostgreSQL connections the
+/// pool opened on a server worker's runtime, which is being torn down: their
+/// use fails ("A Tokio 1.x context was found, but it is being shutdown") and
+/// sqlx drops them, so the next attempt gets a live connection. Without this
+/// the last records under load were lost or filed under no client.
+async fn retried<T, F, Fut>(mut call: F) -> Result<T, crate::store::StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::store::StoreError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Ok(v) => return Ok(v),
+            Err(e) if attempt >= ATTEMPTS => return Err(e),
+            Err(e) => {
+                tracing::debug!(error = %e, attempt, "inspector: database call failed; retrying");
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
         }
     }
 }
@@ -140,7 +168,11 @@ async fn client_of(state: &Writer, c: &Captured, known: &mut HashMap<String, boo
         Some(r) => *r,
         None => {
             let r = match ClientId::parse(&id) {
-                Ok(cid) => state.store.client(&cid).await.ok().flatten().is_some(),
+                Ok(cid) => retried(|| state.store.client(&cid))
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some(),
                 Err(_) => false,
             };
             known.insert(id.clone(), r);
