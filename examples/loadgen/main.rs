@@ -308,7 +308,7 @@ async fn token(http: &reqwest::Client, o: &Opts, form: &[(&str, &str)]) -> Res<s
     let status = res.status();
     let body = res.text().await.map_err(|e| e.to_string())?;
     if !status.is_success() {
-        return Err(format!("token {status}: {}", &body[..body.len().min(160)]));
+        return Err(format!("token {status}: {}", wire::start_of(&body)));
     }
     serde_json::from_str(&body).map_err(|e| e.to_string())
 }
@@ -650,7 +650,7 @@ async fn story_once(http: &reqwest::Client, o: &Opts, steps: &[Arc<Stats>]) -> R
         if !status.is_success() {
             return Err(format!(
                 "{url} answered {status}: {}",
-                &text[..text.len().min(160)]
+                wire::start_of(&text)
             ));
         }
         serde_json::from_str(&text).map_err(|e| e.to_string())

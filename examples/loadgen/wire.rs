@@ -77,7 +77,7 @@ impl Reply {
         let marker = format!("\"{name}\":\"");
         let start = text
             .find(&marker)
-            .ok_or_else(|| format!("no {name} in {}", &text[..text.len().min(160)]))?
+            .ok_or_else(|| format!("no {name} in {}", start_of(text)))?
             + marker.len();
         let len = text[start..].find('"').ok_or("unterminated JSON string")?;
         Ok(&text[start..start + len])
@@ -88,11 +88,10 @@ impl Reply {
         if self.status == want {
             Ok(self)
         } else {
-            let text = self.text();
             Err(format!(
                 "{what} answered {}: {}",
                 self.status,
-                &text[..text.len().min(160)]
+                start_of(self.text())
             ))
         }
     }
@@ -128,7 +127,7 @@ impl Conn {
         stream.write_all(request).await.map_err(|e| e.to_string())?;
         self.buf.clear();
         loop {
-            let mut headers = [httparse::EMPTY_HEADER; 32];
+            let mut headers = [httparse::EMPTY_HEADER; 64];
             let mut head = httparse::Response::new(&mut headers);
             match head.parse(&self.buf).map_err(|e| e.to_string())? {
                 httparse::Status::Complete(head_len) => {
@@ -174,6 +173,13 @@ async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Res<()> {
     }
     buf.extend_from_slice(&chunk[..n]);
     Ok(())
+}
+
+/// The first 160 characters of an answer, for error messages.
+pub fn start_of(text: &str) -> &str {
+    text.char_indices()
+        .nth(160)
+        .map_or(text, |(i, _)| &text[..i])
 }
 
 /// The raw (still URL-encoded) value of `name` in a URL's query.
