@@ -33,13 +33,8 @@ MIXED_CONNS=${BENCH_MIXED_CONNECTIONS:-16}
 LOADGEN=${LOADGEN:-${CARGO_TARGET_DIR:-target}/release/examples/loadgen}
 [ -x "$LOADGEN" ] || { echo "no load driver at $LOADGEN" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk is required" >&2; exit 1; }
-WORK=$(mktemp -d /tmp/mocklink-ab.XXXXXX)
-SERVER_PID=""
-cleanup() {
-    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+. bench/lib.sh
+bench_workdir ab
 
 BASIC="Basic $(printf 'alexa-skill:alexa-skill-secret' | base64)"
 cat >"$WORK/done.lua" <<'LUA'
@@ -57,19 +52,7 @@ wrk_case() {
     wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" -s "$WORK/case.lua" "$1" 2>&1 | sed -n 's/^JSON //p'
 }
 
-start() {
-    local port
-    port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-    BASE=http://127.0.0.1:$port
-    rm -f "$WORK"/db*
-    DATABASE_URL="sqlite:$WORK/db" MOCKLINK_LISTEN="127.0.0.1:$port" "$1" serve >"$WORK/server.log" 2>&1 &
-    SERVER_PID=$!
-    for _ in $(seq 1 400); do
-        curl -sf "$BASE/healthz" >/dev/null 2>&1 && return 0
-        sleep 0.05
-    done
-    cat "$WORK/server.log" >&2; exit 1
-}
+start() { start_sqlite_server "$1"; }
 
 # counters PID: "cpu_ticks context_switches" of the server, all threads.
 counters() {

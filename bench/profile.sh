@@ -25,19 +25,9 @@ BIN=${PROFILE_BIN:-$TARGET/release/mocklink}
 LOADGEN=$TARGET/release/examples/loadgen
 [ -x "$BIN" ] && [ -x "$LOADGEN" ] || { echo "build first: cargo build --release --bin mocklink --example loadgen" >&2; exit 1; }
 
-WORK=$(mktemp -d /tmp/mocklink-profile.XXXXXX)
-SERVER_PID=""
-cleanup() {
-    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-BASE=http://127.0.0.1:$port
-DATABASE_URL="sqlite:$WORK/db" MOCKLINK_LISTEN="127.0.0.1:$port" "$BIN" serve >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 200); do curl -sf "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+. bench/lib.sh
+bench_workdir profile
+start_sqlite_server "$BIN"
 
 # `code` mints for SECS, then redeems for SECS: sample inside the second phase.
 first=0; [ "$MODE" = code ] && first=$SECS
