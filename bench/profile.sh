@@ -4,12 +4,14 @@
 #
 #   bench/profile.sh MODE [CONNECTIONS]     # MODE: flow | code | refresh | cc | me
 #
-# Starts the release server on a fresh SQLite database, runs the load driver's
+# Starts the release server on a fresh SQLite database (PROFILE_POSTGRES: an
+# admin URL of a PostgreSQL server, on which a fresh database is made), runs the load driver's
 # MODE for PROFILE_SECONDS (default 6) with CONNECTIONS workers (default 64)
 # and, over a window in the middle of the measured phase (for `code`, the
 # redemptions, not the minting before them), samples from /proc: the server's
 # CPU (cores, and µs per operation), each server thread's share of a core,
-# the load driver's CPU, and the machine's idle share. No thread near 100%
+# the load driver's CPU, the rest of the machine (PostgreSQL's backends), and
+# the machine's idle share. No thread near 100%
 # and the machine partly idle means the case waits on hand-offs, not on CPU.
 #
 # Needs the release builds: `cargo build --release --bin mocklink --example loadgen`
@@ -27,7 +29,11 @@ LOADGEN=$TARGET/release/examples/loadgen
 
 . bench/lib.sh
 bench_workdir profile
-start_sqlite_server "$BIN"
+if [ -n "${PROFILE_POSTGRES:-}" ]; then
+    start_postgres_server "$BIN" "$PROFILE_POSTGRES"
+else
+    start_sqlite_server "$BIN"
+fi
 
 # `code` mints for SECS, then redeems for SECS: sample inside the second phase.
 first=0; [ "$MODE" = code ] && first=$SECS
@@ -72,6 +78,8 @@ busy, idle = m1[0] - m0[0], m1[1] - m0[1]
 print(f"{mode} at {conns} connections: {rate:,.0f}/s, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, errors {r['errors']}")
 print(f"  server: {(s1 - s0) / wall:.2f} cores, {(s1 - s0) / wall / rate * 1e6:,.0f} µs of CPU per operation")
 print(f"  load driver: {(d1 - d0) / wall:.2f} cores, {(d1 - d0) / wall / rate * 1e6:,.0f} µs per operation")
+others = busy / tick / wall - (s1 - s0) / wall - (d1 - d0) / wall
+print(f"  other processes (PostgreSQL…): {others:.2f} cores, {others / rate * 1e6:,.0f} µs per operation")
 print(f"  machine idle (incl. iowait): {100 * idle / (busy + idle):.1f}% of {os.cpu_count()} cores")
 print("  server threads (share of one core):")
 rows = sorted(((t1[k][1] - t0[k][1]) / wall, t1[k][0]) for k in t1 if k in t0)

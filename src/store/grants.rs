@@ -51,18 +51,72 @@ pub(super) const GRANT_COLUMNS: &str = "g.id, g.user_id, g.client_id, g.scopes, 
                              g.expires_at, g.activated_at, g.revoked_at";
 
 pub(super) fn grant_from_row(row: &sqlx::any::AnyRow) -> Result<Grant, StoreError> {
-    let corrupt = |e: crate::domain::ParseError| StoreError::Corrupt(format!("grant: {e}"));
-    Ok(Grant {
+    GrantRow {
         id: row.try_get("id")?,
-        user_id: Username::parse(&row.try_get::<String, _>("user_id")?).map_err(corrupt)?,
-        client_id: ClientId::parse(&row.try_get::<String, _>("client_id")?).map_err(corrupt)?,
-        scopes: Scopes::parse(&row.try_get::<String, _>("scopes")?).map_err(corrupt)?,
+        user_id: row.try_get("user_id")?,
+        client_id: row.try_get("client_id")?,
+        scopes: row.try_get("scopes")?,
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
         activated_at: row.try_get("activated_at")?,
         revoked_at: row.try_get("revoked_at")?,
-    })
+    }
+    .into_grant()
 }
+
+/// A grant's columns as read, before they are checked.
+pub(super) struct GrantRow {
+    pub id: String,
+    pub user_id: String,
+    pub client_id: String,
+    pub scopes: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub activated_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+impl GrantRow {
+    pub(super) fn into_grant(self) -> Result<Grant, StoreError> {
+        let corrupt = |e: crate::domain::ParseError| StoreError::Corrupt(format!("grant: {e}"));
+        Ok(Grant {
+            id: self.id,
+            user_id: Username::parse(&self.user_id).map_err(corrupt)?,
+            client_id: ClientId::parse(&self.client_id).map_err(corrupt)?,
+            scopes: Scopes::parse(&self.scopes).map_err(corrupt)?,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            activated_at: self.activated_at,
+            revoked_at: self.revoked_at,
+        })
+    }
+}
+
+/// A claimed code's columns (`CLAIMED_COLUMNS`) as read.
+pub(super) struct ClaimedRow {
+    pub grant: GrantRow,
+    pub redirect_uri: String,
+    pub code_challenge: Option<String>,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+impl ClaimedRow {
+    pub(super) fn into_record(self) -> Result<CodeRecord, StoreError> {
+        Ok(CodeRecord {
+            grant: self.grant.into_grant()?,
+            redirect_uri: self.redirect_uri,
+            code_challenge: self.code_challenge,
+            expires_at: self.expires_at,
+            used_at: self.used_at,
+        })
+    }
+}
+
+/// What the claiming UPDATE returns, in this order.
+pub(super) const CLAIMED_COLUMNS: &str = "id, user_id, client_id, scopes, created_at, \
+     expires_at, activated_at, revoked_at, code_redirect_uri, code_challenge, code_expires_at, \
+     code_used_at";
 
 /// What a new authorization code carries.
 pub struct NewCode<'a> {
@@ -113,7 +167,7 @@ pub(super) const REDEEM_OK: &str = "revoked_at IS NULL AND code_expires_at > $NO
      AND (code_challenge = $CHALLENGE OR (code_challenge IS NULL AND $CHALLENGE IS NULL))";
 
 /// The code as an UPDATE … RETURNING of its grant's row gives it back.
-pub(super) fn claimed_code(row: &sqlx::any::AnyRow) -> Result<CodeRecord, StoreError> {
+fn claimed_code(row: &sqlx::any::AnyRow) -> Result<CodeRecord, StoreError> {
     Ok(CodeRecord {
         grant: grant_from_row(row)?,
         redirect_uri: row.try_get("code_redirect_uri")?,
@@ -225,9 +279,7 @@ impl Store {
                         "WITH claimed AS (UPDATE grants SET code_used_at = $1, \
                          activated_at = CASE WHEN {ok} THEN $1 ELSE activated_at END \
                          WHERE code_hash = $2 AND code_used_at IS NULL AND client_id = $3 \
-                         RETURNING id, user_id, client_id, scopes, created_at, expires_at, \
-                         activated_at, revoked_at, code_redirect_uri, code_challenge, \
-                         code_expires_at, code_used_at), \
+                         RETURNING {CLAIMED_COLUMNS}), \
                          issued AS (INSERT INTO refresh_tokens (token_hash, grant_id, created_at) \
                          SELECT $6, id, $1 FROM claimed \
                          WHERE activated_at = $1 AND code_used_at = $1 RETURNING grant_id) \

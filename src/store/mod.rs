@@ -92,6 +92,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database unavailable: {0}")]
     Unavailable(#[from] sqlx::Error),
+    /// From the SQLite writer's own statements (`writer`).
+    #[error("database unavailable: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("{0} already exists")]
     Conflict(String),
     #[error("stored data is invalid: {0}")]

@@ -3,32 +3,35 @@
 //!
 //! SQLite has one writer, and every commit rewrites each page it touched (the
 //! row, its table's index pages) into the WAL. These writes from concurrent
-//! requests therefore go to one writer task, which takes whatever is queued
+//! requests therefore go to one writer thread, which takes whatever is queued
 //! (up to `MAX_BATCH`) and runs it as one transaction on a connection of its
-//! own: one hand-off to SQLite's thread per kind of write in the group, and
-//! one commit for the whole group, on a page cache no other writer
+//! own: one commit for the whole group, on a page cache no other writer
 //! invalidates. Under 64 concurrent refreshes this cut the SQLite threads'
 //! CPU per rotation by a third and the context switches from 8.4 to 5
-//! (docs/perf-notes.md).
+//! (docs/perf-notes.md). The writer runs the statements on that connection's
+//! handle itself (see `open`), so a group costs no hand-off between threads.
 //!
-//! Each write in a group is still its own conditional statement, evaluated
-//! after the ones queued before it: a rotation retires its token only if no
-//! earlier rotation (also in the same group) did, and stores the successor
-//! only if it did (`changes() = 1`); a redemption claims its code only if it
-//! is unused, and activates the grant and stores the first refresh token
-//! only if that very UPDATE claimed it. The outcome is the one of running
-//! them one by one. If a group fails, its writes are retried one at a time,
-//! so one bad write fails only itself.
+//! Each write in a group is still its own conditional statement, run in the
+//! order the writes arrived: a rotation stores the successor only if its
+//! UPDATE retired the old token (no earlier rotation, in this group or
+//! before, did); a redemption claims its code only if it is unused, and
+//! stores the first refresh token only if that very UPDATE activated the
+//! grant. The outcome is the one of running them one by one. If a group
+//! fails, its writes are tried again one at a time, so one bad write fails
+//! only itself.
 //!
 //! Callers wait on a reply; one that stops waiting (its client went away)
 //! does not stop the write, which is then applied or not as a whole. A reply
 //! is sent only after the group's COMMIT, so an acknowledged write is
 //! committed; `Store::close` drains the queue before the pool closes.
 
-use super::grants::{claimed_code, CodeRecord, REDEEM_OK};
+use super::grants::{ClaimedRow, CodeRecord, GrantRow, CLAIMED_COLUMNS, REDEEM_OK};
 use super::StoreError;
-use sqlx::any::{AnyConnectOptions, AnyRow};
-use sqlx::{AnyConnection, AnyPool, Column, Connection, Executor, Row};
+use rusqlite::{params, OptionalExtension};
+use sqlx::any::AnyConnectOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::{AnyPool, Connection, Executor};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::{mpsc, oneshot};
 
@@ -71,23 +74,6 @@ enum Op {
     Rotate(Rotate),
     Insert(InsertCode),
     Redeem(Redeem),
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Rotate,
-    Insert,
-    Redeem,
-}
-
-impl Op {
-    fn kind(&self) -> Kind {
-        match self {
-            Op::Rotate(_) => Kind::Rotate,
-            Op::Insert(_) => Kind::Insert,
-            Op::Redeem(_) => Kind::Redeem,
-        }
-    }
 }
 
 /// What one write did.
@@ -222,15 +208,12 @@ impl Writer {
     fn start(&self) -> Result<(mpsc::UnboundedSender<Job>, oneshot::Receiver<()>), StoreError> {
         let (sender, jobs) = mpsc::unbounded_channel();
         let (done, finished) = oneshot::channel();
+        let options = SqliteConnectOptions::try_from(&self.inner.options)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(sqlx::Error::Io)?;
-        let (options, pool, gate) = (
-            self.inner.options.clone(),
-            self.inner.pool.clone(),
-            self.inner.gate.clone(),
-        );
+        let (pool, gate) = (self.inner.pool.clone(), self.inner.gate.clone());
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || {
@@ -246,249 +229,366 @@ impl Writer {
 /// and every queued write has been committed and answered.
 async fn writer(
     mut jobs: mpsc::UnboundedReceiver<Job>,
-    options: AnyConnectOptions,
+    options: SqliteConnectOptions,
     pool: AnyPool,
     gate: Arc<tokio::sync::Mutex<()>>,
 ) {
-    let mut conn = None;
-    while let Some(first) = jobs.recv().await {
-        let mut batch = vec![first];
-        let drain = |batch: &mut Vec<Job>, jobs: &mut mpsc::UnboundedReceiver<Job>| {
-            while batch.len() < MAX_BATCH {
-                match jobs.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
-                }
+    let mut waiting = Waiting::default();
+    loop {
+        if waiting.jobs.is_empty() {
+            match jobs.recv().await {
+                Some(job) => waiting.jobs.push_back(job),
+                None => return,
+            }
+        }
+        if pool.is_closed() {
+            waiting.refuse_all();
+            continue;
+        }
+        let mut conn = match open(&options).await {
+            Ok(conn) => conn,
+            Err(e) => {
+                waiting.fail_first(e.into());
+                continue;
             }
         };
-        drain(&mut batch, &mut jobs);
+        let ended = match conn.lock_handle().await {
+            Ok(mut handle) => {
+                // SAFETY: the handle stays locked away from sqlx's thread for
+                // as long as `db` lives (it is dropped first, finalizing its
+                // statements), and nothing else uses this connection.
+                match unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }
+                {
+                    Ok(db) => serve(&db, &mut waiting, &mut jobs, &pool, &gate).await,
+                    Err(e) => {
+                        waiting.fail_first(e.into());
+                        false
+                    }
+                }
+            }
+            Err(e) => {
+                waiting.fail_first(e.into());
+                false
+            }
+        };
+        let _ = conn.close().await;
+        if ended {
+            return;
+        }
+    }
+}
+
+/// The writer's own connection: sqlx opens it and runs its settings, then
+/// lends out its handle (`lock_handle`), on which the writer runs the groups
+/// itself. Through sqlx's queries each statement of a group, and each row it
+/// returned, was a message between the writer and sqlx's SQLite thread, and
+/// each woke the other thread: ~4 per redemption (issue 16).
+async fn open(options: &SqliteConnectOptions) -> Result<SqliteConnection, sqlx::Error> {
+    let mut conn = SqliteConnection::connect_with(options).await?;
+    conn.execute(super::SQLITE_PRAGMAS).await?;
+    Ok(conn)
+}
+
+/// Writes received and not answered yet, in order.
+#[derive(Default)]
+struct Waiting {
+    jobs: VecDeque<Job>,
+    /// How many at the front run one at a time: they were in a group that failed.
+    alone: usize,
+}
+
+impl Waiting {
+    /// Whatever is queued, up to a group's size.
+    fn take_from(&mut self, jobs: &mut mpsc::UnboundedReceiver<Job>) {
+        while self.jobs.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => self.jobs.push_back(job),
+                Err(_) => break,
+            }
+        }
+    }
+
+    fn fail_first(&mut self, e: StoreError) {
+        if let Some(job) = self.jobs.pop_front() {
+            self.alone = self.alone.saturating_sub(1);
+            let _ = job.reply.send(Err(e));
+        }
+    }
+
+    fn refuse_all(&mut self) {
+        while !self.jobs.is_empty() {
+            self.fail_first(sqlx::Error::PoolClosed.into());
+        }
+    }
+}
+
+/// Commits groups on `db` until the queue ends (true) or the connection is
+/// broken (false: the writes not answered yet stay in `waiting`).
+async fn serve(
+    db: &rusqlite::Connection,
+    waiting: &mut Waiting,
+    jobs: &mut mpsc::UnboundedReceiver<Job>,
+    pool: &AnyPool,
+    gate: &tokio::sync::Mutex<()>,
+) -> bool {
+    loop {
+        if waiting.jobs.is_empty() {
+            match jobs.recv().await {
+                Some(job) => waiting.jobs.push_back(job),
+                None => return true,
+            }
+        }
+        waiting.take_from(jobs);
         let _gate = gate.lock().await;
         // Whatever arrived while another writer held the gate joins too.
-        drain(&mut batch, &mut jobs);
-        tracing::debug!(writes = batch.len(), "writes committed together");
-        let ops: Vec<&Op> = batch.iter().map(|j| &j.op).collect();
-        match run(&mut conn, &options, &pool, &ops).await {
+        waiting.take_from(jobs);
+        if pool.is_closed() {
+            waiting.refuse_all();
+            continue;
+        }
+        let size = if waiting.alone > 0 {
+            1
+        } else {
+            waiting.jobs.len().min(MAX_BATCH)
+        };
+        let group: Vec<Job> = waiting.jobs.drain(..size).collect();
+        waiting.alone = waiting.alone.saturating_sub(size);
+        tracing::debug!(writes = group.len(), "writes committed together");
+        match commit(db, &group) {
             Ok(outcomes) => {
-                for (job, outcome) in batch.into_iter().zip(outcomes) {
+                for (job, outcome) in group.into_iter().zip(outcomes) {
                     let _ = job.reply.send(Ok(outcome));
                 }
             }
-            Err(e) if batch.len() == 1 => {
-                let _ = batch.remove(0).reply.send(Err(e));
-            }
-            Err(_) => {
-                for job in batch {
-                    let result = run(&mut conn, &options, &pool, &[&job.op])
-                        .await
-                        .map(|mut o| o.remove(0));
-                    let _ = job.reply.send(result);
-                }
-            }
-        }
-    }
-    if let Some(c) = conn {
-        let _ = c.close().await;
-    }
-}
-
-/// The statements of `n` writes of one kind, with `BEGIN IMMEDIATE` before
-/// them if `begin` and `COMMIT` after them if `commit`. Each text is prepared
-/// once per connection. Every row a text returns starts with the index of
-/// its write in the group of that kind, as a literal.
-fn batch_sql(kind: Kind, n: usize, begin: bool, commit: bool) -> &'static str {
-    static TEXTS: [OnceLock<Vec<String>>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-    let (slot, one): (usize, fn(usize) -> String) = match kind {
-        Kind::Rotate => (0, rotate_sql),
-        Kind::Insert => (1, insert_sql),
-        Kind::Redeem => (2, redeem_sql),
-    };
-    &TEXTS[slot].get_or_init(|| {
-        let mut texts = Vec::with_capacity((MAX_BATCH + 1) * 4);
-        for n in 0..=MAX_BATCH {
-            for (begin, commit) in [(false, false), (false, true), (true, false), (true, true)] {
-                let mut sql = String::new();
-                if begin {
-                    sql.push_str("BEGIN IMMEDIATE;");
-                }
-                for i in 0..n {
-                    sql.push_str(&one(i));
-                }
-                if commit {
-                    sql.push_str(" COMMIT;");
-                }
-                texts.push(sql);
-            }
-        }
-        texts
-    })[n * 4 + usize::from(begin) * 2 + usize::from(commit)]
-}
-
-/// `UPDATE; INSERT … WHERE changes() = 1 RETURNING`: 4 parameters.
-fn rotate_sql(i: usize) -> String {
-    let (now, old, new, grant) = (4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4);
-    format!(
-        " UPDATE refresh_tokens SET rotated_at = ${now} \
-         WHERE token_hash = ${old} AND rotated_at IS NULL; \
-         INSERT INTO refresh_tokens (token_hash, grant_id, created_at) \
-         SELECT ${new}, ${grant}, ${now} WHERE changes() = 1 RETURNING {i} AS rotated;"
-    )
-}
-
-/// One pending grant with its code: 10 parameters.
-fn insert_sql(i: usize) -> String {
-    let params: Vec<String> = (1..=10).map(|k| format!("${}", 10 * i + k)).collect();
-    format!(
-        " INSERT INTO grants (id, user_id, client_id, scopes, created_at, expires_at, \
-         code_hash, code_redirect_uri, code_challenge, code_expires_at) VALUES ({});",
-        params.join(", ")
-    )
-}
-
-/// The claiming UPDATE (returning the code) and the first refresh token,
-/// stored only if that UPDATE claimed the code and activated its grant: 6
-/// parameters.
-fn redeem_sql(i: usize) -> String {
-    let p = |k: usize| 6 * i + k;
-    let (now, code, client, redirect, challenge, refresh) = (p(1), p(2), p(3), p(4), p(5), p(6));
-    let ok = REDEEM_OK
-        .replace("$NOW", &format!("${now}"))
-        .replace("$REDIRECT", &format!("${redirect}"))
-        .replace("$CHALLENGE", &format!("${challenge}"));
-    format!(
-        " UPDATE grants SET code_used_at = ${now}, \
-         activated_at = CASE WHEN {ok} THEN ${now} ELSE activated_at END \
-         WHERE code_hash = ${code} AND code_used_at IS NULL AND client_id = ${client} \
-         RETURNING {i} AS claimed, id, user_id, client_id, scopes, created_at, expires_at, \
-         activated_at, revoked_at, code_redirect_uri, code_challenge, code_expires_at, code_used_at; \
-         INSERT INTO refresh_tokens (token_hash, grant_id, created_at) \
-         SELECT ${refresh}, id, ${now} FROM grants \
-         WHERE code_hash = ${code} AND activated_at = ${now} AND code_used_at = ${now} \
-         AND changes() = 1 RETURNING {i} AS issued;"
-    )
-}
-
-/// One transaction for `ops`; what each did.
-async fn run(
-    conn: &mut Option<AnyConnection>,
-    options: &AnyConnectOptions,
-    pool: &AnyPool,
-    ops: &[&Op],
-) -> Result<Vec<Outcome>, StoreError> {
-    if pool.is_closed() {
-        return Err(sqlx::Error::PoolClosed.into());
-    }
-    let c = match conn {
-        Some(c) => c,
-        None => {
-            let mut c = AnyConnection::connect_with(options).await?;
-            c.execute(super::SQLITE_PRAGMAS).await?;
-            conn.insert(c)
-        }
-    };
-    match run_on(c, ops).await {
-        Ok(outcomes) => Ok(outcomes),
-        Err(e) => {
-            // Stopped part-way: undo what it began. If even that fails (or
-            // there was nothing to undo), start on a fresh connection.
-            if sqlx::query("ROLLBACK").execute(&mut *c).await.is_err() {
-                if let Some(c) = conn.take() {
-                    let _ = c.close().await;
-                }
-            }
-            Err(e)
-        }
-    }
-}
-
-async fn run_on(c: &mut AnyConnection, ops: &[&Op]) -> Result<Vec<Outcome>, StoreError> {
-    let kinds: Vec<Kind> = [Kind::Rotate, Kind::Insert, Kind::Redeem]
-        .into_iter()
-        .filter(|k| ops.iter().any(|o| o.kind() == *k))
-        .collect();
-    let mut outcomes: Vec<Option<Outcome>> = ops.iter().map(|_| None).collect();
-    for (k, kind) in kinds.iter().enumerate() {
-        // The positions in `ops` of this kind's writes, in order.
-        let at: Vec<usize> = (0..ops.len()).filter(|&i| ops[i].kind() == *kind).collect();
-        let sql = batch_sql(*kind, at.len(), k == 0, k + 1 == kinds.len());
-        let mut query = sqlx::query(sql);
-        for &i in &at {
-            query = match ops[i] {
-                Op::Rotate(r) => query.bind(r.now).bind(&r.old).bind(&r.new).bind(&r.grant),
-                Op::Insert(c) => query
-                    .bind(&c.grant_id)
-                    .bind(&c.user_id)
-                    .bind(&c.client_id)
-                    .bind(&c.scopes)
-                    .bind(c.now)
-                    .bind(c.grant_expires_at)
-                    .bind(&c.code_hash)
-                    .bind(&c.redirect_uri)
-                    .bind(&c.code_challenge)
-                    .bind(c.code_expires_at),
-                Op::Redeem(r) => query
-                    .bind(r.now)
-                    .bind(&r.code_hash)
-                    .bind(&r.client_id)
-                    .bind(&r.redirect_uri)
-                    .bind(&r.challenge)
-                    .bind(&r.refresh_hash),
-            };
-        }
-        let rows = query.fetch_all(&mut *c).await?;
-        match kind {
-            Kind::Rotate => {
-                let mut won = vec![false; at.len()];
-                for row in &rows {
-                    won[index(row, at.len())?] = true;
-                }
-                for (j, &i) in at.iter().enumerate() {
-                    outcomes[i] = Some(Outcome::Rotated(won[j]));
-                }
-            }
-            Kind::Insert => {
-                for &i in &at {
-                    outcomes[i] = Some(Outcome::Inserted);
-                }
-            }
-            Kind::Redeem => {
-                let mut claimed: Vec<Option<(CodeRecord, bool)>> =
-                    at.iter().map(|_| None).collect();
-                for row in &rows {
-                    let j = index(row, at.len())?;
-                    if first_column(row) == "issued" {
-                        match &mut claimed[j] {
-                            Some((_, issued)) => *issued = true,
-                            None => {
-                                return Err(StoreError::Corrupt(
-                                    "a refresh token without its claimed code".into(),
-                                ))
-                            }
-                        }
-                    } else {
-                        claimed[j] = Some((claimed_code(row)?, false));
+            Err(e) => {
+                let usable = undo(db);
+                if group.len() == 1 {
+                    let _ = group.into_iter().next().map(|job| job.reply.send(Err(e)));
+                } else {
+                    // One bad write fails only itself: each is tried again alone.
+                    tracing::debug!(error = %e, writes = group.len(), "a group failed; its writes run alone");
+                    waiting.alone += group.len();
+                    for job in group.into_iter().rev() {
+                        waiting.jobs.push_front(job);
                     }
                 }
-                for (&i, c) in at.iter().zip(claimed) {
-                    outcomes[i] = Some(Outcome::Redeemed(Box::new(c)));
+                if !usable {
+                    return false;
                 }
             }
         }
     }
-    Ok(outcomes
-        .into_iter()
-        .map(|o| o.expect("every write has an outcome"))
-        .collect())
 }
 
-fn first_column(row: &AnyRow) -> &str {
-    row.columns().first().map_or("", |c| c.name())
+/// Rolls back what a failed group began; false if the connection is no
+/// longer usable.
+fn undo(db: &rusqlite::Connection) -> bool {
+    db.is_autocommit() || db.execute_batch("ROLLBACK").is_ok()
 }
 
-/// The write a returned row belongs to (its first column).
-fn index(row: &AnyRow, n: usize) -> Result<usize, StoreError> {
-    let i: i64 = row.try_get(0)?;
-    usize::try_from(i)
-        .ok()
-        .filter(|&i| i < n)
-        .ok_or_else(|| StoreError::Corrupt(format!("write index {i} out of range")))
+/// One transaction for `group`, its writes applied in order; what each did.
+fn commit(db: &rusqlite::Connection, group: &[Job]) -> Result<Vec<Outcome>, StoreError> {
+    db.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+    let outcomes = group
+        .iter()
+        .map(|job| apply(db, &job.op))
+        .collect::<Result<Vec<_>, _>>()?;
+    db.prepare_cached("COMMIT")?.execute([])?;
+    Ok(outcomes)
+}
+
+/// One write. Each is a conditional statement evaluated after the ones
+/// before it, so a group's outcome is that of running its writes one by one.
+fn apply(db: &rusqlite::Connection, op: &Op) -> Result<Outcome, StoreError> {
+    Ok(match op {
+        Op::Rotate(r) => {
+            let retired = db
+                .prepare_cached(
+                    "UPDATE refresh_tokens SET rotated_at = ?1 \
+                     WHERE token_hash = ?2 AND rotated_at IS NULL",
+                )?
+                .execute(params![r.now, r.old])?
+                == 1;
+            if retired {
+                insert_refresh(db, &r.new, &r.grant, r.now)?;
+            }
+            Outcome::Rotated(retired)
+        }
+        Op::Insert(c) => {
+            db.prepare_cached(
+                "INSERT INTO grants (id, user_id, client_id, scopes, created_at, expires_at, \
+                 code_hash, code_redirect_uri, code_challenge, code_expires_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                c.grant_id,
+                c.user_id,
+                c.client_id,
+                c.scopes,
+                c.now,
+                c.grant_expires_at,
+                c.code_hash,
+                c.redirect_uri,
+                c.code_challenge,
+                c.code_expires_at
+            ])?;
+            Outcome::Inserted
+        }
+        Op::Redeem(r) => {
+            let claimed = db
+                .prepare_cached(redeem_sql())?
+                .query_row(
+                    params![r.now, r.code_hash, r.client_id, r.redirect_uri, r.challenge],
+                    claimed_row,
+                )
+                .optional()?;
+            let claimed = match claimed {
+                Some(row) => {
+                    let record = row.into_record()?;
+                    // This very UPDATE activated the grant: its first refresh token.
+                    let activated = record.grant.activated_at == Some(r.now);
+                    if activated {
+                        insert_refresh(db, &r.refresh_hash, &record.grant.id, r.now)?;
+                    }
+                    Some((record, activated))
+                }
+                None => None,
+            };
+            Outcome::Redeemed(Box::new(claimed))
+        }
+    })
+}
+
+fn insert_refresh(
+    db: &rusqlite::Connection,
+    token_hash: &str,
+    grant_id: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    db.prepare_cached(
+        "INSERT INTO refresh_tokens (token_hash, grant_id, created_at) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![token_hash, grant_id, now])?;
+    Ok(())
+}
+
+/// Claims an unused code of this client, and activates its grant if the
+/// code is good: ?1 now, ?2 code hash, ?3 client, ?4 redirect URI, ?5 PKCE
+/// challenge.
+fn redeem_sql() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| {
+        let ok = REDEEM_OK
+            .replace("$NOW", "?1")
+            .replace("$REDIRECT", "?4")
+            .replace("$CHALLENGE", "?5");
+        format!(
+            "UPDATE grants SET code_used_at = ?1, \
+             activated_at = CASE WHEN {ok} THEN ?1 ELSE activated_at END \
+             WHERE code_hash = ?2 AND code_used_at IS NULL AND client_id = ?3 \
+             RETURNING {CLAIMED_COLUMNS}"
+        )
+    })
+}
+
+/// A row of `CLAIMED_COLUMNS`.
+fn claimed_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimedRow> {
+    Ok(ClaimedRow {
+        grant: GrantRow {
+            id: row.get(0)?,
+            user_id: row.get(1)?,
+            client_id: row.get(2)?,
+            scopes: row.get(3)?,
+            created_at: row.get(4)?,
+            expires_at: row.get(5)?,
+            activated_at: row.get(6)?,
+            revoked_at: row.get(7)?,
+        },
+        redirect_uri: row.get(8)?,
+        code_challenge: row.get(9)?,
+        expires_at: row.get(10)?,
+        used_at: row.get(11)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::{ClientId, RedirectUri, Scopes, Username};
+    use crate::store::{Client, NewCode, NewUser, RefreshPolicy, Store};
+
+    /// A group in which two writes fail (a user that does not exist, a grant
+    /// id already taken) commits all the others, and only those two fail.
+    #[tokio::test]
+    async fn a_write_that_fails_in_a_group_fails_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("writer.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        let alice = Username::parse("alice").unwrap();
+        let ghost = Username::parse("ghost").unwrap();
+        let scopes = Scopes::parse("user-read-private").unwrap();
+        store
+            .insert_user(
+                &NewUser {
+                    id: alice.clone(),
+                    password_hash: "x".into(),
+                    display_name: "Alice".into(),
+                    email: "alice@example.com".into(),
+                    country: "US".into(),
+                    product: "premium".into(),
+                    persona: None,
+                    locked_at: None,
+                },
+                0,
+            )
+            .await
+            .unwrap();
+        let client = Client {
+            id: ClientId::parse("app").unwrap(),
+            name: "App".into(),
+            secret_hash: None,
+            redirect_uris: vec![RedirectUri::parse("https://example.com/cb").unwrap()],
+            scopes: scopes.clone(),
+            refresh_policy: RefreshPolicy::Rotate,
+            refresh_grace_seconds: 0,
+            access_token_ttl: 3600,
+            refresh_token_ttl: 86400,
+            extended_quota: false,
+        };
+        store.insert_client(&client, 0).await.unwrap();
+
+        let grant_ids: Vec<String> = (0..32)
+            .map(|i| {
+                if i == 20 {
+                    "g3".into()
+                } else {
+                    format!("g{i}")
+                }
+            })
+            .collect();
+        let hashes: Vec<String> = (0..32).map(|i| format!("c{i}")).collect();
+        let codes: Vec<NewCode> = (0..32)
+            .map(|i| NewCode {
+                code_hash: &hashes[i],
+                grant_id: &grant_ids[i],
+                user_id: if i == 7 { &ghost } else { &alice },
+                client_id: &client.id,
+                scopes: &scopes,
+                redirect_uri: "https://example.com/cb",
+                code_challenge: None,
+                expires_at: 600,
+                grant_expires_at: 86400,
+            })
+            .collect();
+        // Queued together: the writer takes them as one group (or a few).
+        let inserts = codes.iter().map(|c| store.insert_code(c, 0));
+        let results = futures_util::future::join_all(inserts).await;
+        let failed: Vec<usize> = (0..32).filter(|&i| results[i].is_err()).collect();
+        assert_eq!(failed, [7, 20]);
+        for (i, hash) in hashes.iter().enumerate() {
+            let stored = store.code(hash).await.unwrap();
+            assert_eq!(stored.is_some(), !failed.contains(&i), "code {i}");
+        }
+        store.close().await;
+    }
 }
