@@ -75,8 +75,8 @@ impl Store {
     /// Reads a presented refresh token and, if it is live, this client's,
     /// and its grant neither revoked nor expired, retires it in favour of
     /// `new_hash`: the hot path of the token endpoint in one round trip on
-    /// PostgreSQL (one statement, issue 16); on SQLite the read, then the
-    /// writer's grouped rotation. None if the token is unknown; otherwise the
+    /// PostgreSQL (one statement, issue 16); on SQLite the read and the
+    /// rotation on the writer's thread, in one of its groups. None if the token is unknown; otherwise the
     /// record as read and whether this call retired the token. When it did
     /// not, the record's `rotated_at` may predate a concurrent rotation.
     pub async fn refresh_and_rotate(
@@ -120,19 +120,26 @@ impl Store {
                 .transpose()
             }
             DatabaseKind::Sqlite => {
-                let Some(record) = self.refresh_token(token_hash).await? else {
-                    return Ok(None);
-                };
-                let g = &record.grant;
-                let live = record.rotated_at.is_none()
-                    && g.client_id == *client_id
-                    && g.revoked_at.is_none()
-                    && g.expires_at > now;
-                let rotated = live
-                    && self
-                        .rotate_refresh_token(token_hash, new_hash, &g.id, now)
-                        .await?;
-                Ok(Some((record, rotated)))
+                let found = self
+                    .writer
+                    .refresh(writer::Refresh {
+                        token_hash: token_hash.to_owned(),
+                        new_hash: new_hash.to_owned(),
+                        client: client_id.as_str().to_owned(),
+                        now,
+                    })
+                    .await?;
+                found
+                    .map(|(grant, rotated_at, rotated)| {
+                        Ok((
+                            RefreshRecord {
+                                grant: grant.into_grant()?,
+                                rotated_at,
+                            },
+                            rotated,
+                        ))
+                    })
+                    .transpose()
             }
         }
     }

@@ -1,4 +1,4 @@
-use super::{users, Store, StoreError, User};
+use super::{users, writer, DatabaseKind, Store, StoreError, User};
 use crate::domain::{ClientId, Scopes, Username};
 use sqlx::Row;
 
@@ -21,47 +21,95 @@ pub struct SignedIn {
     pub consent: Option<Scopes>,
 }
 
+/// `Store::signed_in`'s query: $1 the session id hash, $2 now, $3 the client.
+pub(super) const SIGNED_IN_SQL: &str =
+    "SELECT s.id_hash, s.csrf_token, s.expires_at AS session_expires_at, u.id, \
+     u.password_hash, u.display_name, u.email, u.country, u.product, u.created_at, \
+     u.persona, u.locked_at, c.scopes AS consent_scopes \
+     FROM sessions s JOIN users u ON u.id = s.user_id \
+     LEFT JOIN consents c ON c.user_id = s.user_id AND c.client_id = $3 \
+     WHERE s.id_hash = $1 AND s.expires_at > $2";
+
+/// A row of `SIGNED_IN_SQL` as read, before it is checked.
+pub(super) struct SignedInRow {
+    pub id_hash: String,
+    pub csrf_token: String,
+    pub expires_at: i64,
+    pub user: users::UserRow,
+    pub consent: Option<String>,
+}
+
+impl SignedInRow {
+    fn into_signed_in(self) -> Result<SignedIn, StoreError> {
+        let user = self.user.into_user()?;
+        Ok(SignedIn {
+            session: Session {
+                id_hash: self.id_hash,
+                user_id: Some(user.id.clone()),
+                csrf_token: self.csrf_token,
+                expires_at: self.expires_at,
+            },
+            consent: self
+                .consent
+                .map(|s| {
+                    Scopes::parse(&s).map_err(|e| StoreError::Corrupt(format!("consent: {e}")))
+                })
+                .transpose()?,
+            user,
+        })
+    }
+}
+
 impl Store {
     /// The live session with this id hash, its user and the user's consent
     /// to `client`, in one read: `GET /authorize` with a session made three
     /// round trips for these (issue 16). None if there is no such session,
-    /// it is anonymous, or its user is gone.
+    /// it is anonymous, or its user is gone. On SQLite read by the writer's
+    /// thread (`writer`), without sqlx's hand-offs.
     pub async fn signed_in(
         &self,
         id_hash: &str,
         now: i64,
         client: &ClientId,
     ) -> Result<Option<SignedIn>, StoreError> {
-        let row = sqlx::query(
-            "SELECT s.id_hash, s.csrf_token, s.expires_at AS session_expires_at, u.id, \
-             u.password_hash, u.display_name, u.email, u.country, u.product, u.created_at, \
-             u.persona, u.locked_at, c.scopes AS consent_scopes \
-             FROM sessions s JOIN users u ON u.id = s.user_id \
-             LEFT JOIN consents c ON c.user_id = s.user_id AND c.client_id = $3 \
-             WHERE s.id_hash = $1 AND s.expires_at > $2",
-        )
-        .bind(id_hash)
-        .bind(now)
-        .bind(client.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let user = users::from_row(&row)?;
-        let consent: Option<String> = row.try_get("consent_scopes")?;
-        Ok(Some(SignedIn {
-            session: Session {
-                id_hash: row.try_get("id_hash")?,
-                user_id: Some(user.id.clone()),
-                csrf_token: row.try_get("csrf_token")?,
-                expires_at: row.try_get("session_expires_at")?,
-            },
-            consent: consent
-                .map(|s| {
-                    Scopes::parse(&s).map_err(|e| StoreError::Corrupt(format!("consent: {e}")))
+        let row = match self.kind {
+            DatabaseKind::Sqlite => {
+                self.writer
+                    .signed_in(writer::SignedInQuery {
+                        id_hash: id_hash.to_owned(),
+                        now,
+                        client: client.as_str().to_owned(),
+                    })
+                    .await?
+            }
+            DatabaseKind::Postgres => sqlx::query(SIGNED_IN_SQL)
+                .bind(id_hash)
+                .bind(now)
+                .bind(client.as_str())
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|row| -> Result<SignedInRow, sqlx::Error> {
+                    Ok(SignedInRow {
+                        id_hash: row.try_get("id_hash")?,
+                        csrf_token: row.try_get("csrf_token")?,
+                        expires_at: row.try_get("session_expires_at")?,
+                        user: users::UserRow {
+                            id: row.try_get("id")?,
+                            password_hash: row.try_get("password_hash")?,
+                            display_name: row.try_get("display_name")?,
+                            email: row.try_get("email")?,
+                            country: row.try_get("country")?,
+                            product: row.try_get("product")?,
+                            created_at: row.try_get("created_at")?,
+                            persona: row.try_get("persona")?,
+                            locked_at: row.try_get("locked_at")?,
+                        },
+                        consent: row.try_get("consent_scopes")?,
+                    })
                 })
                 .transpose()?,
-            user,
-        }))
+        };
+        row.map(SignedInRow::into_signed_in).transpose()
     }
 
     pub async fn insert_session(&self, s: &Session, now: i64) -> Result<(), StoreError> {

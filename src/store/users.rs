@@ -31,9 +31,8 @@ const COLUMNS: &str =
     "id, password_hash, display_name, email, country, product, created_at, persona, locked_at";
 
 pub(super) fn from_row(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
-    let id: String = row.try_get("id")?;
-    Ok(User {
-        id: Username::parse(&id).map_err(|e| StoreError::Corrupt(format!("user id {id}: {e}")))?,
+    UserRow {
+        id: row.try_get("id")?,
         password_hash: row.try_get("password_hash")?,
         display_name: row.try_get("display_name")?,
         email: row.try_get("email")?,
@@ -42,7 +41,39 @@ pub(super) fn from_row(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
         created_at: row.try_get("created_at")?,
         persona: row.try_get("persona")?,
         locked_at: row.try_get("locked_at")?,
-    })
+    }
+    .into_user()
+}
+
+/// A user's columns as read, before they are checked.
+pub(super) struct UserRow {
+    pub id: String,
+    pub password_hash: String,
+    pub display_name: String,
+    pub email: String,
+    pub country: String,
+    pub product: String,
+    pub created_at: i64,
+    pub persona: Option<String>,
+    pub locked_at: Option<i64>,
+}
+
+impl UserRow {
+    pub(super) fn into_user(self) -> Result<User, StoreError> {
+        let id = self.id;
+        Ok(User {
+            id: Username::parse(&id)
+                .map_err(|e| StoreError::Corrupt(format!("user id {id}: {e}")))?,
+            password_hash: self.password_hash,
+            display_name: self.display_name,
+            email: self.email,
+            country: self.country,
+            product: self.product,
+            created_at: self.created_at,
+            persona: self.persona,
+            locked_at: self.locked_at,
+        })
+    }
 }
 
 impl Store {

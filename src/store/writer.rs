@@ -1,5 +1,7 @@
 //! SQLite's hot writes, committed in groups: refresh-token rotations (issue
-//! 8), and authorization codes issued and redeemed (issue 16).
+//! 8), and authorization codes issued and redeemed (issue 16); and the
+//! linking path's two reads, `GET /authorize`'s session and the token
+//! endpoint's refresh token (read and rotated in one write).
 //!
 //! SQLite has one writer, and every commit rewrites each page it touched (the
 //! row, its table's index pages) into the WAL. These writes from concurrent
@@ -16,16 +18,24 @@
 //! UPDATE retired the old token (no earlier rotation, in this group or
 //! before, did); a redemption claims its code only if it is unused, and
 //! stores the first refresh token only if that very UPDATE activated the
-//! grant. The outcome is the one of running them one by one. If a group
-//! fails, its writes are tried again one at a time, so one bad write fails
-//! only itself.
+//! grant; a refresh reads its token and rotates it only if it is live. The
+//! outcome is the one of running them one by one. If a group fails, its
+//! writes are tried again one at a time, so one bad write fails only itself.
+//! A group of reads alone runs outside a transaction and the write gate.
+//!
+//! Through sqlx's pool these reads cost a hand-off to a connection's thread,
+//! one per returned row, and sqlx's ping of every connection given back:
+//! on the writer's thread a linking flow took 420 µs of server CPU instead
+//! of 500, a refresh 350 instead of 425 (issue 16, bench/profile.sh).
 //!
 //! Callers wait on a reply; one that stops waiting (its client went away)
 //! does not stop the write, which is then applied or not as a whole. A reply
 //! is sent only after the group's COMMIT, so an acknowledged write is
 //! committed; `Store::close` drains the queue before the pool closes.
 
-use super::grants::{ClaimedRow, CodeRecord, GrantRow, CLAIMED_COLUMNS, REDEEM_OK};
+use super::grants::{ClaimedRow, CodeRecord, GrantRow, CLAIMED_COLUMNS, GRANT_COLUMNS, REDEEM_OK};
+use super::sessions::{SignedInRow, SIGNED_IN_SQL};
+use super::users::UserRow;
 use super::StoreError;
 use rusqlite::{params, OptionalExtension};
 use sqlx::any::AnyConnectOptions;
@@ -70,10 +80,34 @@ pub(super) struct Redeem {
     pub now: i64,
 }
 
+/// A presented refresh token: read it and, if it is live and `client`'s,
+/// retire it in favour of `new_hash` (`Store::refresh_and_rotate`).
+pub(super) struct Refresh {
+    pub token_hash: String,
+    pub new_hash: String,
+    pub client: String,
+    pub now: i64,
+}
+
+/// `Store::signed_in`'s read.
+pub(super) struct SignedInQuery {
+    pub id_hash: String,
+    pub now: i64,
+    pub client: String,
+}
+
 enum Op {
     Rotate(Rotate),
     Insert(InsertCode),
     Redeem(Redeem),
+    Refresh(Refresh),
+    SignedIn(SignedInQuery),
+}
+
+impl Op {
+    fn writes(&self) -> bool {
+        !matches!(self, Op::SignedIn(_))
+    }
 }
 
 /// What one write did.
@@ -84,6 +118,10 @@ enum Outcome {
     /// A redemption: the code if this write claimed it, and whether the
     /// grant was activated (and its first refresh token stored).
     Redeemed(Box<Option<(CodeRecord, bool)>>),
+    /// A presented refresh token: its grant, when it was retired, and
+    /// whether this write retired it.
+    Refreshed(Box<Option<(GrantRow, Option<i64>, bool)>>),
+    SignedIn(Box<Option<SignedInRow>>),
 }
 
 struct Job {
@@ -150,6 +188,29 @@ impl Writer {
         match self.submit(Op::Redeem(r)).await? {
             Outcome::Redeemed(x) => Ok(*x),
             _ => unreachable!("a redemption answers Redeemed"),
+        }
+    }
+
+    /// Reads a presented refresh token and rotates it if it is live; see
+    /// `Store::refresh_and_rotate`.
+    pub(super) async fn refresh(
+        &self,
+        r: Refresh,
+    ) -> Result<Option<(GrantRow, Option<i64>, bool)>, StoreError> {
+        match self.submit(Op::Refresh(r)).await? {
+            Outcome::Refreshed(x) => Ok(*x),
+            _ => unreachable!("a refresh answers Refreshed"),
+        }
+    }
+
+    /// Reads a session with its user and consent (`Store::signed_in`).
+    pub(super) async fn signed_in(
+        &self,
+        q: SignedInQuery,
+    ) -> Result<Option<SignedInRow>, StoreError> {
+        match self.submit(Op::SignedIn(q)).await? {
+            Outcome::SignedIn(x) => Ok(*x),
+            _ => unreachable!("a session read answers SignedIn"),
         }
     }
 
@@ -339,9 +400,15 @@ async fn serve(
             }
         }
         waiting.take_from(jobs);
-        let _gate = gate.lock().await;
-        // Whatever arrived while another writer held the gate joins too.
-        waiting.take_from(jobs);
+        // Reads alone need neither the gate nor a transaction.
+        let held = if waiting.jobs.iter().take(MAX_BATCH).any(|j| j.op.writes()) {
+            let guard = gate.lock().await;
+            // Whatever arrived while another writer held the gate joins too.
+            waiting.take_from(jobs);
+            Some(guard)
+        } else {
+            None
+        };
         if pool.is_closed() {
             waiting.refuse_all();
             continue;
@@ -354,7 +421,7 @@ async fn serve(
         let group: Vec<Job> = waiting.jobs.drain(..size).collect();
         waiting.alone = waiting.alone.saturating_sub(size);
         tracing::debug!(writes = group.len(), "writes committed together");
-        match commit(db, &group) {
+        match commit(db, &group, held.is_some()) {
             Ok(outcomes) => {
                 for (job, outcome) in group.into_iter().zip(outcomes) {
                     let _ = job.reply.send(Ok(outcome));
@@ -386,14 +453,22 @@ fn undo(db: &rusqlite::Connection) -> bool {
     db.is_autocommit() || db.execute_batch("ROLLBACK").is_ok()
 }
 
-/// One transaction for `group`, its writes applied in order; what each did.
-fn commit(db: &rusqlite::Connection, group: &[Job]) -> Result<Vec<Outcome>, StoreError> {
-    db.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+/// `group` applied in order, as one transaction if `transaction`; what each did.
+fn commit(
+    db: &rusqlite::Connection,
+    group: &[Job],
+    transaction: bool,
+) -> Result<Vec<Outcome>, StoreError> {
+    if transaction {
+        db.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+    }
     let outcomes = group
         .iter()
         .map(|job| apply(db, &job.op))
         .collect::<Result<Vec<_>, _>>()?;
-    db.prepare_cached("COMMIT")?.execute([])?;
+    if transaction {
+        db.prepare_cached("COMMIT")?.execute([])?;
+    }
     Ok(outcomes)
 }
 
@@ -401,18 +476,32 @@ fn commit(db: &rusqlite::Connection, group: &[Job]) -> Result<Vec<Outcome>, Stor
 /// before it, so a group's outcome is that of running its writes one by one.
 fn apply(db: &rusqlite::Connection, op: &Op) -> Result<Outcome, StoreError> {
     Ok(match op {
-        Op::Rotate(r) => {
-            let retired = db
-                .prepare_cached(
-                    "UPDATE refresh_tokens SET rotated_at = ?1 \
-                     WHERE token_hash = ?2 AND rotated_at IS NULL",
-                )?
-                .execute(params![r.now, r.old])?
-                == 1;
-            if retired {
-                insert_refresh(db, &r.new, &r.grant, r.now)?;
-            }
-            Outcome::Rotated(retired)
+        Op::Rotate(r) => Outcome::Rotated(rotate(db, &r.old, &r.new, &r.grant, r.now)?),
+        Op::Refresh(r) => {
+            static SQL: OnceLock<String> = OnceLock::new();
+            let sql = SQL.get_or_init(|| {
+                format!(
+                    "SELECT {GRANT_COLUMNS}, r.rotated_at FROM refresh_tokens r \
+                     JOIN grants g ON g.id = r.grant_id WHERE r.token_hash = ?1"
+                )
+            });
+            let found = db
+                .prepare_cached(sql)?
+                .query_row(params![r.token_hash], |row| {
+                    Ok((grant_row(row)?, row.get::<_, Option<i64>>(8)?))
+                })
+                .optional()?;
+            Outcome::Refreshed(Box::new(match found {
+                Some((grant, rotated_at)) => {
+                    let live = rotated_at.is_none()
+                        && grant.client_id == r.client
+                        && grant.revoked_at.is_none()
+                        && grant.expires_at > r.now;
+                    let rotated = live && rotate(db, &r.token_hash, &r.new_hash, &grant.id, r.now)?;
+                    Some((grant, rotated_at, rotated))
+                }
+                None => None,
+            }))
         }
         Op::Insert(c) => {
             db.prepare_cached(
@@ -456,7 +545,58 @@ fn apply(db: &rusqlite::Connection, op: &Op) -> Result<Outcome, StoreError> {
             };
             Outcome::Redeemed(Box::new(claimed))
         }
+        Op::SignedIn(q) => {
+            static SQL: OnceLock<String> = OnceLock::new();
+            let sql = SQL.get_or_init(|| SIGNED_IN_SQL.replace('$', "?"));
+            let row = db
+                .prepare_cached(sql)?
+                .query_row(params![q.id_hash, q.now, q.client], signed_in_row)
+                .optional()?;
+            Outcome::SignedIn(Box::new(row))
+        }
     })
+}
+
+/// A row of `SIGNED_IN_SQL`.
+fn signed_in_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SignedInRow> {
+    Ok(SignedInRow {
+        id_hash: row.get("id_hash")?,
+        csrf_token: row.get("csrf_token")?,
+        expires_at: row.get("session_expires_at")?,
+        user: UserRow {
+            id: row.get("id")?,
+            password_hash: row.get("password_hash")?,
+            display_name: row.get("display_name")?,
+            email: row.get("email")?,
+            country: row.get("country")?,
+            product: row.get("product")?,
+            created_at: row.get("created_at")?,
+            persona: row.get("persona")?,
+            locked_at: row.get("locked_at")?,
+        },
+        consent: row.get("consent_scopes")?,
+    })
+}
+
+/// Retires `old` and stores `new` for `grant`; false if `old` was retired already.
+fn rotate(
+    db: &rusqlite::Connection,
+    old: &str,
+    new: &str,
+    grant: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let retired = db
+        .prepare_cached(
+            "UPDATE refresh_tokens SET rotated_at = ?1 \
+             WHERE token_hash = ?2 AND rotated_at IS NULL",
+        )?
+        .execute(params![now, old])?
+        == 1;
+    if retired {
+        insert_refresh(db, new, grant, now)?;
+    }
+    Ok(retired)
 }
 
 fn insert_refresh(
@@ -491,19 +631,24 @@ fn redeem_sql() -> &'static str {
     })
 }
 
+/// The grant in the first 8 columns (`GRANT_COLUMNS`, `CLAIMED_COLUMNS`).
+fn grant_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<GrantRow> {
+    Ok(GrantRow {
+        id: row.get(0)?,
+        user_id: row.get(1)?,
+        client_id: row.get(2)?,
+        scopes: row.get(3)?,
+        created_at: row.get(4)?,
+        expires_at: row.get(5)?,
+        activated_at: row.get(6)?,
+        revoked_at: row.get(7)?,
+    })
+}
+
 /// A row of `CLAIMED_COLUMNS`.
 fn claimed_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimedRow> {
     Ok(ClaimedRow {
-        grant: GrantRow {
-            id: row.get(0)?,
-            user_id: row.get(1)?,
-            client_id: row.get(2)?,
-            scopes: row.get(3)?,
-            created_at: row.get(4)?,
-            expires_at: row.get(5)?,
-            activated_at: row.get(6)?,
-            revoked_at: row.get(7)?,
-        },
+        grant: grant_row(row)?,
         redirect_uri: row.get(8)?,
         code_challenge: row.get(9)?,
         expires_at: row.get(10)?,
