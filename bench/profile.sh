@@ -75,7 +75,7 @@ r = json.load(open(out))
 wall = w1 - w0
 rate = r["rps"]
 busy, idle = m1[0] - m0[0], m1[1] - m0[1]
-print(f"{mode} at {conns} connections: {rate:,.0f}/s, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, errors {r['errors']}")
+print(f"{mode} at {conns} connections: {rate:,.0f}/s, p50 {r['p50_ms']:.2f} ms, p90 {r['p90_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, p99.9 {r['p999_ms']:.2f} ms, errors {r['errors']}")
 print(f"  server: {(s1 - s0) / wall:.2f} cores, {(s1 - s0) / wall / rate * 1e6:,.0f} µs of CPU per operation")
 print(f"  load driver: {(d1 - d0) / wall:.2f} cores, {(d1 - d0) / wall / rate * 1e6:,.0f} µs per operation")
 others = busy / tick / wall - (s1 - s0) / wall - (d1 - d0) / wall

@@ -130,7 +130,9 @@ impl Stats {
             "seconds": seconds,
             "rps": ok as f64 / seconds,
             "p50_ms": h.value_at_quantile(0.50) as f64 / 1000.0,
+            "p90_ms": h.value_at_quantile(0.90) as f64 / 1000.0,
             "p99_ms": h.value_at_quantile(0.99) as f64 / 1000.0,
+            "p999_ms": h.value_at_quantile(0.999) as f64 / 1000.0,
             "max_ms": h.max() as f64 / 1000.0,
             "error_samples": *self.samples.lock().unwrap(),
         });
