@@ -93,17 +93,7 @@ impl Store {
                         id_hash: row.try_get("id_hash")?,
                         csrf_token: row.try_get("csrf_token")?,
                         expires_at: row.try_get("session_expires_at")?,
-                        user: users::UserRow {
-                            id: row.try_get("id")?,
-                            password_hash: row.try_get("password_hash")?,
-                            display_name: row.try_get("display_name")?,
-                            email: row.try_get("email")?,
-                            country: row.try_get("country")?,
-                            product: row.try_get("product")?,
-                            created_at: row.try_get("created_at")?,
-                            persona: row.try_get("persona")?,
-                            locked_at: row.try_get("locked_at")?,
-                        },
+                        user: users::user_row(&row)?,
                         consent: row.try_get("consent_scopes")?,
                     })
                 })

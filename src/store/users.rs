@@ -31,7 +31,12 @@ const COLUMNS: &str =
     "id, password_hash, display_name, email, country, product, created_at, persona, locked_at";
 
 pub(super) fn from_row(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
-    UserRow {
+    user_row(row)?.into_user()
+}
+
+/// The user's columns of a row (`COLUMNS`, by name).
+pub(super) fn user_row(row: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
+    Ok(UserRow {
         id: row.try_get("id")?,
         password_hash: row.try_get("password_hash")?,
         display_name: row.try_get("display_name")?,
@@ -41,8 +46,7 @@ pub(super) fn from_row(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
         created_at: row.try_get("created_at")?,
         persona: row.try_get("persona")?,
         locked_at: row.try_get("locked_at")?,
-    }
-    .into_user()
+    })
 }
 
 /// A user's columns as read, before they are checked.
