@@ -31,17 +31,18 @@ pub struct InspectorRecord {
 
 pub(super) const COLUMNS: &str =
     "id, client_id, seq, at_ms, user_id, grant_id, flow_id, kind, method, path, \
-                       status, latency_us, outcome, error, request, response";
+     status, latency_us, outcome, error, request, response";
 pub(super) const COLUMN_COUNT: usize = 16;
 
 /// Trims a client's ring ($1) to its newest $2 + 1 records.
 pub(super) const PRUNE_SQL: &str = "DELETE FROM inspector_events WHERE client_id = $1 AND seq < ( \
      SELECT seq FROM inspector_events WHERE client_id = $1 \
      ORDER BY seq DESC LIMIT 1 OFFSET $2)";
-/// Rows per INSERT statement (16 parameters each). Few: SQLite looks up each
-/// of a statement's parameters by a scan of all of them (quadratic; 64 rows,
-/// 1024 parameters, showed up in profiles), while every statement is one
-/// round trip to sqlx's SQLite thread.
+
+/// Rows per INSERT statement on PostgreSQL (16 parameters each), one round
+/// trip each. (SQLite's batches go to the writer, one prepared row at a
+/// time: it looks up a statement's parameters by a scan of all of them,
+/// quadratic in multi-row INSERTs.)
 const ROWS_PER_STATEMENT: usize = 8;
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<InspectorRecord, StoreError> {

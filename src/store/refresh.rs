@@ -76,9 +76,10 @@ impl Store {
     /// and its grant neither revoked nor expired, retires it in favour of
     /// `new_hash`: the hot path of the token endpoint in one round trip on
     /// PostgreSQL (one statement, issue 16); on SQLite the read and the
-    /// rotation on the writer's thread, in one of its groups. None if the token is unknown; otherwise the
-    /// record as read and whether this call retired the token. When it did
-    /// not, the record's `rotated_at` may predate a concurrent rotation.
+    /// rotation on the writer's thread, in one of its groups. None if the
+    /// token is unknown; otherwise the record as read and whether this call
+    /// retired the token. When it did not, the record's `rotated_at` may
+    /// predate a concurrent rotation.
     pub async fn refresh_and_rotate(
         &self,
         token_hash: &str,
