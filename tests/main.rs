@@ -38,6 +38,7 @@ mod lifecycle;
 mod multi_instance;
 mod openapi;
 mod perf_paths;
+mod perf_writer;
 mod provider_authorize;
 mod provider_flow;
 mod provider_token;

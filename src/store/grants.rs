@@ -4,7 +4,8 @@
 //! count decides the winner, so concurrent requests on any number of instances
 //! cannot both succeed.
 
-use super::{writer, DatabaseKind, Store, StoreError};
+use super::columns::ByName;
+use super::{writer, Store, StoreError};
 use crate::domain::{ClientId, Scopes, Username};
 use sqlx::Row;
 
@@ -51,17 +52,21 @@ pub(super) const GRANT_COLUMNS: &str = "g.id, g.user_id, g.client_id, g.scopes, 
                              g.expires_at, g.activated_at, g.revoked_at";
 
 pub(super) fn grant_from_row(row: &sqlx::any::AnyRow) -> Result<Grant, StoreError> {
-    GrantRow {
-        id: row.try_get("id")?,
-        user_id: row.try_get("user_id")?,
-        client_id: row.try_get("client_id")?,
-        scopes: row.try_get("scopes")?,
-        created_at: row.try_get("created_at")?,
-        expires_at: row.try_get("expires_at")?,
-        activated_at: row.try_get("activated_at")?,
-        revoked_at: row.try_get("revoked_at")?,
-    }
-    .into_grant()
+    grant_row(row)?.into_grant()
+}
+
+/// A grant's columns of a row (`GRANT_COLUMNS`, by name).
+pub(super) fn grant_row(row: &impl ByName) -> Result<GrantRow, sqlx::Error> {
+    Ok(GrantRow {
+        id: row.col("id")?,
+        user_id: row.col("user_id")?,
+        client_id: row.col("client_id")?,
+        scopes: row.col("scopes")?,
+        created_at: row.col("created_at")?,
+        expires_at: row.col("expires_at")?,
+        activated_at: row.col("activated_at")?,
+        revoked_at: row.col("revoked_at")?,
+    })
 }
 
 /// A grant's columns as read, before they are checked.
@@ -166,14 +171,14 @@ pub(super) const REDEEM_OK: &str = "revoked_at IS NULL AND code_expires_at > $NO
      AND code_redirect_uri = $REDIRECT \
      AND (code_challenge = $CHALLENGE OR (code_challenge IS NULL AND $CHALLENGE IS NULL))";
 
-/// The code as an UPDATE … RETURNING of its grant's row gives it back.
-fn claimed_code(row: &sqlx::any::AnyRow) -> Result<CodeRecord, StoreError> {
-    Ok(CodeRecord {
-        grant: grant_from_row(row)?,
-        redirect_uri: row.try_get("code_redirect_uri")?,
-        code_challenge: row.try_get("code_challenge")?,
-        expires_at: row.try_get("code_expires_at")?,
-        used_at: row.try_get("code_used_at")?,
+/// A grant's row with its code (`CLAIMED_COLUMNS`, by name).
+pub(super) fn claimed_row(row: &impl ByName) -> Result<ClaimedRow, sqlx::Error> {
+    Ok(ClaimedRow {
+        grant: grant_row(row)?,
+        redirect_uri: row.col("code_redirect_uri")?,
+        code_challenge: row.col("code_challenge")?,
+        expires_at: row.col("code_expires_at")?,
+        used_at: row.col("code_used_at")?,
     })
 }
 
@@ -182,8 +187,8 @@ const CODE_COLUMNS: &str =
 
 impl Store {
     /// Creates a pending grant with its authorization code: one row (issue
-    /// 16). On SQLite committed together with the other writes queued at that
-    /// moment (`writer`).
+    /// 16), committed together with the other codes queued at that moment
+    /// (`writer`).
     pub async fn insert_code(&self, c: &NewCode<'_>, now: i64) -> Result<(), StoreError> {
         let row = writer::InsertCode {
             grant_id: c.grant_id.to_owned(),
@@ -197,29 +202,7 @@ impl Store {
             code_challenge: c.code_challenge.map(str::to_owned),
             code_expires_at: c.expires_at,
         };
-        match self.kind {
-            DatabaseKind::Sqlite => self.writer.insert_code(row).await,
-            DatabaseKind::Postgres => {
-                sqlx::query(
-                    "INSERT INTO grants (id, user_id, client_id, scopes, created_at, expires_at, \
-                     code_hash, code_redirect_uri, code_challenge, code_expires_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                )
-                .bind(row.grant_id)
-                .bind(row.user_id)
-                .bind(row.client_id)
-                .bind(row.scopes)
-                .bind(row.now)
-                .bind(row.grant_expires_at)
-                .bind(row.code_hash)
-                .bind(row.redirect_uri)
-                .bind(row.code_challenge)
-                .bind(row.code_expires_at)
-                .execute(&self.pool)
-                .await?;
-                Ok(())
-            }
-        }
+        self.writer.insert_code(row).await
     }
 
     pub async fn code(&self, code_hash: &str) -> Result<Option<CodeRecord>, StoreError> {
@@ -229,7 +212,9 @@ impl Store {
         .bind(code_hash)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(claimed_code).transpose()
+        row.as_ref()
+            .map(|row| claimed_row(row)?.into_record())
+            .transpose()
     }
 
     /// Marks the code used. True only for the one caller that got there first.
@@ -249,61 +234,22 @@ impl Store {
     /// (see `Redeemed`), activates its grant and stores the first refresh
     /// token, all as one write. One winner among concurrent presentations on
     /// any number of instances: the claim is a conditional UPDATE of the
-    /// code's row. PostgreSQL runs it as one statement; SQLite in the
-    /// writer's next group.
+    /// code's row. Runs in the writer's next group.
     pub async fn redeem_presented_code(
         &self,
         r: &CodeRedemption<'_>,
     ) -> Result<Redeemed, StoreError> {
-        let claimed = match self.kind {
-            DatabaseKind::Sqlite => {
-                self.writer
-                    .redeem(writer::Redeem {
-                        code_hash: r.code_hash.to_owned(),
-                        client_id: r.client_id.as_str().to_owned(),
-                        redirect_uri: r.redirect_uri.map(str::to_owned),
-                        challenge: r.verifier_challenge.map(str::to_owned),
-                        refresh_hash: r.refresh_hash.to_owned(),
-                        now: r.now,
-                    })
-                    .await?
-            }
-            DatabaseKind::Postgres => {
-                static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-                let sql = SQL.get_or_init(|| {
-                    let ok = REDEEM_OK
-                        .replace("$NOW", "$1")
-                        .replace("$REDIRECT", "$4")
-                        .replace("$CHALLENGE", "$5");
-                    format!(
-                        "WITH claimed AS (UPDATE grants SET code_used_at = $1, \
-                         activated_at = CASE WHEN {ok} THEN $1 ELSE activated_at END \
-                         WHERE code_hash = $2 AND code_used_at IS NULL AND client_id = $3 \
-                         RETURNING {CLAIMED_COLUMNS}), \
-                         issued AS (INSERT INTO refresh_tokens (token_hash, grant_id, created_at) \
-                         SELECT $6, id, $1 FROM claimed \
-                         WHERE activated_at = $1 AND code_used_at = $1 RETURNING grant_id) \
-                         SELECT claimed.*, (SELECT COUNT(*) FROM issued) AS issued FROM claimed"
-                    )
-                });
-                let row = sqlx::query(sql)
-                    .bind(r.now)
-                    .bind(r.code_hash)
-                    .bind(r.client_id.as_str())
-                    .bind(r.redirect_uri)
-                    .bind(r.verifier_challenge)
-                    .bind(r.refresh_hash)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                match row {
-                    Some(row) => {
-                        let issued: i64 = row.try_get("issued")?;
-                        Some((claimed_code(&row)?, issued == 1))
-                    }
-                    None => None,
-                }
-            }
-        };
+        let claimed = self
+            .writer
+            .redeem(writer::Redeem {
+                code_hash: r.code_hash.to_owned(),
+                client_id: r.client_id.as_str().to_owned(),
+                redirect_uri: r.redirect_uri.map(str::to_owned),
+                challenge: r.verifier_challenge.map(str::to_owned),
+                refresh_hash: r.refresh_hash.to_owned(),
+                now: r.now,
+            })
+            .await?;
         Ok(match claimed {
             Some((record, true)) => Redeemed::Issued(record),
             Some((record, false)) => Redeemed::Refused(record),

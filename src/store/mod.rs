@@ -13,6 +13,7 @@ mod alexa_skills;
 mod cache;
 mod catalog;
 mod clients;
+mod columns;
 mod failures;
 mod findings;
 mod grants;
@@ -101,6 +102,10 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// How long a request waits for a connection before the database counts as
+/// unavailable.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// The database. Cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -135,7 +140,7 @@ impl Store {
                 DatabaseKind::Sqlite => 8,
                 DatabaseKind::Postgres => 16,
             })
-            .acquire_timeout(Duration::from_secs(3))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             // sqlx pings a connection before lending it out, and again when it
             // comes back. On SQLite the connection is a thread of this process
             // that cannot be lost, so the first ping is only a wasted round
@@ -155,7 +160,7 @@ impl Store {
             .map_err(connect_err)?;
         let writes: std::sync::Arc<tokio::sync::Mutex<()>> = Default::default();
         Ok(Self {
-            writer: writer::Writer::new(options, pool.clone(), writes.clone()),
+            writer: writer::Writer::new(kind, options, pool.clone(), writes.clone()),
             pool,
             kind,
             cache: Default::default(),

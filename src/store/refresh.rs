@@ -1,6 +1,6 @@
-//! Refresh tokens: lookup, rotation (with reuse detection) and the one-statement
-//! read-and-rotate of PostgreSQL. A rotation is one conditional UPDATE whose
-//! affected-row count decides the winner.
+//! Refresh tokens: lookup, rotation (with reuse detection) and the token
+//! endpoint's read-and-rotate (on the writer). A rotation is one conditional
+//! UPDATE whose affected-row count decides the winner.
 
 use super::grants::{grant_from_row, insert_refresh, RefreshRecord, GRANT_COLUMNS};
 use super::{writer, DatabaseKind, Store, StoreError};
@@ -34,7 +34,7 @@ impl Store {
     /// The hottest write (issue 8), so not the four round trips of BEGIN,
     /// UPDATE, INSERT, COMMIT: on PostgreSQL one statement whose UPDATE feeds
     /// the INSERT; on SQLite a conditional UPDATE and INSERT committed
-    /// together with the other rotations queued at that moment (`rotation`).
+    /// together with the other rotations queued at that moment (`writer`).
     /// The SQL differs by backend here only; the outcome does not.
     pub async fn rotate_refresh_token(
         &self,
@@ -74,9 +74,9 @@ impl Store {
 
     /// Reads a presented refresh token and, if it is live, this client's,
     /// and its grant neither revoked nor expired, retires it in favour of
-    /// `new_hash`: the hot path of the token endpoint in one round trip on
-    /// PostgreSQL (one statement, issue 16); on SQLite the read and the
-    /// rotation on the writer's thread, in one of its groups. None if the
+    /// `new_hash`: the hot path of the token endpoint, as one write in one of
+    /// the writer's groups (issue 16; on PostgreSQL one statement reads and
+    /// rotates the whole group's tokens). None if the
     /// token is unknown; otherwise the record as read and whether this call
     /// retired the token. When it did not, the record's `rotated_at` may
     /// predate a concurrent rotation.
@@ -87,62 +87,26 @@ impl Store {
         client_id: &ClientId,
         now: i64,
     ) -> Result<Option<(RefreshRecord, bool)>, StoreError> {
-        match self.kind {
-            DatabaseKind::Postgres => {
-                let row = sqlx::query(
-                    "WITH cur AS (SELECT g.id, g.user_id, g.client_id, g.scopes, g.created_at, \
-                     g.expires_at, g.activated_at, g.revoked_at, r.rotated_at \
-                     FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id \
-                     WHERE r.token_hash = $2), \
-                     retired AS (UPDATE refresh_tokens SET rotated_at = $1 \
-                     WHERE token_hash = $2 AND rotated_at IS NULL AND EXISTS (SELECT 1 FROM cur \
-                     WHERE client_id = $4 AND revoked_at IS NULL AND expires_at > $1) \
-                     RETURNING grant_id), \
-                     issued AS (INSERT INTO refresh_tokens (token_hash, grant_id, created_at) \
-                     SELECT $3, grant_id, $1 FROM retired RETURNING grant_id) \
-                     SELECT cur.*, (SELECT COUNT(*) FROM issued) AS rotated FROM cur",
-                )
-                .bind(now)
-                .bind(token_hash)
-                .bind(new_hash)
-                .bind(client_id.as_str())
-                .fetch_optional(&self.pool)
-                .await?;
-                row.map(|row| {
-                    let rotated: i64 = row.try_get("rotated")?;
-                    Ok((
-                        RefreshRecord {
-                            grant: grant_from_row(&row)?,
-                            rotated_at: row.try_get("rotated_at")?,
-                        },
-                        rotated == 1,
-                    ))
-                })
-                .transpose()
-            }
-            DatabaseKind::Sqlite => {
-                let found = self
-                    .writer
-                    .refresh(writer::Refresh {
-                        token_hash: token_hash.to_owned(),
-                        new_hash: new_hash.to_owned(),
-                        client: client_id.as_str().to_owned(),
-                        now,
-                    })
-                    .await?;
-                found
-                    .map(|(grant, rotated_at, rotated)| {
-                        Ok((
-                            RefreshRecord {
-                                grant: grant.into_grant()?,
-                                rotated_at,
-                            },
-                            rotated,
-                        ))
-                    })
-                    .transpose()
-            }
-        }
+        let found = self
+            .writer
+            .refresh(writer::Refresh {
+                token_hash: token_hash.to_owned(),
+                new_hash: new_hash.to_owned(),
+                client: client_id.as_str().to_owned(),
+                now,
+            })
+            .await?;
+        found
+            .map(|(grant, rotated_at, rotated)| {
+                Ok((
+                    RefreshRecord {
+                        grant: grant.into_grant()?,
+                        rotated_at,
+                    },
+                    rotated,
+                ))
+            })
+            .transpose()
     }
 
     /// Stores one more refresh token for a grant (the grace-window answer).

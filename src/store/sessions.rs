@@ -1,4 +1,5 @@
-use super::{users, writer, DatabaseKind, Store, StoreError, User};
+use super::columns::ByName;
+use super::{users, writer, Store, StoreError, User};
 use crate::domain::{ClientId, Scopes, Username};
 use sqlx::Row;
 
@@ -21,22 +22,44 @@ pub struct SignedIn {
     pub consent: Option<Scopes>,
 }
 
-/// `Store::signed_in`'s query: $1 the session id hash, $2 now, $3 the client.
-pub(super) const SIGNED_IN_SQL: &str =
-    "SELECT s.id_hash, s.csrf_token, s.expires_at AS session_expires_at, u.id, \
+/// What `GET /authorize` reads of a session, its user and their consent.
+pub(super) const SIGNED_IN_COLUMNS: &str =
+    "s.id_hash, s.csrf_token, s.expires_at AS session_expires_at, u.id, \
      u.password_hash, u.display_name, u.email, u.country, u.product, u.created_at, \
-     u.persona, u.locked_at, c.scopes AS consent_scopes \
-     FROM sessions s JOIN users u ON u.id = s.user_id \
-     LEFT JOIN consents c ON c.user_id = s.user_id AND c.client_id = $3 \
-     WHERE s.id_hash = $1 AND s.expires_at > $2";
+     u.persona, u.locked_at, c.scopes AS consent_scopes";
 
-/// A row of `SIGNED_IN_SQL` as read, before it is checked.
+/// `Store::signed_in`'s query on SQLite: ?1 the session id hash, ?2 now,
+/// ?3 the client. (PostgreSQL reads a group of them in one statement.)
+pub(super) fn signed_in_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        format!(
+            "SELECT {SIGNED_IN_COLUMNS} \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             LEFT JOIN consents c ON c.user_id = s.user_id AND c.client_id = ?3 \
+             WHERE s.id_hash = ?1 AND s.expires_at > ?2"
+        )
+    })
+}
+
+/// A row of `SIGNED_IN_COLUMNS` as read, before it is checked.
 pub(super) struct SignedInRow {
     pub id_hash: String,
     pub csrf_token: String,
     pub expires_at: i64,
     pub user: users::UserRow,
     pub consent: Option<String>,
+}
+
+/// A row of `SIGNED_IN_COLUMNS`, by name.
+pub(super) fn signed_in_row(row: &impl ByName) -> Result<SignedInRow, sqlx::Error> {
+    Ok(SignedInRow {
+        id_hash: row.col("id_hash")?,
+        csrf_token: row.col("csrf_token")?,
+        expires_at: row.col("session_expires_at")?,
+        user: users::user_row(row)?,
+        consent: row.col("consent_scopes")?,
+    })
 }
 
 impl SignedInRow {
@@ -64,41 +87,22 @@ impl Store {
     /// The live session with this id hash, its user and the user's consent
     /// to `client`, in one read: `GET /authorize` with a session made three
     /// round trips for these (issue 16). None if there is no such session,
-    /// it is anonymous, or its user is gone. On SQLite read by the writer's
-    /// thread (`writer`), without sqlx's hand-offs.
+    /// it is anonymous, or its user is gone. Read by the writer's thread
+    /// (`writer`), without the pool's hand-offs and pings.
     pub async fn signed_in(
         &self,
         id_hash: &str,
         now: i64,
         client: &ClientId,
     ) -> Result<Option<SignedIn>, StoreError> {
-        let row = match self.kind {
-            DatabaseKind::Sqlite => {
-                self.writer
-                    .signed_in(writer::SignedInQuery {
-                        id_hash: id_hash.to_owned(),
-                        now,
-                        client: client.as_str().to_owned(),
-                    })
-                    .await?
-            }
-            DatabaseKind::Postgres => sqlx::query(SIGNED_IN_SQL)
-                .bind(id_hash)
-                .bind(now)
-                .bind(client.as_str())
-                .fetch_optional(&self.pool)
-                .await?
-                .map(|row| -> Result<SignedInRow, sqlx::Error> {
-                    Ok(SignedInRow {
-                        id_hash: row.try_get("id_hash")?,
-                        csrf_token: row.try_get("csrf_token")?,
-                        expires_at: row.try_get("session_expires_at")?,
-                        user: users::user_row(&row)?,
-                        consent: row.try_get("consent_scopes")?,
-                    })
-                })
-                .transpose()?,
-        };
+        let row = self
+            .writer
+            .signed_in(writer::SignedInQuery {
+                id_hash: id_hash.to_owned(),
+                now,
+                client: client.as_str().to_owned(),
+            })
+            .await?;
         row.map(SignedInRow::into_signed_in).transpose()
     }
 

@@ -1,6 +1,6 @@
+use super::columns::ByName;
 use super::{Store, StoreError};
 use crate::domain::Username;
-use sqlx::Row;
 
 #[derive(Debug, Clone)]
 pub struct User {
@@ -35,17 +35,17 @@ pub(super) fn from_row(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
 }
 
 /// The user's columns of a row (`COLUMNS`, by name).
-pub(super) fn user_row(row: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
+pub(super) fn user_row(row: &impl ByName) -> Result<UserRow, sqlx::Error> {
     Ok(UserRow {
-        id: row.try_get("id")?,
-        password_hash: row.try_get("password_hash")?,
-        display_name: row.try_get("display_name")?,
-        email: row.try_get("email")?,
-        country: row.try_get("country")?,
-        product: row.try_get("product")?,
-        created_at: row.try_get("created_at")?,
-        persona: row.try_get("persona")?,
-        locked_at: row.try_get("locked_at")?,
+        id: row.col("id")?,
+        password_hash: row.col("password_hash")?,
+        display_name: row.col("display_name")?,
+        email: row.col("email")?,
+        country: row.col("country")?,
+        product: row.col("product")?,
+        created_at: row.col("created_at")?,
+        persona: row.col("persona")?,
+        locked_at: row.col("locked_at")?,
     })
 }
 

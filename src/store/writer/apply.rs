@@ -3,7 +3,7 @@
 use super::{Op, Outcome};
 use crate::store::grants::{ClaimedRow, GrantRow, CLAIMED_COLUMNS, GRANT_COLUMNS, REDEEM_OK};
 use crate::store::inspector::{COLUMNS, COLUMN_COUNT, PRUNE_SQL};
-use crate::store::sessions::{SignedInRow, SIGNED_IN_SQL};
+use crate::store::sessions::{signed_in_sql, SignedInRow};
 use crate::store::users::UserRow;
 use crate::store::StoreError;
 use rusqlite::{params, OptionalExtension};
@@ -126,10 +126,8 @@ pub(super) fn apply(db: &rusqlite::Connection, op: &Op) -> Result<Outcome, Store
             Outcome::Inserted
         }
         Op::SignedIn(q) => {
-            static SQL: OnceLock<String> = OnceLock::new();
-            let sql = SQL.get_or_init(|| SIGNED_IN_SQL.replace('$', "?"));
             let row = db
-                .prepare_cached(sql)?
+                .prepare_cached(signed_in_sql())?
                 .query_row(params![q.id_hash, q.now, q.client], signed_in_row)
                 .optional()?;
             Outcome::SignedIn(Box::new(row))
@@ -137,7 +135,7 @@ pub(super) fn apply(db: &rusqlite::Connection, op: &Op) -> Result<Outcome, Store
     })
 }
 
-/// A row of `SIGNED_IN_SQL`.
+/// A row of `signed_in_sql`.
 fn signed_in_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SignedInRow> {
     Ok(SignedInRow {
         id_hash: row.get("id_hash")?,
