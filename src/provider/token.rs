@@ -37,6 +37,9 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// The grant and user the tokens are for (for the flow inspector; not sent).
+    #[serde(skip)]
+    pub issued_for: Option<(String, String)>,
 }
 
 impl From<KeyError> for OAuthError {
@@ -97,6 +100,17 @@ pub async fn token(
         grant_type,
         response.as_ref().map(|_| ()).map_err(|e| e.code()),
     );
+    if let Ok(TokenResponse {
+        issued_for: Some((grant, user)),
+        ..
+    }) = &response
+    {
+        // The inspector need not look the code or token up again.
+        crate::inspector::note(&req, |n| {
+            n.grant = Some(grant.clone());
+            n.user = Some(user.clone());
+        });
+    }
     match &response {
         Ok(_) => tracing::info!(
             event = "token_issued",
@@ -401,6 +415,7 @@ fn client_credentials(
         expires_in: Some(ExpiresIn::Seconds(ttl)),
         refresh_token: None,
         scope: (!scope.is_empty()).then_some(scope),
+        issued_for: None,
     })
 }
 
@@ -434,6 +449,7 @@ async fn user_tokens(
             .filter(|_| !shape.omit_refresh_token)
             .map(|r| r.expose().to_owned()),
         scope: Some(scope),
+        issued_for: Some((grant.id.clone(), grant.user_id.to_string())),
     })
 }
 

@@ -201,6 +201,23 @@ fn unavailable(message: &str) -> StoreError {
     StoreError::Unavailable(sqlx::Error::Io(std::io::Error::other(message.to_owned())))
 }
 
+/// The writes of `ops` that are `$variant`s (all of them: a group is of one kind).
+macro_rules! of_kind {
+    ($ops:expr, $variant:path) => {
+        $ops.iter()
+            .filter_map(|op| match op {
+                $variant(x) => Some(x),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+}
+
+/// One column of a statement's arrays: `field` of each write.
+fn column<'a, T, U>(writes: &[&'a T], field: impl Fn(&'a T) -> U) -> Vec<U> {
+    writes.iter().map(|w| field(w)).collect()
+}
+
 /// One statement for `ops` (all of `kind`); what each did, in order.
 async fn run(
     db: &mut PgConnection,
@@ -210,134 +227,102 @@ async fn run(
     let ord: Vec<i32> = (0..ops.len() as i32).collect();
     match kind {
         Kind::Insert => {
-            let c: Vec<&InsertCode> = ops
-                .iter()
-                .filter_map(|op| match op {
-                    Op::Insert(c) => Some(c),
-                    _ => None,
-                })
-                .collect();
+            let c: Vec<&InsertCode> = of_kind!(ops, Op::Insert);
             sqlx::query(
                 "INSERT INTO grants (id, user_id, client_id, scopes, created_at, expires_at, \
                  code_hash, code_redirect_uri, code_challenge, code_expires_at) \
                  SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], \
                  $5::int8[], $6::int8[], $7::text[], $8::text[], $9::text[], $10::int8[])",
             )
-            .bind(c.iter().map(|c| c.grant_id.as_str()).collect::<Vec<_>>())
-            .bind(c.iter().map(|c| c.user_id.as_str()).collect::<Vec<_>>())
-            .bind(c.iter().map(|c| c.client_id.as_str()).collect::<Vec<_>>())
-            .bind(c.iter().map(|c| c.scopes.as_str()).collect::<Vec<_>>())
-            .bind(c.iter().map(|c| c.now).collect::<Vec<_>>())
-            .bind(c.iter().map(|c| c.grant_expires_at).collect::<Vec<_>>())
-            .bind(c.iter().map(|c| c.code_hash.as_str()).collect::<Vec<_>>())
-            .bind(
-                c.iter()
-                    .map(|c| c.redirect_uri.as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                c.iter()
-                    .map(|c| c.code_challenge.as_deref())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(c.iter().map(|c| c.code_expires_at).collect::<Vec<_>>())
+            .bind(column(&c, |c| c.grant_id.as_str()))
+            .bind(column(&c, |c| c.user_id.as_str()))
+            .bind(column(&c, |c| c.client_id.as_str()))
+            .bind(column(&c, |c| c.scopes.as_str()))
+            .bind(column(&c, |c| c.now))
+            .bind(column(&c, |c| c.grant_expires_at))
+            .bind(column(&c, |c| c.code_hash.as_str()))
+            .bind(column(&c, |c| c.redirect_uri.as_str()))
+            .bind(column(&c, |c| c.code_challenge.as_deref()))
+            .bind(column(&c, |c| c.code_expires_at))
             .execute(&mut *db)
             .await?;
             Ok(c.iter().map(|_| Ok(Outcome::Inserted)).collect())
         }
         Kind::Redeem => {
-            let r: Vec<&Redeem> = ops
-                .iter()
-                .filter_map(|op| match op {
-                    Op::Redeem(r) => Some(r),
-                    _ => None,
-                })
-                .collect();
+            let r: Vec<&Redeem> = of_kind!(ops, Op::Redeem);
             let rows = sqlx::query(redeem_sql())
                 .bind(&ord)
-                .bind(r.iter().map(|r| r.code_hash.as_str()).collect::<Vec<_>>())
-                .bind(r.iter().map(|r| r.client_id.as_str()).collect::<Vec<_>>())
-                .bind(
-                    r.iter()
-                        .map(|r| r.redirect_uri.as_deref())
-                        .collect::<Vec<_>>(),
-                )
-                .bind(r.iter().map(|r| r.challenge.as_deref()).collect::<Vec<_>>())
-                .bind(
-                    r.iter()
-                        .map(|r| r.refresh_hash.as_str())
-                        .collect::<Vec<_>>(),
-                )
-                .bind(r.iter().map(|r| r.now).collect::<Vec<_>>())
+                .bind(column(&r, |r| r.code_hash.as_str()))
+                .bind(column(&r, |r| r.client_id.as_str()))
+                .bind(column(&r, |r| r.redirect_uri.as_deref()))
+                .bind(column(&r, |r| r.challenge.as_deref()))
+                .bind(column(&r, |r| r.refresh_hash.as_str()))
+                .bind(column(&r, |r| r.now))
                 .fetch_all(&mut *db)
                 .await?;
             // A code no row came back for was not claimed.
-            let mut outcomes: Vec<Result<Outcome, StoreError>> = r
-                .iter()
-                .map(|_| Ok(Outcome::Redeemed(Box::new(None))))
-                .collect();
-            for row in rows {
-                let at = slot(&row, outcomes.len())?;
-                outcomes[at] = claimed(&row).map(|x| Outcome::Redeemed(Box::new(Some(x))));
-            }
-            Ok(outcomes)
+            answers(
+                rows,
+                r.len(),
+                || Outcome::Redeemed(Box::new(None)),
+                |row| Ok(Outcome::Redeemed(Box::new(Some(claimed(row)?)))),
+            )
         }
         Kind::Refresh => {
-            let r: Vec<&Refresh> = ops
-                .iter()
-                .filter_map(|op| match op {
-                    Op::Refresh(r) => Some(r),
-                    _ => None,
-                })
-                .collect();
+            let r: Vec<&Refresh> = of_kind!(ops, Op::Refresh);
             let rows = sqlx::query(REFRESH_SQL)
                 .bind(&ord)
-                .bind(r.iter().map(|r| r.token_hash.as_str()).collect::<Vec<_>>())
-                .bind(r.iter().map(|r| r.new_hash.as_str()).collect::<Vec<_>>())
-                .bind(r.iter().map(|r| r.client.as_str()).collect::<Vec<_>>())
-                .bind(r.iter().map(|r| r.now).collect::<Vec<_>>())
+                .bind(column(&r, |r| r.token_hash.as_str()))
+                .bind(column(&r, |r| r.new_hash.as_str()))
+                .bind(column(&r, |r| r.client.as_str()))
+                .bind(column(&r, |r| r.now))
                 .fetch_all(&mut *db)
                 .await?;
             // A token no row came back for is unknown.
-            let mut outcomes: Vec<Result<Outcome, StoreError>> = r
-                .iter()
-                .map(|_| Ok(Outcome::Refreshed(Box::new(None))))
-                .collect();
-            for row in rows {
-                let at = slot(&row, outcomes.len())?;
-                outcomes[at] = refreshed(&row).map(|x| Outcome::Refreshed(Box::new(Some(x))));
-            }
-            Ok(outcomes)
+            answers(
+                rows,
+                r.len(),
+                || Outcome::Refreshed(Box::new(None)),
+                |row| Ok(Outcome::Refreshed(Box::new(Some(refreshed(row)?)))),
+            )
         }
         Kind::SignedIn => {
-            let q: Vec<&SignedInQuery> = ops
-                .iter()
-                .filter_map(|op| match op {
-                    Op::SignedIn(q) => Some(q),
-                    _ => None,
-                })
-                .collect();
+            let q: Vec<&SignedInQuery> = of_kind!(ops, Op::SignedIn);
             let rows = sqlx::query(signed_in_sql())
                 .bind(&ord)
-                .bind(q.iter().map(|q| q.id_hash.as_str()).collect::<Vec<_>>())
-                .bind(q.iter().map(|q| q.now).collect::<Vec<_>>())
-                .bind(q.iter().map(|q| q.client.as_str()).collect::<Vec<_>>())
+                .bind(column(&q, |q| q.id_hash.as_str()))
+                .bind(column(&q, |q| q.now))
+                .bind(column(&q, |q| q.client.as_str()))
                 .fetch_all(&mut *db)
                 .await?;
             // A session no row came back for is unknown, expired or anonymous.
-            let mut outcomes: Vec<Result<Outcome, StoreError>> = q
-                .iter()
-                .map(|_| Ok(Outcome::SignedIn(Box::new(None))))
-                .collect();
-            for row in rows {
-                let at = slot(&row, outcomes.len())?;
-                outcomes[at] = signed_in_row(&row)
-                    .map(|x| Outcome::SignedIn(Box::new(Some(x))))
-                    .map_err(StoreError::from);
-            }
-            Ok(outcomes)
+            answers(
+                rows,
+                q.len(),
+                || Outcome::SignedIn(Box::new(None)),
+                |row| Ok(Outcome::SignedIn(Box::new(Some(signed_in_row(row)?)))),
+            )
         }
     }
+}
+
+/// Each write's outcome: from the row returned for it, else `missing`.
+fn answers(
+    rows: Vec<PgRow>,
+    writes: usize,
+    missing: impl Fn() -> Outcome,
+    found: impl Fn(&PgRow) -> Result<Outcome, StoreError>,
+) -> Result<Vec<Result<Outcome, StoreError>>, sqlx::Error> {
+    let mut outcomes: Vec<Option<Result<Outcome, StoreError>>> =
+        (0..writes).map(|_| None).collect();
+    for row in rows {
+        let at = slot(&row, writes)?;
+        outcomes[at] = Some(found(&row));
+    }
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or_else(|| Ok(missing())))
+        .collect())
 }
 
 /// Which write a returned row answers.
