@@ -92,9 +92,14 @@ pub(super) async fn writer(
                 }
             },
         };
-        for (kind, group) in next_groups(&mut waiting) {
+        let mut groups = next_groups(&mut waiting).into_iter();
+        while let Some((kind, group)) = groups.next() {
             if !settle(db, kind, group).await {
                 conn = None;
+                // The groups not run yet go first on the next connection.
+                for job in groups.rev().flat_map(|(_, group)| group.into_iter().rev()) {
+                    waiting.push_front(job);
+                }
                 break;
             }
         }
