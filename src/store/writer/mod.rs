@@ -57,7 +57,7 @@ mod sqlite;
 #[cfg(test)]
 mod tests;
 
-/// Most writes committed together.
+/// Most writes committed together on SQLite (PostgreSQL: `postgres::MAX_GROUP` per kind).
 const MAX_BATCH: usize = 32;
 
 /// A refresh-token rotation: retire `old`, store `new` for `grant`.

@@ -1,10 +1,11 @@
 //! The writer on PostgreSQL: the linking path's writes from concurrent
 //! requests — pending grants with their codes, codes presented, refresh
 //! tokens presented — and `GET /authorize`'s session read, each kind as one
-//! statement over arrays (`UNNEST`), on a connection of its own. A group costs one round trip, one statement's
-//! planning and one commit instead of one each per write; on 2 cores shared
-//! with the database those were most of a redemption's and a rotation's CPU
-//! (issue 16, docs/perf-notes.md).
+//! statement over arrays (`UNNEST`), on a connection of its own. A group
+//! costs one round trip and one commit instead of a pooled connection's
+//! ping, round trip and commit per write; on 2 cores shared with the
+//! database those were most of a redemption's and a rotation's CPU (issue
+//! 16, docs/perf-notes.md).
 //!
 //! No two writes of a group present the same code or token: a write on a key
 //! already in the group waits for the next one. Each row is still the
@@ -184,10 +185,9 @@ async fn settle(db: &mut PgConnection, kind: Kind, group: Vec<Job>) -> bool {
             true
         }
         Err(e @ sqlx::Error::Database(_)) => {
-            let _ = group
-                .into_iter()
-                .next()
-                .map(|job| job.reply.send(Err(e.into())));
+            if let Some(job) = group.into_iter().next() {
+                let _ = job.reply.send(Err(e.into()));
+            }
             true
         }
         Err(e) => {
