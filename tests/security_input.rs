@@ -45,10 +45,23 @@ async fn item34_token_endpoint_malformed_oversized_and_missing_parameters_are_40
             "invalid_request",
         ),
         (
-            "grant_type=authorization_code&code=%ZZ%00".into(),
+            "grant_type=authorization_code&code=%ZZ".into(),
             "application/x-www-form-urlencoded",
             400,
             "invalid_grant",
+        ),
+        // A NUL in any parameter is malformed (PostgreSQL cannot even compare it).
+        (
+            "grant_type=authorization_code&code=%ZZ%00".into(),
+            "application/x-www-form-urlencoded",
+            400,
+            "invalid_request",
+        ),
+        (
+            "grant_type=authorization_code&code=abc&redirect_uri=https%3A%2F%2Fx%00y".into(),
+            "application/x-www-form-urlencoded",
+            400,
+            "invalid_request",
         ),
         (
             format!("grant_type=client_credentials&pad={}", "x".repeat(70_000)),

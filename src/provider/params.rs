@@ -33,6 +33,14 @@ impl Params {
         }
         let mut p = Params::default();
         for (k, v) in form_urlencoded::parse(input) {
+            // No stored value holds one, and PostgreSQL refuses text with one
+            // (the statement fails: a 503 instead of an answer about the value).
+            if k.contains('\0') || v.contains('\0') {
+                return Err(ParamsError::Malformed(format!(
+                    "parameter '{}' contains a NUL character",
+                    k.replace('\0', "\\0")
+                )));
+            }
             if v.is_empty() {
                 continue;
             }
@@ -119,6 +127,15 @@ mod tests {
         assert!(p.is_repeated("c"));
         assert_eq!(p.first_repeated(), Some("c"));
         assert_eq!(p.get("d"), Some("a+b c"));
+    }
+
+    #[test]
+    fn a_nul_character_is_malformed() {
+        assert_eq!(
+            Params::parse(b"a=1&redirect_uri=https%3A%2F%2Fx%00y").unwrap_err(),
+            ParamsError::Malformed("parameter 'redirect_uri' contains a NUL character".into())
+        );
+        assert!(Params::parse(b"a%00b=1").is_err());
     }
 
     #[test]
