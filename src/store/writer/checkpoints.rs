@@ -6,7 +6,8 @@ use std::sync::Arc;
 /// Writes committed between two checkpoints (a few pages each).
 const CHECKPOINT_EVERY: usize = 128;
 
-/// WAL frames (pages) past which the writer checkpoints itself.
+/// WAL frames (pages) past which the pool repeats its checkpoint until the
+/// writer can copy the rest and the WAL start over.
 const WAL_FRAMES_HIGH: i64 = 8192;
 
 /// Frames few enough for the writer to copy between two groups.
