@@ -416,9 +416,21 @@ impl Lean {
     }
 
     /// One linking flow: authorize → 302 → token; the access token is checked.
-    async fn flow(&self, conn: &mut Conn, n: u64) -> Res<()> {
-        let code = self.code(conn, n).await?;
-        self.redeem(conn, &code).await?.json_str("access_token")?;
+    /// With `steps`, each request's latency is recorded there too.
+    async fn flow(&self, conn: &mut Conn, n: u64, steps: Option<&FlowSteps>) -> Res<()> {
+        let t = Instant::now();
+        let code = self.code(conn, n).await;
+        if let Some(s) = steps {
+            s.authorize
+                .record(t, code.as_ref().map(|_| ()).map_err(Clone::clone));
+        }
+        let t = Instant::now();
+        let token = self.redeem(conn, &code?).await;
+        if let Some(s) = steps {
+            s.token
+                .record(t, token.as_ref().map(|_| ()).map_err(Clone::clone));
+        }
+        token?.json_str("access_token")?;
         Ok(())
     }
 
@@ -513,19 +525,36 @@ async fn code(o: Arc<Opts>) -> Res<serde_json::Value> {
     ))
 }
 
+/// The latency of each request of a linking flow (where a flow's tail sits).
+struct FlowSteps {
+    authorize: Arc<Stats>,
+    token: Arc<Stats>,
+}
+
 /// Case 7: authorize (session, consent remembered) → 302 with code → token, per flow.
 async fn flow(o: Arc<Opts>) -> Res<serde_json::Value> {
     let lean = Lean::new(&o).await?;
     let stats = Stats::new();
+    let steps = Arc::new(FlowSteps {
+        authorize: Stats::new(),
+        token: Stats::new(),
+    });
+    let s = steps.clone();
     let secs = run_workers(&o, stats.clone(), move |_, n, mut conn| {
-        let lean = lean.clone();
+        let (lean, steps) = (lean.clone(), s.clone());
         async move {
-            let r = lean.flow(&mut conn, n).await;
+            let r = lean.flow(&mut conn, n, Some(&steps)).await;
             (conn, r)
         }
     })
     .await;
-    Ok(stats.report(secs, &[]))
+    Ok(stats.report(
+        secs,
+        &[
+            ("authorize", steps.authorize.report(secs, &[])),
+            ("token", steps.token.report(secs, &[])),
+        ],
+    ))
 }
 
 /// A user's access token as the `Authorization:` header line of `/v1/me`.
@@ -566,7 +595,7 @@ async fn mixed(o: Arc<Opts>) -> Res<serde_json::Value> {
     let flow_run = run_workers(&o, flows.clone(), move |_, n, mut conn| {
         let lean = l.clone();
         async move {
-            let r = lean.flow(&mut conn, n).await;
+            let r = lean.flow(&mut conn, n, None).await;
             (conn, r)
         }
     });
