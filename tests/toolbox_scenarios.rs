@@ -318,6 +318,45 @@ async fn consent_can_deny_automatically() {
     assert!(query_param(&back, "code").is_some(), "{back}");
 }
 
+/// Consent remembered, then a scenario denies it for this user: the
+/// authorize step answers access_denied and stores no grant (it would
+/// otherwise store the code as it reads the session, issue 16).
+#[tokio::test]
+async fn a_consent_deny_scenario_overrides_a_remembered_consent() {
+    let app = spawn_app().await;
+    let url = app.demo_authorize_url("user-read-private", &[]);
+    let back = app.browse_and_agree(&url).await;
+    assert!(query_param(&back, "code").is_some(), "{back}");
+    set_scenario(
+        &app,
+        json!({"kind": "consent_deny", "client_id": DEMO_CLIENT, "user": "demo", "count": 1}),
+    )
+    .await;
+    let grants = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM grants")
+            .fetch_one(app.state.store.pool())
+            .await
+            .unwrap()
+    };
+    let before = grants().await;
+    let res = app.browser.get(&url).send().await.unwrap();
+    assert!(res.status().is_redirection(), "{}", res.status());
+    let back = url::Url::parse(&location(&res)).unwrap();
+    assert_eq!(
+        query_param(&back, "error").as_deref(),
+        Some("access_denied")
+    );
+    assert_eq!(
+        grants().await,
+        before,
+        "no grant stored for a denied request"
+    );
+    // Used up: the remembered consent answers with a code again.
+    let res = app.browser.get(&url).send().await.unwrap();
+    assert!(location(&res).contains("code="), "{}", location(&res));
+    assert_eq!(grants().await, before + 1);
+}
+
 #[tokio::test]
 async fn login_can_always_fail_until_the_scenario_is_cleared() {
     let app = spawn_app().await;

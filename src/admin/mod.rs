@@ -23,7 +23,7 @@ use crate::domain::{ClientId, ScenarioSpec, Scopes, Secret, Username};
 use crate::faults::{Faults, SpecError};
 use crate::inspector::Inspector;
 use crate::oauth::Tokens;
-use crate::store::{digest, NewCode, Store};
+use crate::store::{digest, NewCode, PendingCode, Store};
 use actix_web::{web, HttpResponse};
 use clock::MAX_ADVANCE;
 use error::AdminError;
@@ -391,15 +391,17 @@ pub(crate) async fn mint_token(
         .store
         .insert_code(
             &NewCode {
-                code_hash: &code_hash,
-                grant_id: &grant_id,
                 user_id: &user,
-                client_id: &client.id,
-                scopes: &scopes,
-                redirect_uri: "urn:mocklink:admin",
-                code_challenge: None,
-                expires_at: now,
-                grant_expires_at: now + client.refresh_token_ttl,
+                code: PendingCode {
+                    code_hash: &code_hash,
+                    grant_id: &grant_id,
+                    client_id: &client.id,
+                    scopes: &scopes,
+                    redirect_uri: "urn:mocklink:admin",
+                    code_challenge: None,
+                    expires_at: now,
+                    grant_expires_at: now + client.refresh_token_ttl,
+                },
             },
             now,
         )

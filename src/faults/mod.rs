@@ -255,6 +255,19 @@ impl Faults {
         Ok(self.take(Kind::ConsentDeny, who).await?.is_some())
     }
 
+    /// Whether a scripted fault could deny `client` consent for some user
+    /// (`consent_denied` tells for one): `GET /authorize` then reads the
+    /// session before it issues a code. Nothing is consumed.
+    pub async fn may_deny_consent(&self, client: &ClientId) -> Result<bool, StoreError> {
+        let now = self.clock.now();
+        Ok(self.active().await?.iter().any(|s| {
+            s.kind == Kind::ConsentDeny.as_str()
+                && s.expires_at.is_none_or(|e| e > now)
+                && s.remaining.is_none_or(|r| r > 0)
+                && s.client_id.as_deref().is_none_or(|c| c == client.as_str())
+        }))
+    }
+
     /// Hook at login: true if this login must fail. The client is read from the
     /// authorization request the login returns to, if any.
     pub async fn login_fails(&self, return_to: &str, user: &str) -> Result<bool, StoreError> {

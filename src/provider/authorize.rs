@@ -8,7 +8,7 @@ use super::session;
 use crate::domain::{ClientId, RedirectUri, Scope, Scopes, Secret, Username};
 
 use crate::provider::ProviderState;
-use crate::store::{digest, Client, NewCode, SignedIn};
+use crate::store::{digest, Client, NewCode, PendingCode, SignedIn};
 use crate::web::pages::{html, redirect};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -204,8 +204,23 @@ pub async fn authorize(
     let mut request = validate(&state, req.query_string()).await?;
     follow(&req, &mut request);
     let return_to = format!("/authorize?{}", request.query);
-    // Session, user and consent in one read.
-    let signed_in = session::signed_in(&req, &state, &request.client.id).await?;
+    // Session, user and consent in one read. Unless the consent page is
+    // asked for or a scripted fault may deny consent, the read also stores
+    // this code if the user's consent covers the request: the answer then
+    // costs one write instead of two (issue 16).
+    let fresh = (!request.show_dialog
+        && !state.faults.may_deny_consent(&request.client.id).await?)
+        .then(|| FreshCode::new(&state, &request));
+    let (signed_in, issued) = match &fresh {
+        Some(code) => {
+            session::signed_in_issuing(&req, &state, &code.pending(&state, &request), code.now)
+                .await?
+        }
+        None => (
+            session::signed_in(&req, &state, &request.client.id).await?,
+            false,
+        ),
+    };
     // Not logged in, or the user was deleted meanwhile: the login page.
     let Some(SignedIn {
         session,
@@ -226,6 +241,16 @@ pub async fn authorize(
         ));
     };
     crate::inspector::note(&req, |n| n.user = Some(user.id.to_string()));
+    if let Some(code) = fresh.filter(|_| issued) {
+        return Ok(code_redirect(
+            &req,
+            &state,
+            &request,
+            &user.id,
+            code,
+            StatusCode::FOUND,
+        ));
+    }
     if state
         .faults
         .consent_denied(&request.client.id, &user.id)
@@ -325,6 +350,46 @@ fn access_denied(state: &ProviderState, request: &AuthorizationRequest) -> Autho
     }))
 }
 
+/// A code and its grant's id, made before the user is known.
+struct FreshCode {
+    code: Secret,
+    code_hash: String,
+    grant_id: String,
+    /// The client's time (its virtual clock), in which the code and the
+    /// grant live.
+    now: i64,
+}
+
+impl FreshCode {
+    fn new(state: &ProviderState, request: &AuthorizationRequest) -> Self {
+        let code = Secret::generate(32);
+        Self {
+            code_hash: digest(code.expose()),
+            code,
+            grant_id: uuid::Uuid::new_v4().to_string(),
+            now: state.clock.now_for(request.client.id.as_str()),
+        }
+    }
+
+    /// What the store keeps of it for `request`.
+    fn pending<'a>(
+        &'a self,
+        state: &ProviderState,
+        request: &'a AuthorizationRequest,
+    ) -> PendingCode<'a> {
+        PendingCode {
+            code_hash: &self.code_hash,
+            grant_id: &self.grant_id,
+            client_id: &request.client.id,
+            scopes: &request.scopes,
+            redirect_uri: request.redirect_uri.as_str(),
+            code_challenge: request.code_challenge.as_deref(),
+            expires_at: self.now + state.settings.code_ttl_seconds,
+            grant_expires_at: self.now + request.client.refresh_token_ttl,
+        }
+    }
+}
+
 /// Creates the grant and its code, and redirects back to the client.
 async fn issue_code(
     req: &HttpRequest,
@@ -333,41 +398,39 @@ async fn issue_code(
     user: &Username,
     status: StatusCode,
 ) -> Result<HttpResponse, AuthorizeError> {
-    let code = Secret::generate(32);
-    let grant_id = uuid::Uuid::new_v4().to_string();
-    // The code and the grant live in the client's time (its virtual clock).
-    let now = state.clock.now_for(request.client.id.as_str());
-    state
-        .store
-        .insert_code(
-            &NewCode {
-                code_hash: &digest(code.expose()),
-                grant_id: &grant_id,
-                user_id: user,
-                client_id: &request.client.id,
-                scopes: &request.scopes,
-                redirect_uri: request.redirect_uri.as_str(),
-                code_challenge: request.code_challenge.as_deref(),
-                expires_at: now + state.settings.code_ttl_seconds,
-                grant_expires_at: now + request.client.refresh_token_ttl,
-            },
-            now,
-        )
-        .await?;
+    let code = FreshCode::new(state, request);
+    let new = NewCode {
+        user_id: user,
+        code: code.pending(state, request),
+    };
+    state.store.insert_code(&new, code.now).await?;
+    Ok(code_redirect(req, state, request, user, code, status))
+}
+
+/// The redirect back to the client with a stored code.
+fn code_redirect(
+    req: &HttpRequest,
+    state: &ProviderState,
+    request: &AuthorizationRequest,
+    user: &Username,
+    code: FreshCode,
+    status: StatusCode,
+) -> HttpResponse {
+    let grant_id = code.grant_id;
     tracing::info!(event = "code_issued", client = %request.client.id, user = %user, grant = %grant_id, "authorization code issued");
     // The step that issues the code carries the flow id and the grant id:
     // this ties the steps before it to the grant.
     crate::inspector::note(req, |n| {
-        n.grant = Some(grant_id.clone());
+        n.grant = Some(grant_id);
         n.outcome.get_or_insert("code");
     });
     let issuer = state.issuer();
-    let mut params = vec![("code", code.expose())];
+    let mut params = vec![("code", code.code.expose())];
     if let Some(s) = &request.state {
         params.push(("state", s));
     }
     params.push(("iss", &issuer));
-    Ok(redirect(status, &request.redirect_uri.with_params(&params)))
+    redirect(status, &request.redirect_uri.with_params(&params))
 }
 
 #[cfg(test)]

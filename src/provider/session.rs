@@ -13,7 +13,7 @@
 use super::error::PageError;
 use crate::domain::{ClientId, Secret, Username};
 use crate::provider::ProviderState;
-use crate::store::{digest, Session, SignedIn, Store, StoreError};
+use crate::store::{digest, PendingCode, Session, SignedIn, Store, StoreError};
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::HttpRequest;
 use aws_lc_rs::hmac;
@@ -63,14 +63,9 @@ pub async fn current(
     req: &HttpRequest,
     state: &ProviderState,
 ) -> Result<Option<Session>, StoreError> {
-    let session = match req.cookie(cookie_name(state)) {
-        Some(c) if !c.value().is_empty() && c.value().len() <= 128 => {
-            state
-                .store
-                .session(&digest(c.value()), state.clock.now())
-                .await?
-        }
-        _ => None,
+    let session = match id_hash(req, state) {
+        Some(id_hash) => state.store.session(&id_hash, state.clock.now()).await?,
+        None => None,
     };
     // Anonymous rows are no longer written; one left by an older version is
     // no session at all.
@@ -84,15 +79,42 @@ pub async fn signed_in(
     state: &ProviderState,
     client: &ClientId,
 ) -> Result<Option<SignedIn>, StoreError> {
-    match req.cookie(cookie_name(state)) {
-        Some(c) if !c.value().is_empty() && c.value().len() <= 128 => {
+    match id_hash(req, state) {
+        Some(id_hash) => {
             state
                 .store
-                .signed_in(&digest(c.value()), state.clock.now(), client)
+                .signed_in(&id_hash, state.clock.now(), client)
                 .await
         }
-        _ => Ok(None),
+        None => Ok(None),
     }
+}
+
+/// `signed_in`, and `code` stored for the user in the same write if their
+/// consent covers it; whether it was (`Store::signed_in_issuing`).
+pub async fn signed_in_issuing(
+    req: &HttpRequest,
+    state: &ProviderState,
+    code: &PendingCode<'_>,
+    code_now: i64,
+) -> Result<(Option<SignedIn>, bool), StoreError> {
+    match id_hash(req, state) {
+        Some(id_hash) => {
+            state
+                .store
+                .signed_in_issuing(&id_hash, state.clock.now(), code, code_now)
+                .await
+        }
+        None => Ok((None, false)),
+    }
+}
+
+/// The stored hash of the session cookie's id, if the request has a
+/// plausible one.
+fn id_hash(req: &HttpRequest, state: &ProviderState) -> Option<String> {
+    req.cookie(cookie_name(state))
+        .filter(|c| !c.value().is_empty() && c.value().len() <= 128)
+        .map(|c| digest(c.value()))
 }
 
 /// Creates a logged-in session for `user` and its cookie.

@@ -123,17 +123,41 @@ pub(super) const CLAIMED_COLUMNS: &str = "id, user_id, client_id, scopes, create
      expires_at, activated_at, revoked_at, code_redirect_uri, code_challenge, code_expires_at, \
      code_used_at";
 
-/// What a new authorization code carries.
+/// A new authorization code for a user.
 pub struct NewCode<'a> {
+    pub user_id: &'a Username,
+    pub code: PendingCode<'a>,
+}
+
+/// What a new authorization code carries besides its user: all
+/// `Store::signed_in_issuing` knows before it reads the session.
+pub struct PendingCode<'a> {
     pub code_hash: &'a str,
     pub grant_id: &'a str,
-    pub user_id: &'a Username,
     pub client_id: &'a ClientId,
     pub scopes: &'a Scopes,
     pub redirect_uri: &'a str,
     pub code_challenge: Option<&'a str>,
     pub expires_at: i64,
     pub grant_expires_at: i64,
+}
+
+impl PendingCode<'_> {
+    /// Its row, for `user` (empty: the signed-in user's, filled by the writer).
+    pub(super) fn row(&self, user: &str, now: i64) -> writer::InsertCode {
+        writer::InsertCode {
+            grant_id: self.grant_id.to_owned(),
+            user_id: user.to_owned(),
+            client_id: self.client_id.as_str().to_owned(),
+            scopes: self.scopes.to_string(),
+            now,
+            grant_expires_at: self.grant_expires_at,
+            code_hash: self.code_hash.to_owned(),
+            redirect_uri: self.redirect_uri.to_owned(),
+            code_challenge: self.code_challenge.map(str::to_owned),
+            code_expires_at: self.expires_at,
+        }
+    }
 }
 
 /// A code presented at the token endpoint, with what the request says about it.
@@ -190,19 +214,9 @@ impl Store {
     /// 16), committed together with the other codes queued at that moment
     /// (`writer`).
     pub async fn insert_code(&self, c: &NewCode<'_>, now: i64) -> Result<(), StoreError> {
-        let row = writer::InsertCode {
-            grant_id: c.grant_id.to_owned(),
-            user_id: c.user_id.as_str().to_owned(),
-            client_id: c.client_id.as_str().to_owned(),
-            scopes: c.scopes.to_string(),
-            now,
-            grant_expires_at: c.grant_expires_at,
-            code_hash: c.code_hash.to_owned(),
-            redirect_uri: c.redirect_uri.to_owned(),
-            code_challenge: c.code_challenge.map(str::to_owned),
-            code_expires_at: c.expires_at,
-        };
-        self.writer.insert_code(row).await
+        self.writer
+            .insert_code(c.code.row(c.user_id.as_str(), now))
+            .await
     }
 
     pub async fn code(&self, code_hash: &str) -> Result<Option<CodeRecord>, StoreError> {

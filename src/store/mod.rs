@@ -36,7 +36,9 @@ pub use catalog::{
 pub use clients::{Client, RefreshPolicy};
 pub use failures::ThrottleStep;
 pub use findings::FlowFinding;
-pub use grants::{CodeRecord, CodeRedemption, Grant, LinkedApp, NewCode, Redeemed, RefreshRecord};
+pub use grants::{
+    CodeRecord, CodeRedemption, Grant, LinkedApp, NewCode, PendingCode, Redeemed, RefreshRecord,
+};
 pub use inspector::{InspectorFilter, InspectorRecord};
 pub use keys::StoredKey;
 pub use library::{LibrarySeed, NewPlaylist, PlaylistEntry, PlaylistRecord};

@@ -1,5 +1,5 @@
 use super::columns::ByName;
-use super::{users, writer, Store, StoreError, User};
+use super::{users, writer, PendingCode, Store, StoreError, User};
 use crate::domain::{ClientId, Scopes, Username};
 use sqlx::Row;
 
@@ -95,15 +95,39 @@ impl Store {
         now: i64,
         client: &ClientId,
     ) -> Result<Option<SignedIn>, StoreError> {
-        let row = self
+        let (row, _) = self
             .writer
             .signed_in(writer::SignedInQuery {
                 id_hash: id_hash.to_owned(),
                 now,
                 client: client.as_str().to_owned(),
+                issue: None,
             })
             .await?;
         row.map(SignedInRow::into_signed_in).transpose()
+    }
+
+    /// `signed_in`, and in the same write `code` stored as the pending grant
+    /// of the session's user if that user's consent to the code's client
+    /// covers its scopes; whether it was. `GET /authorize` with remembered
+    /// consent took two writes, the read and then the code (issue 16).
+    pub async fn signed_in_issuing(
+        &self,
+        id_hash: &str,
+        now: i64,
+        code: &PendingCode<'_>,
+        code_now: i64,
+    ) -> Result<(Option<SignedIn>, bool), StoreError> {
+        let (row, issued) = self
+            .writer
+            .signed_in(writer::SignedInQuery {
+                id_hash: id_hash.to_owned(),
+                now,
+                client: code.client_id.as_str().to_owned(),
+                issue: Some(code.row("", code_now)),
+            })
+            .await?;
+        Ok((row.map(SignedInRow::into_signed_in).transpose()?, issued))
     }
 
     pub async fn insert_session(&self, s: &Session, now: i64) -> Result<(), StoreError> {

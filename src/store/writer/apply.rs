@@ -1,6 +1,7 @@
 //! What each write does: its statements, run on the writer's connection.
 
-use super::{Op, Outcome};
+use super::{InsertCode, Op, Outcome};
+use crate::domain::Scopes;
 use crate::store::grants::{ClaimedRow, GrantRow, CLAIMED_COLUMNS, GRANT_COLUMNS, REDEEM_OK};
 use crate::store::inspector::{COLUMNS, COLUMN_COUNT, PRUNE_SQL};
 use crate::store::sessions::{signed_in_sql, SignedInRow};
@@ -41,23 +42,7 @@ pub(super) fn apply(db: &rusqlite::Connection, op: &Op) -> Result<Outcome, Store
             }))
         }
         Op::Insert(c) => {
-            db.prepare_cached(
-                "INSERT INTO grants (id, user_id, client_id, scopes, created_at, expires_at, \
-                 code_hash, code_redirect_uri, code_challenge, code_expires_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?
-            .execute(params![
-                c.grant_id,
-                c.user_id,
-                c.client_id,
-                c.scopes,
-                c.now,
-                c.grant_expires_at,
-                c.code_hash,
-                c.redirect_uri,
-                c.code_challenge,
-                c.code_expires_at
-            ])?;
+            insert_code(db, c, &c.user_id)?;
             Outcome::Inserted
         }
         Op::Redeem(r) => {
@@ -130,9 +115,48 @@ pub(super) fn apply(db: &rusqlite::Connection, op: &Op) -> Result<Outcome, Store
                 .prepare_cached(signed_in_sql())?
                 .query_row(params![q.id_hash, q.now, q.client], signed_in_row)
                 .optional()?;
-            Outcome::SignedIn(Box::new(row))
+            let issued = match (&row, &q.issue) {
+                (Some(row), Some(code)) if consent_covers(row.consent.as_deref(), &code.scopes) => {
+                    insert_code(db, code, &row.user.id)?;
+                    true
+                }
+                _ => false,
+            };
+            Outcome::SignedIn(Box::new(row), issued)
         }
     })
+}
+
+/// A pending grant with its code, for `user`.
+fn insert_code(db: &rusqlite::Connection, c: &InsertCode, user: &str) -> Result<(), StoreError> {
+    db.prepare_cached(
+        "INSERT INTO grants (id, user_id, client_id, scopes, created_at, expires_at, \
+         code_hash, code_redirect_uri, code_challenge, code_expires_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        c.grant_id,
+        user,
+        c.client_id,
+        c.scopes,
+        c.now,
+        c.grant_expires_at,
+        c.code_hash,
+        c.redirect_uri,
+        c.code_challenge,
+        c.code_expires_at
+    ])?;
+    Ok(())
+}
+
+/// Whether stored consent (`None`: never given) covers `requested`, both
+/// as stored (`Scopes`' text). PostgreSQL's statement asks the same with
+/// arrays (`postgres::signed_in_sql`).
+fn consent_covers(consent: Option<&str>, requested: &str) -> bool {
+    match (consent.map(Scopes::parse), Scopes::parse(requested)) {
+        (Some(Ok(granted)), Ok(requested)) => requested.is_subset(&granted),
+        _ => false,
+    }
 }
 
 /// A row of `signed_in_sql`.

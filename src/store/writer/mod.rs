@@ -1,8 +1,9 @@
 //! SQLite's hot writes, committed in groups: refresh-token rotations (issue
 //! 8), authorization codes issued and redeemed, the flow inspector's
 //! batches (issue 16); and the linking path's two reads, `GET /authorize`'s
-//! session and the token endpoint's refresh token (read and rotated in one
-//! write). The WAL is checkpointed off this thread (`Checkpoints`).
+//! session (which with remembered consent also stores the code, so that step
+//! is one write) and the token endpoint's refresh token (read and rotated in
+//! one write). The WAL is checkpointed off this thread (`Checkpoints`).
 //!
 //! On PostgreSQL the same queue takes the linking path's writes (codes
 //! issued, codes presented, refresh tokens presented) and its session read,
@@ -108,11 +109,14 @@ pub(super) struct InspectorBatch {
     pub max_per_client: i64,
 }
 
-/// `Store::signed_in`'s read.
+/// `Store::signed_in`'s read, and `Store::signed_in_issuing`'s code.
 pub(super) struct SignedInQuery {
     pub id_hash: String,
     pub now: i64,
     pub client: String,
+    /// Stored for the session's user (its `user_id` is filled in) if the
+    /// user's consent to `client` covers its scopes.
+    pub issue: Option<InsertCode>,
 }
 
 enum Op {
@@ -126,7 +130,7 @@ enum Op {
 
 impl Op {
     fn writes(&self) -> bool {
-        !matches!(self, Op::SignedIn(_))
+        !matches!(self, Op::SignedIn(SignedInQuery { issue: None, .. }))
     }
 }
 
@@ -141,7 +145,8 @@ enum Outcome {
     /// A presented refresh token: its grant, when it was retired, and
     /// whether this write retired it.
     Refreshed(Box<Option<(GrantRow, Option<i64>, bool)>>),
-    SignedIn(Box<Option<SignedInRow>>),
+    /// A session read: the session, and whether its code was stored.
+    SignedIn(Box<Option<SignedInRow>>, bool),
 }
 
 /// The database a writer thread writes to.
@@ -238,13 +243,14 @@ impl Writer {
         self.submit(Op::Record(batch)).await.map(|_| ())
     }
 
-    /// Reads a session with its user and consent (`Store::signed_in`).
+    /// Reads a session with its user and consent (`Store::signed_in`), and
+    /// stores the query's code if it is to be issued; whether it was.
     pub(super) async fn signed_in(
         &self,
         q: SignedInQuery,
-    ) -> Result<Option<SignedInRow>, StoreError> {
+    ) -> Result<(Option<SignedInRow>, bool), StoreError> {
         match self.submit(Op::SignedIn(q)).await? {
-            Outcome::SignedIn(x) => Ok(*x),
+            Outcome::SignedIn(x, issued) => Ok((*x, issued)),
             _ => unreachable!("a session read answers SignedIn"),
         }
     }

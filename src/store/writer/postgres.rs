@@ -1,6 +1,7 @@
 //! The writer on PostgreSQL: the linking path's writes from concurrent
 //! requests — pending grants with their codes, codes presented, refresh
-//! tokens presented — and `GET /authorize`'s session read, each kind as one
+//! tokens presented — and `GET /authorize`'s session read (with the code
+//! it stores when consent is remembered), each kind as one
 //! statement over arrays (`UNNEST`), on a connection of its own. A group
 //! costs one round trip and one commit instead of a pooled connection's
 //! ping, round trip and commit per write; on 2 cores shared with the
@@ -48,7 +49,10 @@ impl Kind {
             Op::Insert(c) => Some((Kind::Insert, Some(c.code_hash.as_str()))),
             Op::Redeem(r) => Some((Kind::Redeem, Some(r.code_hash.as_str()))),
             Op::Refresh(r) => Some((Kind::Refresh, Some(r.token_hash.as_str()))),
-            Op::SignedIn(_) => Some((Kind::SignedIn, None)),
+            Op::SignedIn(q) => Some((
+                Kind::SignedIn,
+                q.issue.as_ref().map(|c| c.code_hash.as_str()),
+            )),
             Op::Rotate(_) | Op::Record(_) => None,
         }
     }
@@ -293,19 +297,43 @@ async fn run(
         }
         Kind::SignedIn => {
             let q: Vec<&SignedInQuery> = of_kind!(ops, Op::SignedIn);
+            let c: Vec<Option<&InsertCode>> = column(&q, |q| q.issue.as_ref());
+            let code = |field: fn(&InsertCode) -> &str| -> Vec<Option<&str>> {
+                c.iter().map(|c| c.map(field)).collect()
+            };
+            let number = |field: fn(&InsertCode) -> i64| -> Vec<Option<i64>> {
+                c.iter().map(|c| c.map(field)).collect()
+            };
             let rows = sqlx::query(signed_in_sql())
                 .bind(&ord)
                 .bind(column(&q, |q| q.id_hash.as_str()))
                 .bind(column(&q, |q| q.now))
                 .bind(column(&q, |q| q.client.as_str()))
+                .bind(code(|c| &c.grant_id))
+                .bind(code(|c| &c.scopes))
+                .bind(number(|c| c.now))
+                .bind(number(|c| c.grant_expires_at))
+                .bind(code(|c| &c.code_hash))
+                .bind(code(|c| &c.redirect_uri))
+                .bind(
+                    c.iter()
+                        .map(|c| c.and_then(|c| c.code_challenge.as_deref()))
+                        .collect::<Vec<_>>(),
+                )
+                .bind(number(|c| c.code_expires_at))
                 .fetch_all(&mut *db)
                 .await?;
             // A session no row came back for is unknown, expired or anonymous.
             answers(
                 rows,
                 q.len(),
-                || Outcome::SignedIn(Box::new(None)),
-                |row| Ok(Outcome::SignedIn(Box::new(Some(signed_in_row(row)?)))),
+                || Outcome::SignedIn(Box::new(None), false),
+                |row| {
+                    Ok(Outcome::SignedIn(
+                        Box::new(Some(signed_in_row(row)?)),
+                        row.try_get("issued")?,
+                    ))
+                },
             )
         }
     }
@@ -366,17 +394,32 @@ fn redeem_sql() -> &'static str {
 }
 
 /// Reads each live session with its user and the user's consent to the
-/// client asking (`Store::signed_in`). One row back per such session.
+/// client asking (`Store::signed_in`), and stores a read's code, if it has
+/// one (`$5`… not null), for the session's user if that consent covers the
+/// code's scopes (the scope names as arrays: `apply::consent_covers` on
+/// SQLite). One row back per such session.
 fn signed_in_sql() -> &'static str {
     static SQL: OnceLock<String> = OnceLock::new();
     SQL.get_or_init(|| {
         format!(
-            "WITH i AS (SELECT * FROM UNNEST($1::int4[], $2::text[], $3::int8[], $4::text[]) \
-             AS t(i_ord, i_session, i_now, i_client)) \
-             SELECT i.i_ord, {SIGNED_IN_COLUMNS} \
+            "WITH i AS (SELECT * FROM UNNEST($1::int4[], $2::text[], $3::int8[], $4::text[], \
+             $5::text[], $6::text[], $7::int8[], $8::int8[], $9::text[], $10::text[], \
+             $11::text[], $12::int8[]) \
+             AS t(i_ord, i_session, i_now, i_client, i_grant, i_scopes, i_code_now, \
+             i_grant_expires, i_code, i_redirect, i_challenge, i_code_expires)), \
+             found AS (SELECT i.*, {SIGNED_IN_COLUMNS} \
              FROM i JOIN sessions s ON s.id_hash = i.i_session JOIN users u ON u.id = s.user_id \
              LEFT JOIN consents c ON c.user_id = s.user_id AND c.client_id = i.i_client \
-             WHERE s.expires_at > i.i_now"
+             WHERE s.expires_at > i.i_now), \
+             issued AS (INSERT INTO grants (id, user_id, client_id, scopes, created_at, \
+             expires_at, code_hash, code_redirect_uri, code_challenge, code_expires_at) \
+             SELECT i_grant, id, i_client, i_scopes, i_code_now, i_grant_expires, i_code, \
+             i_redirect, i_challenge, i_code_expires FROM found \
+             WHERE i_grant IS NOT NULL \
+             AND string_to_array(i_scopes, ' ') <@ string_to_array(consent_scopes, ' ') \
+             RETURNING id) \
+             SELECT found.*, COALESCE(found.i_grant IN (SELECT id FROM issued), false) AS issued \
+             FROM found"
         )
     })
 }

@@ -1,7 +1,7 @@
 //! The writer's behaviour on a real SQLite file, through `Store`.
 
 use crate::domain::{ClientId, RedirectUri, Scopes, Username};
-use crate::store::{Client, NewCode, NewUser, RefreshPolicy, Store};
+use crate::store::{Client, NewCode, NewUser, PendingCode, RefreshPolicy, Store};
 
 /// The writer's connection does not checkpoint on commit, so the pool
 /// does: the pages the writes put in the WAL reach the database file.
@@ -49,15 +49,17 @@ fn new_code<'a>(
     scopes: &'a Scopes,
 ) -> NewCode<'a> {
     NewCode {
-        code_hash,
-        grant_id,
         user_id: user,
-        client_id: &client.id,
-        scopes,
-        redirect_uri: "https://example.com/cb",
-        code_challenge: None,
-        expires_at: 600,
-        grant_expires_at: 86400,
+        code: PendingCode {
+            code_hash,
+            grant_id,
+            client_id: &client.id,
+            scopes,
+            redirect_uri: "https://example.com/cb",
+            code_challenge: None,
+            expires_at: 600,
+            grant_expires_at: 86400,
+        },
     }
 }
 
