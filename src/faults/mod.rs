@@ -261,10 +261,13 @@ impl Faults {
     pub async fn may_deny_consent(&self, client: &ClientId) -> Result<bool, StoreError> {
         let now = self.clock.now();
         Ok(self.active().await?.iter().any(|s| {
-            s.kind == Kind::ConsentDeny.as_str()
-                && s.expires_at.is_none_or(|e| e > now)
-                && s.remaining.is_none_or(|r| r > 0)
-                && s.client_id.as_deref().is_none_or(|c| c == client.as_str())
+            // Any user: the scenario's own, if it names one.
+            let who = Subject {
+                client: Some(client.as_str()),
+                user: s.user_id.as_deref(),
+                ..Subject::default()
+            };
+            matches(s, Kind::ConsentDeny, &who, now)
         }))
     }
 
