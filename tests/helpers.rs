@@ -412,6 +412,14 @@ impl TestApp {
         )
     }
 
+    /// How many grants are stored (pending, active or revoked).
+    pub async fn grant_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM grants")
+            .fetch_one(self.state.store.pool())
+            .await
+            .unwrap()
+    }
+
     /// Refreshes with the demo client; returns status and JSON.
     pub async fn refresh_demo(&self, refresh_token: &str) -> (u16, serde_json::Value) {
         let body = form_urlencoded::Serializer::new(String::new())

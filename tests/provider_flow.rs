@@ -83,23 +83,21 @@ async fn a_remembered_consent_skips_the_pages_unless_show_dialog_is_true() {
 async fn a_request_beyond_the_remembered_consent_stores_no_grant_until_agreed() {
     let app = spawn_app().await;
     link(&app, AuthType::BasicAuth).await;
-    let grants = || async {
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM grants")
-            .fetch_one(app.state.store.pool())
-            .await
-            .unwrap()
-    };
-    let before = grants().await;
+    let before = app.grant_count().await;
     let url = app.demo_authorize_url("user-read-private user-modify-playback-state", &[]);
     let res = app.browser.get(&url).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let page = res.text().await.unwrap();
     assert!(page.contains("action=\"/consent\""), "{page}");
-    assert_eq!(grants().await, before, "the consent page stores no grant");
+    assert_eq!(
+        app.grant_count().await,
+        before,
+        "the consent page stores no grant"
+    );
     let res = app.submit_consent(&page, "allow").await;
     let back = url::Url::parse(&location(&res)).unwrap();
     assert!(query_param(&back, "code").is_some(), "{back}");
-    assert_eq!(grants().await, before + 1);
+    assert_eq!(app.grant_count().await, before + 1);
 }
 
 #[tokio::test]

@@ -332,13 +332,7 @@ async fn a_consent_deny_scenario_overrides_a_remembered_consent() {
         json!({"kind": "consent_deny", "client_id": DEMO_CLIENT, "user": "demo", "count": 1}),
     )
     .await;
-    let grants = || async {
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM grants")
-            .fetch_one(app.state.store.pool())
-            .await
-            .unwrap()
-    };
-    let before = grants().await;
+    let before = app.grant_count().await;
     let res = app.browser.get(&url).send().await.unwrap();
     assert!(res.status().is_redirection(), "{}", res.status());
     let back = url::Url::parse(&location(&res)).unwrap();
@@ -347,14 +341,14 @@ async fn a_consent_deny_scenario_overrides_a_remembered_consent() {
         Some("access_denied")
     );
     assert_eq!(
-        grants().await,
+        app.grant_count().await,
         before,
         "no grant stored for a denied request"
     );
     // Used up: the remembered consent answers with a code again.
     let res = app.browser.get(&url).send().await.unwrap();
     assert!(location(&res).contains("code="), "{}", location(&res));
-    assert_eq!(grants().await, before + 1);
+    assert_eq!(app.grant_count().await, before + 1);
 }
 
 #[tokio::test]
