@@ -143,7 +143,8 @@ pub struct PendingCode<'a> {
 }
 
 impl PendingCode<'_> {
-    /// Its row, for `user` (empty: the signed-in user's, filled by the writer).
+    /// Its row, for `user` (`Store::signed_in_issuing` gives none: the writer
+    /// stores the session's user).
     pub(super) fn row(&self, user: &str, now: i64) -> writer::InsertCode {
         writer::InsertCode {
             grant_id: self.grant_id.to_owned(),

@@ -114,7 +114,7 @@ pub(super) struct SignedInQuery {
     pub id_hash: String,
     pub now: i64,
     pub client: String,
-    /// Stored for the session's user (its `user_id` is filled in) if the
+    /// Stored for the session's user, whatever its `user_id` says, if that
     /// user's consent to `client` covers its scopes.
     pub issue: Option<InsertCode>,
 }
