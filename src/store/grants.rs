@@ -123,6 +123,11 @@ pub(super) const CLAIMED_COLUMNS: &str = "id, user_id, client_id, scopes, create
      expires_at, activated_at, revoked_at, code_redirect_uri, code_challenge, code_expires_at, \
      code_used_at";
 
+/// The columns a pending grant is written with, its code's included, in the
+/// order the writer's statements give them.
+pub(super) const NEW_GRANT_COLUMNS: &str = "id, user_id, client_id, scopes, created_at, \
+     expires_at, code_hash, code_redirect_uri, code_challenge, code_expires_at";
+
 /// A new authorization code for a user.
 pub struct NewCode<'a> {
     pub user_id: &'a Username,

@@ -2,7 +2,9 @@
 
 use super::{InsertCode, Op, Outcome};
 use crate::domain::Scopes;
-use crate::store::grants::{ClaimedRow, GrantRow, CLAIMED_COLUMNS, GRANT_COLUMNS, REDEEM_OK};
+use crate::store::grants::{
+    ClaimedRow, GrantRow, CLAIMED_COLUMNS, GRANT_COLUMNS, NEW_GRANT_COLUMNS, REDEEM_OK,
+};
 use crate::store::inspector::{COLUMNS, COLUMN_COUNT, PRUNE_SQL};
 use crate::store::sessions::{signed_in_sql, SignedInRow};
 use crate::store::users::UserRow;
@@ -129,12 +131,14 @@ pub(super) fn apply(db: &rusqlite::Connection, op: &Op) -> Result<Outcome, Store
 
 /// A pending grant with its code, for `user`.
 fn insert_code(db: &rusqlite::Connection, c: &InsertCode, user: &str) -> Result<(), StoreError> {
-    db.prepare_cached(
-        "INSERT INTO grants (id, user_id, client_id, scopes, created_at, expires_at, \
-         code_hash, code_redirect_uri, code_challenge, code_expires_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )?
-    .execute(params![
+    static SQL: OnceLock<String> = OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        format!(
+            "INSERT INTO grants ({NEW_GRANT_COLUMNS}) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        )
+    });
+    db.prepare_cached(sql)?.execute(params![
         c.grant_id,
         user,
         c.client_id,

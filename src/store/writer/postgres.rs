@@ -20,7 +20,9 @@
 //! another connection.
 
 use super::{InsertCode, Job, Op, Outcome, Redeem, Refresh, SignedInQuery};
-use crate::store::grants::{claimed_row, grant_row, GrantRow, CLAIMED_COLUMNS, REDEEM_OK};
+use crate::store::grants::{
+    claimed_row, grant_row, GrantRow, CLAIMED_COLUMNS, NEW_GRANT_COLUMNS, REDEEM_OK,
+};
 use crate::store::sessions::{signed_in_row, SIGNED_IN_COLUMNS};
 use crate::store::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgRow};
@@ -237,24 +239,19 @@ async fn run(
     match kind {
         Kind::Insert => {
             let c: Vec<&InsertCode> = of_kind!(ops, Op::Insert);
-            sqlx::query(
-                "INSERT INTO grants (id, user_id, client_id, scopes, created_at, expires_at, \
-                 code_hash, code_redirect_uri, code_challenge, code_expires_at) \
-                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], \
-                 $5::int8[], $6::int8[], $7::text[], $8::text[], $9::text[], $10::int8[])",
-            )
-            .bind(column(&c, |c| c.grant_id.as_str()))
-            .bind(column(&c, |c| c.user_id.as_str()))
-            .bind(column(&c, |c| c.client_id.as_str()))
-            .bind(column(&c, |c| c.scopes.as_str()))
-            .bind(column(&c, |c| c.now))
-            .bind(column(&c, |c| c.grant_expires_at))
-            .bind(column(&c, |c| c.code_hash.as_str()))
-            .bind(column(&c, |c| c.redirect_uri.as_str()))
-            .bind(column(&c, |c| c.code_challenge.as_deref()))
-            .bind(column(&c, |c| c.code_expires_at))
-            .execute(&mut *db)
-            .await?;
+            sqlx::query(insert_sql())
+                .bind(column(&c, |c| c.grant_id.as_str()))
+                .bind(column(&c, |c| c.user_id.as_str()))
+                .bind(column(&c, |c| c.client_id.as_str()))
+                .bind(column(&c, |c| c.scopes.as_str()))
+                .bind(column(&c, |c| c.now))
+                .bind(column(&c, |c| c.grant_expires_at))
+                .bind(column(&c, |c| c.code_hash.as_str()))
+                .bind(column(&c, |c| c.redirect_uri.as_str()))
+                .bind(column(&c, |c| c.code_challenge.as_deref()))
+                .bind(column(&c, |c| c.code_expires_at))
+                .execute(&mut *db)
+                .await?;
             Ok(c.iter().map(|_| Ok(Outcome::Inserted)).collect())
         }
         Kind::Redeem => {
@@ -393,6 +390,18 @@ fn redeem_sql() -> &'static str {
     })
 }
 
+/// Stores each pending grant with its code.
+fn insert_sql() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| {
+        format!(
+            "INSERT INTO grants ({NEW_GRANT_COLUMNS}) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], \
+             $5::int8[], $6::int8[], $7::text[], $8::text[], $9::text[], $10::int8[])"
+        )
+    })
+}
+
 /// Reads each live session with its user and the user's consent to the
 /// client asking (`Store::signed_in`), and stores a read's code, if it has
 /// one (`$5`… not null), for the session's user if that consent covers the
@@ -411,8 +420,7 @@ fn signed_in_sql() -> &'static str {
              FROM i JOIN sessions s ON s.id_hash = i.i_session JOIN users u ON u.id = s.user_id \
              LEFT JOIN consents c ON c.user_id = s.user_id AND c.client_id = i.i_client \
              WHERE s.expires_at > i.i_now), \
-             issued AS (INSERT INTO grants (id, user_id, client_id, scopes, created_at, \
-             expires_at, code_hash, code_redirect_uri, code_challenge, code_expires_at) \
+             issued AS (INSERT INTO grants ({NEW_GRANT_COLUMNS}) \
              SELECT i_grant, id, i_client, i_scopes, i_code_now, i_grant_expires, i_code, \
              i_redirect, i_challenge, i_code_expires FROM found \
              WHERE i_grant IS NOT NULL \
