@@ -385,7 +385,7 @@ pub(crate) async fn mint_token(
     let now = state.clock.now_for(client.id.as_str());
     let code = Secret::generate(32);
     let refresh = Secret::generate(32);
-    let grant_id = uuid::Uuid::new_v4().to_string();
+    let grant_id = crate::store::new_grant_id();
     let code_hash = digest(code.expose());
     state
         .store

@@ -366,10 +366,7 @@ impl FreshCode {
         Self {
             code_hash: digest(code.expose()),
             code,
-            // Time-ordered: a group's new grants share the id index's last
-            // page instead of dirtying one random page each (and so do
-            // their refresh tokens in `refresh_tokens_grant`).
-            grant_id: uuid::Uuid::now_v7().to_string(),
+            grant_id: crate::store::new_grant_id(),
             now: state.clock.now_for(request.client.id.as_str()),
         }
     }

@@ -37,7 +37,8 @@ pub use clients::{Client, RefreshPolicy};
 pub use failures::ThrottleStep;
 pub use findings::FlowFinding;
 pub use grants::{
-    CodeRecord, CodeRedemption, Grant, LinkedApp, NewCode, PendingCode, Redeemed, RefreshRecord,
+    new_grant_id, CodeRecord, CodeRedemption, Grant, LinkedApp, NewCode, PendingCode, Redeemed,
+    RefreshRecord,
 };
 pub use inspector::{InspectorFilter, InspectorRecord};
 pub use keys::StoredKey;
