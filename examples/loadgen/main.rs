@@ -8,10 +8,16 @@
 //! `{"requests":…,"errors":…,"seconds":…,"rps":…,"p50_ms":…,"p99_ms":…,"error_samples":[…]}`.
 //!
 //! ```text
-//! cargo run --release --example loadgen -- <mode> --url http://127.0.0.1:PORT [--conns 64] [--seconds 10]
+//! cargo run --release --example loadgen -- <mode> --url http://127.0.0.1:PORT [--conns 64] [--seconds 10] [--rate R]
 //! modes: refresh | code | flow | login | user-token | me | cc | mixed | story
 //!        | startup --port P -- CMD…
 //! ```
+//!
+//! Without `--rate` the load is closed: each worker sends its next request
+//! as soon as the last is answered. With `--rate R` it is paced: the workers
+//! together start R operations a second on a fixed schedule, and an
+//! operation's latency counts from when it was due, so a server that falls
+//! behind is charged for the wait (no coordinated omission).
 //!
 //! `mixed` runs `--conns` workers of each of three streams at once (linking
 //! flows, `GET /v1/me`, client_credentials) and prints one report per
@@ -43,6 +49,8 @@ struct Opts {
     url: String,
     conns: usize,
     seconds: f64,
+    /// Operations a second for all workers together; 0: closed loop.
+    rate: f64,
     max: u64,
     username: String,
     password: String,
@@ -57,6 +65,7 @@ fn parse_args() -> Opts {
         url: "http://127.0.0.1:8080".into(),
         conns: 64,
         seconds: 10.0,
+        rate: 0.0,
         max: 1_000_000,
         username: "demo".into(),
         password: "demo".into(),
@@ -69,6 +78,7 @@ fn parse_args() -> Opts {
             "--url" => o.url = val(),
             "--conns" => o.conns = val().parse().expect("--conns"),
             "--seconds" => o.seconds = val().parse().expect("--seconds"),
+            "--rate" => o.rate = val().parse().expect("--rate"),
             "--max" => o.max = val().parse().expect("--max"),
             "--user" => o.username = val(),
             "--password" => o.password = val(),
@@ -337,6 +347,8 @@ fn field(v: &serde_json::Value, name: &str) -> Res<String> {
 
 /// Runs `conns` workers until the deadline or `max` iterations in total. Each
 /// worker owns one lean connection, lent to every call of `work` in turn.
+/// Paced (`rate` > 0), worker `w`'s `k`-th operation is due at
+/// `(k · conns + w) / rate` seconds after the start.
 async fn run_workers<F, Fut>(o: &Opts, stats: Arc<Stats>, work: F) -> f64
 where
     F: Fn(usize, u64, Conn) -> Fut + Send + Sync + 'static,
@@ -349,14 +361,24 @@ where
     let mut handles = Vec::new();
     for w in 0..o.conns {
         let (work, stats, counter, max) = (work.clone(), stats.clone(), counter.clone(), o.max);
+        let period = (o.rate > 0.0).then(|| Duration::from_secs_f64(o.conns as f64 / o.rate));
+        let first = started + period.map_or(Duration::ZERO, |p| p * w as u32 / o.conns as u32);
         handles.push(tokio::spawn(async move {
             let mut conn = Conn::default();
+            let mut due = first;
             while Instant::now() < deadline {
                 let n = counter.fetch_add(1, Ordering::Relaxed);
                 if n >= max {
                     break;
                 }
-                let t = Instant::now();
+                let t = match period {
+                    None => Instant::now(),
+                    Some(period) => {
+                        let t = paced_start(due).await;
+                        due += period;
+                        t
+                    }
+                };
                 let (back, r) = work(w, n, conn).await;
                 conn = back;
                 stats.record(t, r);
@@ -367,6 +389,17 @@ where
         let _ = h.await;
     }
     started.elapsed().as_secs_f64()
+}
+
+/// Waits for an operation due at `due`; when its latency starts. Late (the
+/// last operation took longer than the period): when it was due, so the wait
+/// counts. Early: when the timer woke us, so its own lateness does not.
+async fn paced_start(due: Instant) -> Instant {
+    if Instant::now() >= due {
+        return due;
+    }
+    tokio::time::sleep_until(due.into()).await;
+    Instant::now()
 }
 
 /// What the measured loops share: the lean client's target and a session
