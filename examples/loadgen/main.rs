@@ -358,10 +358,10 @@ where
     let deadline = Instant::now() + Duration::from_secs_f64(o.seconds);
     let counter = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
+    let period = (o.rate > 0.0).then(|| Duration::from_secs_f64(o.conns as f64 / o.rate));
     let mut handles = Vec::new();
     for w in 0..o.conns {
         let (work, stats, counter, max) = (work.clone(), stats.clone(), counter.clone(), o.max);
-        let period = (o.rate > 0.0).then(|| Duration::from_secs_f64(o.conns as f64 / o.rate));
         let first = started + period.map_or(Duration::ZERO, |p| p * w as u32 / o.conns as u32);
         handles.push(tokio::spawn(async move {
             let mut conn = Conn::default();
