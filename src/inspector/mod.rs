@@ -9,7 +9,8 @@
 //! - Handlers add what only they know through [`note`]: the verified client,
 //!   the user, the grant, the parsed form, what they did (`outcome`).
 //! - `writer`: a background task that redacts, joins each record to its
-//!   grant, and inserts batches in one transaction, trimming each client's
+//!   grant, and inserts batches a few dozen records per transaction (so
+//!   the hot writes never wait long behind one), trimming each client's
 //!   ring to `inspector_max_per_client`. At shutdown, [`Inspector::close`]
 //!   has it write what is still queued before the process exits.
 //! - `story`: the read side, grouping records by grant into a timeline.
@@ -416,6 +417,61 @@ mod tests {
         assert_eq!(written().await, 80, "paused: the third batch waits");
         assert!(inspector.close(std::time::Duration::from_secs(5)).await);
         assert_eq!(written().await, 90);
+    }
+
+    #[tokio::test]
+    async fn under_load_the_batch_after_a_pause_is_cut_to_a_sample() {
+        let (_dir, store) = fresh_store().await;
+        let metrics = Metrics::default();
+        let inspector = Inspector::new(true, 1024, Clock::default(), metrics.clone());
+        let written = async || written(&store).await;
+        // Load: one batch over `LARGE_BATCH` is written whole, then the
+        // writer pauses for the rest of its `PACE`.
+        for _ in 0..100 {
+            assert!(inspector.push(captured(&inspector)));
+        }
+        inspector.spawn_writer(store.clone(), 1000);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while written().await < 100 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "first batch not written"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        // Queued during the pause: only the newest `LARGE_BATCH` are kept.
+        let queued: Vec<i64> = (0..300)
+            .map(|_| {
+                let c = captured(&inspector);
+                let seq = c.seq;
+                assert!(inspector.push(c));
+                seq
+            })
+            .collect();
+        let sample = 100 + writer::LARGE_BATCH as i64;
+        while written().await < sample {
+            assert!(std::time::Instant::now() < deadline, "sample not written");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let newest = store
+            .inspector_records(
+                crate::store::InspectorFilter {
+                    client_id: Some(""),
+                    grant_id: None,
+                },
+                writer::LARGE_BATCH as i64,
+            )
+            .await
+            .unwrap();
+        let mut kept: Vec<i64> = newest.iter().map(|r| r.seq).collect();
+        kept.reverse();
+        assert_eq!(kept, queued[300 - writer::LARGE_BATCH..]);
+        let cut = 300 - writer::LARGE_BATCH;
+        assert!(metrics
+            .render()
+            .contains(&format!("mocklink_inspector_dropped_total {cut}")));
+        assert!(inspector.close(std::time::Duration::from_secs(5)).await);
+        assert_eq!(written().await, sample);
     }
 
     #[test]

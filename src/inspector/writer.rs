@@ -1,6 +1,6 @@
 //! The background writer: drains the queue in batches, tells each record's
 //! client, keeps only what the rings can hold, joins records to their grant,
-//! redacts, and inserts each batch in one transaction.
+//! redacts, and inserts each batch in transactions of `WRITE_CHUNK` records.
 
 use super::{redact, Captured, Kind};
 use crate::domain::ClientId;
@@ -17,14 +17,19 @@ const BATCH: usize = super::QUEUE_CAPACITY;
 /// This many records within one `PACE` means load, not a person linking an
 /// account. The writer then waits out the rest of that `PACE` before the next
 /// batch: meanwhile the queue fills and further records are dropped at the
-/// door (cheaply, and counted), and the next batch is cut to the rings' bound
-/// before any work is done. So under load the rings hold a sample, and the
-/// writer takes little CPU from requests. Counting per `PACE`, not per batch:
+/// door (cheaply, and counted), and of the next batch only the newest
+/// `LARGE_BATCH` are kept (the rest counted as dropped too) before any work
+/// is done. So under load the rings hold a sample of at most `LARGE_BATCH`
+/// records a `PACE`, and the writer takes little CPU from requests: the
+/// whole queue (cut only to the rings' bound, 500) took 10–20 ms to prepare
+/// and 40–100 ms to write on PostgreSQL once a second, and the p99 of paced
+/// refreshes there was 56–84 ms with it against 13–22 ms without the
+/// inspector (issue 16, docs/perf-notes.md). Counting per `PACE`, not per batch:
 /// at a test suite's load (16 connections of linking flows, ~3,000 records/s)
 /// batches stayed under 64 and every record was written, which cost the
 /// server 0.4 of its 2 cores (issue 16, `bench/profile.sh flow 16`).
 /// A person's steps come a few at a time and are written at once.
-const LARGE_BATCH: usize = 64;
+pub(super) const LARGE_BATCH: usize = 64;
 const PACE: Duration = Duration::from_secs(1);
 
 /// What the writer writes with.
@@ -47,6 +52,8 @@ pub(super) async fn run(
     let mut stopping = false;
     // When the current `PACE` began, and the records taken since.
     let mut window = (tokio::time::Instant::now(), 0usize);
+    // The writer paused for load: the batch after the pause is a sample.
+    let mut loaded = false;
     loop {
         let received = if stopping {
             rx.recv_many(&mut batch, BATCH).await
@@ -68,28 +75,23 @@ pub(super) async fn run(
             return; // every sender is gone, or closed and drained
         }
         let taken = batch.len();
+        if loaded && !stopping && batch.len() > LARGE_BATCH {
+            for _ in batch.drain(..batch.len() - LARGE_BATCH) {
+                state.metrics.inspector_dropped();
+            }
+        }
+        loaded = false;
         let started = std::time::Instant::now();
         let records = prepare(&state, std::mem::take(&mut batch), max).await;
         let prepared = started.elapsed();
-        let written = records.len();
-        match retried(|| state.store.insert_inspector_records(&records, max)).await {
-            Ok(()) => {
-                state.metrics.inspector_recorded(written as u64);
-                tracing::debug!(
-                    taken,
-                    written,
-                    prepare_ms = prepared.as_secs_f64() * 1e3,
-                    total_ms = started.elapsed().as_secs_f64() * 1e3,
-                    "inspector: batch written"
-                );
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, records = written, "inspector: could not write records");
-                for _ in 0..written {
-                    state.metrics.inspector_dropped();
-                }
-            }
-        }
+        let written = write(&state, &records, max).await;
+        tracing::debug!(
+            taken,
+            written,
+            prepare_ms = prepared.as_secs_f64() * 1e3,
+            total_ms = started.elapsed().as_secs_f64() * 1e3,
+            "inspector: batch written"
+        );
         if window.0.elapsed() >= PACE {
             window = (started.into(), 0);
         }
@@ -100,8 +102,39 @@ pub(super) async fn run(
                 _ = stop.wait_for(|s| *s) => {}
             }
             window = (tokio::time::Instant::now(), 0);
+            loaded = true;
         }
     }
+}
+
+/// Records written in one transaction. On SQLite a batch joins the hot
+/// writes' group on the writer's thread, and each of those writes waits for
+/// its commit: a whole paced batch (~500 records, ~210 WAL pages) held them
+/// 5–6 ms once a second, which was the tail of redemptions at half load
+/// (issue 16, docs/perf-notes.md). A chunk holds them ~0.3 ms, and the
+/// writes queued meanwhile go in the same group as the next one.
+const WRITE_CHUNK: usize = 32;
+
+/// Writes `records` a chunk at a time, each trimming its clients' rings;
+/// returns how many were written. A chunk that cannot be written is
+/// counted as dropped and loses only itself.
+async fn write(state: &Writer, records: &[InspectorRecord], max: i64) -> usize {
+    let mut written = 0;
+    for chunk in records.chunks(WRITE_CHUNK) {
+        match retried(|| state.store.insert_inspector_records(chunk, max)).await {
+            Ok(()) => {
+                written += chunk.len();
+                state.metrics.inspector_recorded(chunk.len() as u64);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, records = chunk.len(), "inspector: could not write records");
+                for _ in chunk {
+                    state.metrics.inspector_dropped();
+                }
+            }
+        }
+    }
+    written
 }
 
 /// Attempts at a database call before its records count as dropped.
@@ -428,5 +461,97 @@ fn page_name(outcome: &str) -> Option<&'static str> {
             Some("the login page, with an error")
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(seq: i64) -> InspectorRecord {
+        InspectorRecord {
+            id: format!("r{seq}"),
+            client_id: String::new(),
+            seq,
+            at_ms: seq,
+            user_id: None,
+            grant_id: None,
+            flow_id: None,
+            kind: "api".into(),
+            method: "GET".into(),
+            path: "/v1/me".into(),
+            status: 200,
+            latency_us: 1,
+            outcome: None,
+            error: None,
+            request: "{}".into(),
+            response: "{}".into(),
+        }
+    }
+
+    async fn writer(max_per_client: i64) -> (tempfile::TempDir, Writer) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("inspector.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        let metrics = Metrics::default();
+        (
+            dir,
+            Writer {
+                store,
+                metrics,
+                max_per_client,
+            },
+        )
+    }
+
+    async fn kept(w: &Writer) -> Vec<i64> {
+        let filter = crate::store::InspectorFilter {
+            client_id: Some(""),
+            grant_id: None,
+        };
+        let rows = w.store.inspector_records(filter, 10_000).await.unwrap();
+        rows.iter().map(|r| r.seq).collect()
+    }
+
+    /// A batch as `prepare` leaves it: newest first.
+    fn batch(n: i64) -> Vec<InspectorRecord> {
+        (1..=n).rev().map(record).collect()
+    }
+
+    #[tokio::test]
+    async fn a_batch_of_many_chunks_keeps_the_newest_of_each_ring() {
+        let (_dir, w) = writer(40).await;
+        let records = batch(100);
+        assert!(records.len() > 3 * WRITE_CHUNK);
+        assert_eq!(write(&w, &records, 40).await, 100);
+        assert_eq!(kept(&w).await, (61..=100).rev().collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn a_chunk_that_cannot_be_written_loses_only_itself() {
+        let (_dir, w) = writer(1000).await;
+        // A record already stored under the id of one in the second chunk:
+        // that chunk's INSERT fails on the primary key, every time.
+        let records = batch(100);
+        let clash = records[WRITE_CHUNK + 1].clone();
+        w.store
+            .insert_inspector_records(&[InspectorRecord { seq: 0, ..clash }], 1000)
+            .await
+            .unwrap();
+        assert_eq!(write(&w, &records, 1000).await, 100 - WRITE_CHUNK);
+        let lost: Vec<i64> = records[WRITE_CHUNK..2 * WRITE_CHUNK]
+            .iter()
+            .map(|r| r.seq)
+            .collect();
+        let stored = kept(&w).await;
+        assert_eq!(stored.len(), 100 - WRITE_CHUNK + 1);
+        assert!(stored.iter().all(|s| !lost.contains(s)), "{stored:?}");
+        let metrics = w.metrics.render();
+        assert!(metrics.contains(&format!("mocklink_inspector_dropped_total {WRITE_CHUNK}")));
+        assert!(metrics.contains(&format!(
+            "mocklink_inspector_recorded_total {}",
+            100 - WRITE_CHUNK
+        )));
     }
 }
