@@ -420,10 +420,10 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn under_load_the_batch_after_a_pause_is_cut_to_a_sample() {
+    async fn when_the_queue_fills_during_a_pause_only_a_sample_is_written() {
         let (_dir, store) = fresh_store().await;
         let metrics = Metrics::default();
-        let inspector = Inspector::new(true, 1024, Clock::default(), metrics.clone());
+        let inspector = Inspector::new(true, 256, Clock::default(), metrics.clone());
         let written = async || written(&store).await;
         // Load: one batch over `LARGE_BATCH` is written whole, then the
         // writer pauses for the rest of its `PACE`.
@@ -439,15 +439,16 @@ mod tests {
             );
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
-        // Queued during the pause: only the newest `LARGE_BATCH` are kept.
+        // During the pause the queue fills and turns records away: of what
+        // it holds only the newest `LARGE_BATCH` are kept.
         let queued: Vec<i64> = (0..300)
-            .map(|_| {
+            .filter_map(|_| {
                 let c = captured(&inspector);
                 let seq = c.seq;
-                assert!(inspector.push(c));
-                seq
+                inspector.push(c).then_some(seq)
             })
             .collect();
+        assert_eq!(queued.len(), 256, "the queue's capacity");
         let sample = 100 + writer::LARGE_BATCH as i64;
         while written().await < sample {
             assert!(std::time::Instant::now() < deadline, "sample not written");
@@ -465,8 +466,8 @@ mod tests {
             .unwrap();
         let mut kept: Vec<i64> = newest.iter().map(|r| r.seq).collect();
         kept.reverse();
-        assert_eq!(kept, queued[300 - writer::LARGE_BATCH..]);
-        let cut = 300 - writer::LARGE_BATCH;
+        assert_eq!(kept, queued[256 - writer::LARGE_BATCH..]);
+        let cut = 256 - writer::LARGE_BATCH;
         assert!(metrics
             .render()
             .contains(&format!("mocklink_inspector_dropped_total {cut}")));
