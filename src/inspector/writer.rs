@@ -78,9 +78,9 @@ pub(super) async fn run(
             return; // every sender is gone, or closed and drained
         }
         let taken = batch.len();
-        // The queue filled during the pause (and the door has been
-        // dropping records): what is written is a sample anyway, so a small
-        // one. A burst that fit in the queue is written whole.
+        // The queue filled during the pause, so the door turns records
+        // away: what is written is a sample anyway, so a small one. A burst
+        // that fit in the queue is written whole.
         if loaded && !stopping && taken >= full && taken > LARGE_BATCH {
             for _ in batch.drain(..batch.len() - LARGE_BATCH) {
                 state.metrics.inspector_dropped();
