@@ -116,8 +116,9 @@ pub(super) async fn run(
 /// Records written in one transaction. On SQLite a batch joins the hot
 /// writes' group on the writer's thread, and each of those writes waits for
 /// its commit: a whole paced batch (~500 records, ~210 WAL pages) held them
-/// 5–6 ms once a second, which was the tail of redemptions at half load
-/// (issue 16, docs/perf-notes.md). A chunk holds them ~0.3 ms, and the
+/// 5–6 ms once a second: most of the writer's slow commits under paced
+/// redemptions (issue 16, docs/perf-notes.md). A chunk holds them ~0.3 ms
+/// (no commits over 2 ms in most 5-s windows of the same load), and the
 /// writes queued meanwhile go in the same group as the next one.
 const WRITE_CHUNK: usize = 32;
 
