@@ -731,8 +731,10 @@ async fn metrics_count_recorded_and_dropped_records() {
 
 #[tokio::test]
 async fn a_large_batch_is_written_in_one_go_and_trimmed_to_the_bound() {
-    // What the writer does under load: many rows, several statements, one
-    // transaction, then the ring cut to its newest records.
+    // The store's part of a batch (the inspector's writer hands it 32
+    // records at a time; other callers may pass more): several statements
+    // (8 rows each on PostgreSQL), one transaction, then the ring cut to
+    // its newest records.
     let app = spawn_app().await;
     let store = &app.state.store;
     let record = |seq: i64, client: &str| mocklink::store::InspectorRecord {
