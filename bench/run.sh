@@ -18,7 +18,10 @@
 # cases again paced at half those rates), the mixed case (linking flows,
 # /v1/me and client_credentials at once, BENCH_MIXED_CONNECTIONS each) and
 # the seed's story per second (BENCH_STORY_USERS simulated Alexa users
-# linking and opening the skill through the simulator's JSON API).
+# linking and opening the skill through the simulator's JSON API). Over the
+# middle half of each case it samples the server's CPU and the machine's busy
+# share (/proc), so the summary can say of a latency target missed whether
+# the CPU allows the rate it needs.
 #
 # Environment:
 #   BENCH_SECONDS      seconds per case (default 5; the repeated client_credentials
@@ -74,6 +77,50 @@ free_port() {
 }
 
 rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# cpu_window FIRST: in the background, the server's and the whole machine's
+# CPU over the middle half of a case's measured phase, which starts FIRST s
+# from now; its JSON goes to $WORK/cpu.json. With the case's rate this says
+# what bounds it: a machine near 100% busy is CPU-bound at that rate.
+cpu_window() {
+    rm -f "$WORK/cpu.json"
+    python3 - "$SERVER_PID" "$1" "$SECS" >"$WORK/cpu.json" <<'PY' &
+import json, os, sys, time
+server, first, secs = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+tick = os.sysconf("SC_CLK_TCK")
+def sample():
+    f = open(f"/proc/{server}/stat").read().rsplit(")", 1)[1].split()
+    v = list(map(int, open("/proc/stat").readline().split()[1:]))
+    return (int(f[11]) + int(f[12])) / tick, (sum(v) - v[3] - v[4]) / tick, sum(v) / tick, time.time()
+try:
+    time.sleep(first + secs * 0.25)
+    a = sample()
+    time.sleep(secs * 0.5)
+    b = sample()
+except OSError:
+    sys.exit(0)
+wall = b[3] - a[3]
+print(json.dumps({"server_cores": (b[0] - a[0]) / wall, "machine_busy": (b[1] - a[1]) / (b[2] - a[2]),
+                  "cores": os.cpu_count()}))
+PY
+    CPU_PID=$!
+}
+
+# with_cpu JSON: JSON with the last cpu_window's figures, once it is done.
+with_cpu() {
+    wait "$CPU_PID" 2>/dev/null || true
+    python3 -c 'import json,sys
+d = json.loads(sys.argv[1])
+try:
+    c = json.load(open(sys.argv[2]))
+except (OSError, ValueError):
+    c = None
+if c and d.get("rps"):
+    d.update(c)
+    d["server_us_per_op"] = c["server_cores"] / d["rps"] * 1e6
+    d["machine_us_per_op"] = c["machine_busy"] * c["cores"] / d["rps"] * 1e6
+print(json.dumps(d))' "$1" "$WORK/cpu.json"
+}
 
 # record KEY JSON: appends one result line.
 record() {
@@ -131,6 +178,7 @@ LUA
     local out
     local conns=${CASE_CONNS:-$CONNS} threads=$THREADS
     [ "$threads" -gt "$conns" ] && threads=$conns
+    cpu_window 0
     out=$(wrk -t"$threads" -c"$conns" -d"${SECS}s" --latency -s "$script" "$url" 2>&1) || true
     local json
     json=$(printf '%s\n' "$out" | sed -n 's/^JSON //p')
@@ -139,6 +187,7 @@ LUA
         json='{"requests":0,"errors":1,"seconds":1,"p50_ms":0,"p99_ms":0,"failed":true}'
     fi
     json=$(python3 -c 'import json,sys;d=json.loads(sys.argv[1]);d["ok"]=d["requests"]-d["errors"];d["rps"]=d["ok"]/d["seconds"];print(json.dumps(d))' "$json")
+    json=$(with_cpu "$json")
     [ -n "$SERVER_PID" ] && json=$(python3 -c 'import json,sys;d=json.loads(sys.argv[1]);d["rss_kb"]=int(sys.argv[2]);print(json.dumps(d))' "$json" "$(rss_kb "$SERVER_PID")")
     record "$key" "$json"
     printf '   %-28s %s\n' "$key" "$(python3 -c 'import json,sys;d=json.loads(sys.argv[1]);print("%8.0f req/s  p50 %.2f ms  p99 %.2f ms  errors %d" % (d["rps"],d["p50_ms"],d["p99_ms"],d["errors"]))' "$json")" >&2
@@ -148,10 +197,13 @@ LUA
 loadgen_run() {
     local key=$1 mode=$2; shift 2
     local json
+    # `code` mints codes for the case's seconds, then redeems them.
+    cpu_window "$([ "$mode" = code ] && echo "$SECS" || echo 0)"
     if ! json=$("$LOADGEN" "$mode" --url "$BASE" --conns "${CASE_CONNS:-$CONNS}" --seconds "$SECS" "$@" 2>"$WORK/loadgen.err"); then
         cat "$WORK/loadgen.err" >&2
         json='{"requests":0,"errors":1,"seconds":1,"rps":0,"p50_ms":0,"p99_ms":0,"failed":true}'
     fi
+    json=$(with_cpu "$json")
     json=$(python3 -c 'import json,sys;d=json.loads(sys.argv[1]);d["rss_kb"]=int(sys.argv[2]);print(json.dumps(d))' "$json" "$(rss_kb "$SERVER_PID")")
     record "$key" "$json"
     printf '   %-28s %s\n' "$key" "$(python3 -c '
