@@ -8,7 +8,7 @@ const CHECKPOINT_EVERY: usize = 128;
 
 /// WAL frames (pages) past which the pool repeats its checkpoint until the
 /// writer can copy the rest and the WAL start over.
-const WAL_FRAMES_HIGH: i64 = 8192;
+pub(super) const WAL_FRAMES_HIGH: i64 = 8192;
 
 /// Frames few enough for the writer to copy between two groups.
 const FEW_FRAMES: i64 = 64;
