@@ -24,6 +24,11 @@ def get(key, field, default=None):
     return R.get(key, {}).get(field, default)
 
 
+def floor_ms(conns, d):
+    # The mean latency of a closed loop of `conns` requests always in flight.
+    return int(conns) / d["rps"] * 1000 if d.get("rps") else float("nan")
+
+
 def sh(*cmd):
     try:
         return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
@@ -162,7 +167,7 @@ if any(f"{be}.c{low}.cc" in R for be in ("sqlite", "postgres")):
     out("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 
     def low_row(label, be, d):
-        floor = int(low) / d["rps"] * 1000 if d["rps"] else float("nan")
+        floor = floor_ms(low, d)
         busy = f"{d['machine_busy']:.0%}" if "machine_busy" in d else "–"
         per_op = f"{d['server_us_per_op']:,.0f} µs" if "server_us_per_op" in d else "–"
         out(f"| {label} | {be} | {fmt(d['rps'])} /s | {floor:.2f} | {d['p50_ms']:.2f} | {d['p99_ms']:.2f} "
@@ -205,7 +210,7 @@ if any(f"{be}.c{low}.cc" in R for be in ("sqlite", "postgres")):
         for label, case in LOW_CASES:
             d = R.get(f"{be}.{case}")
             if d and d.get("rps"):
-                floor = int(conns) / d["rps"] * 1000
+                floor = floor_ms(conns, d)
                 out(f"| {label} | {be} | {fmt(d['rps'])} /s | {floor:.2f} | {d['p50_ms']:.2f} | {d['p99_ms']:.2f} | {d['p99_ms'] / floor:.1f}× |")
     out("")
 
@@ -405,7 +410,7 @@ def cpu_bound(d):
     # The machine's CPU per operation says at most what rate it allows.
     if not d.get("rps") or "machine_us_per_op" not in d:
         return ""
-    ratio = d["p99_ms"] / (int(low) / d["rps"] * 1000)
+    ratio = d["p99_ms"] / floor_ms(low, d)
     needed = int(low) * ratio / 10 * 1000
     most = d["cores"] / d["machine_us_per_op"] * 1e6
     verdict = "CPU-bound" if most < needed else "within the CPU's reach"
